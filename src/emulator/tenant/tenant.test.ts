@@ -105,3 +105,24 @@ describe('generated tenant', () => {
     assert.equal(t.groupCount(), 2000);
   });
 });
+
+describe('manager links', () => {
+  it('finds direct reports through the generated tree and scripted changes, and logs their loss when a manager leaves', () => {
+    const t = createTenant({ users: 500, seed: 'reports' });
+    for (const m of [0, 1, 7, 42]) {
+      const scanned = [...t.liveUsers()].filter((i) => t.managerIndex(i) === m);
+      assert.deepEqual(t.directReports(m), scanned);
+    }
+    const reports = t.directReports(1);
+    assert.ok(reports.length > 0);
+    t.setManager(t.userIdOf(300), t.userIdOf(1));
+    assert.ok(t.directReports(1).includes(300));
+    const before = t.seq;
+    t.deleteUser(t.userIdOf(1));
+    const changes = t.changesBetween(before, t.seq).filter((c) => c.kind === 'user' && c.op === 'update');
+    assert.deepEqual(changes.map((c) => c.index).sort((a, b) => a - b), [...reports, 300].sort((a, b) => a - b));
+    for (const r of reports) assert.equal(t.managerIndex(r), undefined);
+    t.restoreUser(t.userIdOf(1));
+    for (const r of reports) assert.equal(t.managerIndex(r), 1);
+  });
+});

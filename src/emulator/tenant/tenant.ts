@@ -1,4 +1,4 @@
-import { baseChildGroup, baseGroup, baseGroupsOfUser, baseHasPhoto, baseManagerIndex, baseUser, buildMemberships, extensionAppHex, indexOfAlias, makePhoto, photoFromBytes } from './generate.ts';
+import { baseChildGroup, baseGroup, baseGroupsOfUser, baseHasPhoto, baseManagerIndex, baseUser, buildMemberships, extensionAppHex, indexOfAlias, isGuestIndex, makePhoto, photoFromBytes } from './generate.ts';
 import { indexOfId, objectId } from './ids.ts';
 import { seedFrom } from './random.ts';
 import type { Change, DeletedState, GraphGroup, GraphUser, GroupKind, ObjectRef, PhotoData, TenantSpec } from './types.ts';
@@ -127,6 +127,26 @@ export function createTenant(options: TenantOptions = {}) {
     return i < spec.userCount && baseHasPhoto(spec, i) ? makePhoto(spec.seed, objectId(spec.seed, 'user', i), 0) : null;
   }
 
+  /** Live users whose (effective) manager is `m`. */
+  function directReports(m: number): number[] {
+    const out: number[] = [];
+    const visit = (parent: number) => {
+      for (let c = parent * spec.managerFanout + 1; c <= parent * spec.managerFanout + spec.managerFanout && c < spec.userCount; c++) {
+        if (isGuestIndex(spec, c)) visit(c); // guests have no manager; their base children report further up
+        else if (!managerOverride.has(c) && baseManagerIndex(spec, c) === m && isLiveUser(c)) out.push(c);
+      }
+    };
+    if (m < spec.userCount) visit(m);
+    for (const [c, manager] of managerOverride) if (manager === m && isLiveUser(c)) out.push(c);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Deleting or restoring a manager changes their reports' manager; delta reports it on the reports. */
+  function logReportsManagerChange(m: number, reports: number[], removed: boolean): void {
+    const id = objectId(spec.seed, 'user', m);
+    for (const r of reports) append({ kind: 'user', index: r, op: 'update', props: ['manager'], managerFrom: removed ? id : null });
+  }
+
   function userGroups(i: number): number[] {
     const direct = i < spec.userCount ? baseGroupsOfUser(spec, i) : [];
     const id = objectId(spec.seed, 'user', i);
@@ -205,6 +225,7 @@ export function createTenant(options: TenantOptions = {}) {
     if (i === undefined) assertUser(undefined, idOrUpn);
     const state = userDeleted.get(i!);
     if (state && !permanently) throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+    const reports = state ? [] : directReports(i!);
     if (!state) { membershipChangesForUser(i!, true); deletedUsers++; }
     userDeleted.set(i!, permanently ? { reason: 'deleted' } : { reason: 'changed', at: iso(now()) });
     if (permanently) {
@@ -215,6 +236,8 @@ export function createTenant(options: TenantOptions = {}) {
       upnOverlay.delete(user(i!).userPrincipalName.toLowerCase());
     }
     append({ kind: 'user', index: i!, op: 'delete', reason: permanently ? 'deleted' : 'changed' });
+    logReportsManagerChange(i!, reports, true);
+    if (permanently) for (const r of reports) if (!managerOverride.has(r)) managerOverride.set(r, null);
   }
 
   function restoreUser(id: string): GraphUser {
@@ -226,14 +249,11 @@ export function createTenant(options: TenantOptions = {}) {
     deletedUsers--;
     append({ kind: 'user', index: i, op: 'restore', props: Object.keys(user(i)) });
     membershipChangesForUser(i, false);
+    logReportsManagerChange(i, directReports(i), false);
     return user(i);
   }
 
-  function softDeletedUsers(): { index: number; deletedDateTime: string }[] {
-    const out: { index: number; deletedDateTime: string }[] = [];
-    for (const [index, state] of userDeleted) if (state.reason === 'changed') out.push({ index, deletedDateTime: state.at });
-    return out.sort((a, b) => a.index - b.index);
-  }
+  const softDeletedUsers = () => softDeleted(userDeleted);
 
   // Groups --------------------------------------------------------------------------------------
 
@@ -348,7 +368,10 @@ export function createTenant(options: TenantOptions = {}) {
     if (state?.reason === 'deleted' || (state && !permanently)) assertGroup(undefined, id);
     const unified = (group(g).groupTypes as string[] | undefined)?.includes('Unified') ?? false;
     const hard = permanently ?? !unified;
-    if (!state) deletedGroups++;
+    if (!state) {
+      deletedGroups++;
+      for (const parent of parentGroups(g)) append({ kind: 'group', index: parent, op: 'members', member: groupRef(g), removed: true });
+    }
     groupDeleted.set(g, hard ? { reason: 'deleted' } : { reason: 'changed', at: iso(now()) });
     append({ kind: 'group', index: g, op: 'delete', reason: hard ? 'deleted' : 'changed' });
   }
@@ -359,6 +382,7 @@ export function createTenant(options: TenantOptions = {}) {
     groupDeleted.delete(g!);
     deletedGroups--;
     append({ kind: 'group', index: g!, op: 'restore', props: Object.keys(group(g!)) });
+    for (const parent of parentGroups(g!)) append({ kind: 'group', index: parent, op: 'members', member: groupRef(g!), removed: false });
     return group(g!);
   }
 
@@ -419,13 +443,20 @@ export function createTenant(options: TenantOptions = {}) {
     userIdOf: (i: number) => objectId(spec.seed, 'user', i),
     groupIdOf: (g: number) => objectId(spec.seed, 'group', g),
     userRef, groupRef,
-    isLiveUser, user, userIndex, findUser, liveUsers, managerIndex, photo, userGroups, softDeletedUsers,
-    isLiveGroup, group, findGroup, liveGroups, groupMembers, transitiveMembers, parentGroups, groupIndexOf: (id: string) => indexOfId(spec.seed, 'group', id),
+    isLiveUser, user, userIndex, findUser, liveUsers, managerIndex, directReports, photo, userGroups, softDeletedUsers,
+    isLiveGroup, group, findGroup, liveGroups, softDeletedGroups: () => softDeleted(groupDeleted), groupMembers, transitiveMembers, parentGroups, groupIndexOf: (id: string) => indexOfId(spec.seed, 'group', id),
     userDeletedState: (i: number) => userDeleted.get(i),
     groupDeletedState: (g: number) => groupDeleted.get(g),
     createUser, updateUser, setManager, setPhoto, deleteUser, restoreUser,
     createGroup, updateGroup, deleteGroup, restoreGroup, addMember, removeMember,
   };
+}
+
+/** Soft-deleted objects (restorable for 30 days in Entra), in index order. */
+function softDeleted(states: Map<number, DeletedState>): { index: number; deletedDateTime: string }[] {
+  const out: { index: number; deletedDateTime: string }[] = [];
+  for (const [index, state] of states) if (state.reason === 'changed') out.push({ index, deletedDateTime: state.at });
+  return out.sort((a, b) => a.index - b.index);
 }
 
 function withoutFixed<T extends Record<string, unknown>>(props: T): Record<string, unknown> {

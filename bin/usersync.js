@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// usersync runs its TypeScript directly on Node 24 (type stripping). Started by an older Node,
+// it re-runs itself with the Node 24 that the project pins as a dependency.
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major >= 24) {
+  const { run } = await import('../src/cli/main.ts');
+  await run(process.argv.slice(2));
+} else {
+  const require = createRequire(import.meta.url);
+  let node;
+  try {
+    node = require.resolve('node/bin/node');
+  } catch {
+    console.error(`usersync needs Node.js 24 or later (this is ${process.version}). Run \`npm install\` in the usersync folder, or install Node 24.`);
+    process.exit(1);
+  }
+  const result = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}

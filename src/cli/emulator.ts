@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { loadTls } from '../emulator/tls.ts';
+import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { integer } from './options.ts';
+
+interface EmulatorFlags { port: number; host: string; users: number; groups?: number; seed: string; cert?: string; key?: string; ca?: string; roles?: string; deltaPageSize?: number; membersPerPage?: number }
+
+export function emulatorCommand(program: Command): void {
+  program.command('emulator')
+    .description('Serve an emulated Microsoft Graph + Entra ID tenant over HTTPS; prints one JSON line with the connection values when listening.')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), 0)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--users <n>', 'number of generated users', integer('--users', 1, 2_000_000), 50)
+    .option('--groups <n>', 'number of generated groups (default: 2% of users, at least 4)', integer('--groups', 0, 200_000))
+    .option('--seed <seed>', 'seed of the generated tenant (same seed, same tenant)', 'usersync')
+    .option('--cert <file>', 'server certificate (PEM) instead of a generated one; needs --key')
+    .option('--key <file>', 'private key (PEM) of --cert')
+    .option('--ca <file>', 'CA certificate (PEM) that signed --cert')
+    .option('--roles <list>', 'comma-separated application permissions granted to the app', undefined)
+    .option('--delta-page-size <n>', 'objects per delta page', integer('--delta-page-size', 1, 5000))
+    .option('--members-per-page <n>', 'members@delta entries per page before a group is split', integer('--members-per-page', 1, 100_000))
+    .action(async (flags: EmulatorFlags) => {
+      const emulator = await startFromFlags(flags);
+      process.stdout.write(`${JSON.stringify(connectionLine(emulator))}\n`);
+      process.stderr.write(`usersync emulator: ${emulator.tenant.userCount()} users, ${emulator.tenant.groupCount()} groups on ${emulator.graphUrl} (Ctrl+C stops)\n`);
+      await untilSignal(emulator);
+    });
+
+  program.command('demo', { hidden: true })
+    .description('Start the demo tenant and explain how to use it (npm start).')
+    .action(async () => {
+      const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
+      process.stdout.write(demoText(emulator));
+      await untilSignal(emulator);
+    });
+}
+
+async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
+  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together: give both, or neither to generate a certificate.');
+  const tls = flags.cert && flags.key ? await loadTls({ cert: flags.cert, key: flags.key, ca: flags.ca }) : undefined;
+  return startEmulator({
+    port: flags.port, host: flags.host, users: flags.users, groups: flags.groups, seed: flags.seed, tls,
+    roles: flags.roles?.split(',').map((r) => r.trim()).filter(Boolean),
+    deltaPageSize: flags.deltaPageSize, deltaMembersPerPage: flags.membersPerPage,
+  });
+}
+
+export function connectionLine(e: Emulator) {
+  return { authorityHost: e.authorityHost, graphUrl: e.graphUrl, tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret, ca: e.ca };
+}
+
+function untilSignal(emulator: Emulator): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => { void emulator.stop().finally(() => { resolve(); process.exit(0); }); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function demoText(e: Emulator): string {
+  const env = e.env();
+  const exports = Object.entries(env).map(([k, v]) => `  export ${k}='${v}'`).join('\n');
+  return `usersync — demo tenant (emulated Microsoft Entra ID + Graph, offline)
+
+  ${e.tenant.userCount()} users and ${e.tenant.groupCount()} groups of ${e.tenant.spec.domain} are served at ${e.graphUrl}
+
+Point usersync or any Graph client at it:
+${exports}
+
+Try it (in another terminal, with the variables above):
+  TOKEN=$(curl -s --cacert "$NODE_EXTRA_CA_CERTS" "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \\
+    -d grant_type=client_credentials -d client_id="$AZURE_CLIENT_ID" \\
+    --data-urlencode client_secret="$AZURE_CLIENT_SECRET" --data-urlencode scope=https://graph.microsoft.com/.default | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
+  curl -s --cacert "$NODE_EXTRA_CA_CERTS" -H "Authorization: Bearer $TOKEN" "$USERSYNC_GRAPH_URL/v1.0/users?\\$select=displayName,department&\\$top=5"
+
+Change the tenant through the control API, e.g. rename a department:
+  curl -s --cacert "$NODE_EXTRA_CA_CERTS" "$USERSYNC_GRAPH_URL/_emulator/info"
+
+docs/emulator.md describes every endpoint, the control API and the fault switches. Ctrl+C stops.
+`;
+}

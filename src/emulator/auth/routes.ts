@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { TokenSigner } from './access-token.ts';
+import { adminConsent, type ConsentGrant } from './consent.ts';
+import { aadErrorBody } from './errors.ts';
+import { instanceDiscovery, openIdConfiguration } from './metadata.ts';
+import { lookupTenant } from './tenants.ts';
+import { requestToken, type TokenServiceContext } from './token-request.ts';
+import type { AadError, ConsentDecision, EmulatorTenantAuth } from './types.ts';
+
+export type AuthRequestKind = 'openid-configuration' | 'instance-discovery' | 'jwks' | 'token' | 'admin-consent';
+
+export type AuthRoutesOptions = {
+  /** Read on every request: tests may add apps, secrets, certificates or roles at any time. */
+  tenants: () => readonly EmulatorTenantAuth[];
+  /** Public origin of the token service, e.g. `https://127.0.0.1:8443`. */
+  baseUrl: () => string;
+  /** Epoch milliseconds; defaults to Date.now. */
+  now?: () => number;
+  signer: TokenSigner;
+  /** `expires_in` of issued tokens; default 3599. MSAL renews 300 s before expiry, so less means a token call per use. */
+  tokenLifetimeSeconds?: () => number;
+  /** The admin's click on the consent page; default approve. */
+  consentDecision?: (grant: ConsentGrant) => ConsentDecision;
+  /** Called when an admin approves consent. */
+  onConsent?: (grant: ConsentGrant) => void;
+  /** Called once per request handled, for request counting in tests and benchmarks. */
+  onRequest?: (kind: AuthRequestKind) => void;
+};
+
+const jsonType = 'application/json; charset=utf-8';
+
+/**
+ * The Entra ID token service as a Hono app, paths as on login.microsoftonline.com:
+ * mount it at the root of the emulator's authority host (`app.route('/', createAuthRoutes(…))`).
+ */
+export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
+  const now = opts.now ?? Date.now;
+  const count = opts.onRequest ?? (() => {});
+  const tokenService: TokenServiceContext = {
+    tenants: opts.tenants,
+    baseUrl: opts.baseUrl,
+    now,
+    signer: opts.signer,
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? (() => 3599),
+  };
+  const consent = {
+    tenants: opts.tenants,
+    consentDecision: opts.consentDecision ?? (() => 'approve' as const),
+    onConsent: opts.onConsent ?? (() => {}),
+  };
+  const origin = () => opts.baseUrl().replace(/\/+$/, '');
+
+  const errorResponse = (c: Context, err: AadError, correlationId: string = randomUUID()) => {
+    const traceId = randomUUID();
+    const body = aadErrorBody(err, { now: now(), traceId, correlationId, baseUrl: origin() });
+    return c.body(JSON.stringify(body), err.status, {
+      'Content-Type': jsonType,
+      'Cache-Control': 'no-store, no-cache',
+      Pragma: 'no-cache',
+      'x-ms-request-id': traceId,
+    });
+  };
+
+  const app = new Hono();
+
+  app.get('/common/discovery/instance', (c) => {
+    count('instance-discovery');
+    const result = instanceDiscovery(c.req.query('authorization_endpoint'), [origin(), new URL(c.req.url).origin]);
+    if (!result.ok) return errorResponse(c, result.error);
+    return c.body(JSON.stringify(result.body), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+  });
+
+  app.get('/:tenant/v2.0/.well-known/openid-configuration', (c) => {
+    count('openid-configuration');
+    const lookup = lookupTenant(opts.tenants(), c.req.param('tenant'));
+    if (lookup.kind === 'error') return errorResponse(c, lookup.error);
+    const document =
+      lookup.kind === 'tenant'
+        ? openIdConfiguration(origin(), lookup.tenant.tenantId, lookup.tenant.tenantId)
+        : openIdConfiguration(origin(), lookup.segment, '{tenantid}');
+    return c.body(JSON.stringify(document), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+  });
+
+  app.get('/:tenant/discovery/v2.0/keys', (c) => {
+    count('jwks');
+    const lookup = lookupTenant(opts.tenants(), c.req.param('tenant'));
+    if (lookup.kind === 'error') return errorResponse(c, lookup.error);
+    return c.body(JSON.stringify(opts.signer.jwks), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+  });
+
+  app.post('/:tenant/oauth2/v2.0/token', async (c) => {
+    count('token');
+    const form = new URLSearchParams(await c.req.text());
+    // Entra reports the caller's client-request-id as the correlation id.
+    const correlationId =
+      c.req.header('client-request-id') || c.req.query('client-request-id') || form.get('client-request-id') || randomUUID();
+    const result = await requestToken(tokenService, {
+      tenantSegment: c.req.param('tenant'),
+      form,
+      authorization: c.req.header('authorization'),
+      requestOrigin: new URL(c.req.url).origin,
+    });
+    if (!result.ok) return errorResponse(c, result.error, correlationId);
+    return c.body(JSON.stringify(result.body), 200, {
+      'Content-Type': jsonType,
+      'Cache-Control': 'no-store, no-cache',
+      Pragma: 'no-cache',
+      'x-ms-request-id': randomUUID(),
+    });
+  });
+
+  const consentRoute = (version: 'v1' | 'v2') => (c: Context) => {
+    count('admin-consent');
+    const outcome = adminConsent(consent, {
+      version,
+      tenantSegment: c.req.param('tenant') ?? '',
+      query: new URL(c.req.url).searchParams,
+    });
+    if (outcome.kind === 'page') return c.text(outcome.message, outcome.status);
+    return c.redirect(outcome.location, 302);
+  };
+  app.get('/:tenant/adminconsent', consentRoute('v1'));
+  app.get('/:tenant/v2.0/adminconsent', consentRoute('v2'));
+
+  return app;
+}

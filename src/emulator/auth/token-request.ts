@@ -1,0 +1,179 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  accessTokenIssuer,
+  mintAccessToken,
+  newTokenId,
+  servicePrincipalObjectId,
+  type AccessTokenClaims,
+  type TokenSigner,
+} from './access-token.ts';
+import { jwtBearerAssertionType, verifyClientAssertion } from './client-assertion.ts';
+import { aad } from './errors.ts';
+import { findApp, lookupTenant, tenantName } from './tenants.ts';
+import type { AadError, EmulatorApp, EmulatorTenantAuth } from './types.ts';
+
+export type TokenServiceContext = {
+  tenants: () => readonly EmulatorTenantAuth[];
+  baseUrl: () => string;
+  /** Epoch milliseconds. */
+  now: () => number;
+  signer: TokenSigner;
+  tokenLifetimeSeconds: () => number;
+};
+
+export type TokenRequest = {
+  tenantSegment: string;
+  form: URLSearchParams;
+  /** The request's Authorization header, for client_secret_basic. */
+  authorization: string | undefined;
+  /** Origin the request arrived at, accepted as assertion audience besides baseUrl. */
+  requestOrigin: string;
+};
+
+export type TokenResponseBody = {
+  token_type: 'Bearer';
+  expires_in: number;
+  ext_expires_in: number;
+  access_token: string;
+};
+
+export type TokenResult = { ok: true; body: TokenResponseBody } | { ok: false; error: AadError };
+
+const defaultScopeSuffix = '/.default';
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The client-credentials grant of `POST /{tenant}/oauth2/v2.0/token`. */
+export async function requestToken(ctx: TokenServiceContext, req: TokenRequest): Promise<TokenResult> {
+  const fail = (error: AadError): TokenResult => ({ ok: false, error });
+  const lookup = lookupTenant(ctx.tenants(), req.tenantSegment);
+  if (lookup.kind === 'error') return fail(lookup.error);
+
+  const { form } = req;
+  const grantType = form.get('grant_type');
+  if (!grantType) return fail(aad.missingParameter('grant_type'));
+  if (grantType !== 'client_credentials') return fail(aad.unsupportedGrantType(grantType));
+
+  const basic = basicCredentials(req.authorization);
+  const clientId = form.get('client_id') || basic?.clientId;
+  if (!clientId) return fail(aad.missingParameter('client_id'));
+  if (lookup.kind === 'multi') return fail(aad.noTenantInformation());
+  const tenant = lookup.tenant;
+
+  const scope = form.get('scope');
+  if (!scope) return fail(aad.missingParameter('scope'));
+  const resource = resourceOfScope(scope);
+  if (typeof resource !== 'string') return fail(resource);
+
+  const app = findApp(tenant, clientId);
+  if (!app) return fail(aad.appNotFound(clientId, tenantName(tenant)));
+
+  const nowMs = ctx.now();
+  const assertion = form.get('client_assertion');
+  const secret = form.get('client_secret') ?? basic?.secret;
+  let credential: AccessTokenClaims['appidacr'];
+  if (assertion) {
+    if (form.get('client_assertion_type') !== jwtBearerAssertionType) {
+      return fail(aad.missingParameter('client_assertion_type'));
+    }
+    const audiences = assertionAudiences(tenant, [ctx.baseUrl(), req.requestOrigin]);
+    const error = await verifyClientAssertion({ assertion, clientId, app, audiences, nowMs });
+    if (error) return fail(error);
+    credential = '2';
+  } else if (secret) {
+    const error = checkSecret(app, secret, nowMs);
+    if (error) return fail(error);
+    credential = '1';
+  } else {
+    return fail(aad.noCredential());
+  }
+
+  const lifetime = ctx.tokenLifetimeSeconds();
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const oid = servicePrincipalObjectId(tenant.tenantId, app.clientId);
+  const claims: AccessTokenClaims = {
+    aud: resource,
+    iss: accessTokenIssuer(tenant.tenantId),
+    // Entra back-dates iat/nbf by five minutes to absorb clock skew at the resource.
+    iat: nowSeconds - 300,
+    nbf: nowSeconds - 300,
+    exp: nowSeconds + lifetime,
+    app_displayname: app.displayName,
+    appid: app.clientId,
+    appidacr: credential,
+    idp: accessTokenIssuer(tenant.tenantId),
+    idtyp: 'app',
+    oid,
+    ...(app.roles.length > 0 ? { roles: [...app.roles] } : {}),
+    sub: oid,
+    tid: tenant.tenantId,
+    uti: newTokenId(),
+    ver: '1.0',
+  };
+  return {
+    ok: true,
+    body: {
+      token_type: 'Bearer',
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: mintAccessToken(ctx.signer, claims),
+    },
+  };
+}
+
+/** The resource of a client-credentials scope (`https://graph.microsoft.com/.default` → `https://graph.microsoft.com`). */
+function resourceOfScope(scope: string): string | AadError {
+  const scopes = [...new Set(scope.split(/\s+/).filter(Boolean))];
+  const resources = scopes.filter((s) => s.endsWith(defaultScopeSuffix)).map((s) => s.slice(0, -defaultScopeSuffix.length));
+  if (resources.length !== scopes.length || resources.length === 0 || !resources.every(isResourceId)) {
+    return aad.invalidScope(scope);
+  }
+  if (resources.length > 1) return aad.multipleResources(scope);
+  return resources[0];
+}
+
+function isResourceId(resource: string): boolean {
+  if (guid.test(resource)) return true;
+  try {
+    const url = new URL(resource);
+    return url.protocol === 'https:' && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function checkSecret(app: EmulatorApp, presented: string, nowMs: number): AadError | undefined {
+  const match = app.secrets.find((s) => sameSecret(s.value, presented));
+  if (!match) return aad.wrongSecret(app.clientId);
+  if (match.expiresAt && match.expiresAt.getTime() <= nowMs) return aad.expiredSecret(app.clientId);
+  return undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** client_secret_basic: `Basic base64(urlencode(client_id):urlencode(secret))` (RFC 6749 §2.3.1). */
+function basicCredentials(authorization: string | undefined): { clientId: string; secret: string } | undefined {
+  const match = /^\s*basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  try {
+    return {
+      clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
+      secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Token URLs of a tenant under each origin, by GUID and by every domain, v2 and v1 forms. */
+function assertionAudiences(tenant: EmulatorTenantAuth, origins: readonly string[]): string[] {
+  const names = [tenant.tenantId, ...tenant.domains];
+  return [...new Set(origins.map((o) => o.replace(/\/+$/, '')))].flatMap((origin) =>
+    names.flatMap((name) => [`${origin}/${name}/oauth2/v2.0/token`, `${origin}/${name}/oauth2/token`]),
+  );
+}
