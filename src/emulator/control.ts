@@ -59,7 +59,11 @@ const REF = /^\$[A-Za-z_][A-Za-z0-9_]*$/;
 const str = (field: string) => z.string({ error: `${field} must be a string or null` }).max(1024, { error: `${field} must be at most 1024 characters` }).nullable();
 const bool = (field: string) => z.boolean({ error: `${field} must be true or false` });
 const strList = (field: string) => z.array(z.string({ error: `${field} must be a list of strings` }), { error: `${field} must be a list of strings, e.g. ["a", "b"]` });
-const id = (field: string) => z.string({ error: `${field} must be an object id (GUID) or a userPrincipalName` }).trim().min(1, { error: `${field} must not be empty` });
+/** Error option for a required value: "x is required (…)" when absent, "x must be …" when wrong. */
+const expect = (field: string, what: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? `${field} is required (${what})` : `${field} must be ${what}`),
+});
+const id = (field: string) => z.string(expect(field, 'an object id (GUID) or a userPrincipalName')).trim().min(1, { error: `${field} must not be empty` });
 
 const USER_STRING_PROPS = [
   'aboutMe', 'ageGroup', 'birthday', 'city', 'companyName', 'consentProvidedForMinor', 'country', 'creationType', 'department',
@@ -78,8 +82,8 @@ const extensionAttributesSchema = strictObject(
 );
 
 const userPropShape = {
-  displayName: z.string({ error: 'displayName must be a non-empty string, e.g. "Adele Vance"' }).trim().min(1, { error: 'displayName must be a non-empty string, e.g. "Adele Vance"' }).max(256, { error: 'displayName must be at most 256 characters' }),
-  userPrincipalName: z.string({ error: 'userPrincipalName must look like alias@domain, e.g. "adele@contoso.com"' }).regex(UPN, { error: 'userPrincipalName must look like alias@domain, e.g. "adele@contoso.com"' }).max(113, { error: 'userPrincipalName must be at most 113 characters' }),
+  displayName: z.string(expect('displayName', 'a non-empty string, e.g. "Adele Vance"')).trim().min(1, { error: 'displayName must be a non-empty string, e.g. "Adele Vance"' }).max(256, { error: 'displayName must be at most 256 characters' }),
+  userPrincipalName: z.string(expect('userPrincipalName', 'an address like alias@domain, e.g. "adele@contoso.com"')).regex(UPN, { error: 'userPrincipalName must look like alias@domain, e.g. "adele@contoso.com"' }).max(113, { error: 'userPrincipalName must be at most 113 characters' }),
   accountEnabled: bool('accountEnabled'),
   userType: z.enum(['Member', 'Guest'], { error: 'userType must be "Member" or "Guest"' }),
   onPremisesSyncEnabled: bool('onPremisesSyncEnabled').nullable(),
@@ -148,7 +152,7 @@ function propsObject<T extends z.ZodRawShape>(shape: T, what: string, forbidden:
     error: (issue) => {
       return unknownKeys(issue.input).map((k) => {
         if (FIELD_HINTS[k] && forbidden.includes(k)) return `'${k}' ${FIELD_HINTS[k]}`;
-        const guess = closest(k, allowed);
+        const guess = closest(k, allowed.filter((a) => a !== 'op' && a !== 'as'));
         return `'${k}' is not a ${what} property${guess ? ` — did you mean '${guess}'?` : ''} (directory extensions are named extension_{appId without dashes}_{name})`;
       }).join('; ');
     },
@@ -176,7 +180,7 @@ export type UserPatch = UserProps & Record<`extension_${string}`, unknown>;
 
 const GROUP_KINDS = ['microsoft365', 'security', 'mail-enabled-security', 'distribution'] as const;
 const groupPropShape = {
-  displayName: z.string({ error: 'displayName must be a non-empty string, e.g. "Sales"' }).trim().min(1, { error: 'displayName must be a non-empty string, e.g. "Sales"' }).max(256, { error: 'displayName must be at most 256 characters' }),
+  displayName: z.string(expect('displayName', 'a non-empty string, e.g. "Sales"')).trim().min(1, { error: 'displayName must be a non-empty string, e.g. "Sales"' }).max(256, { error: 'displayName must be at most 256 characters' }),
   description: str('description'),
   mailNickname: z.string({ error: 'mailNickname must be a string without spaces or @, e.g. "sales-team"' }).regex(/^[^@\s()<>,;:\\"[\]]+$/, { error: 'mailNickname must be a string without spaces or @, e.g. "sales-team"' }).max(64, { error: 'mailNickname must be at most 64 characters' }),
   mail: str('mail'),
@@ -192,7 +196,7 @@ const GROUP_FORBIDDEN = ['id', 'createdDateTime', 'deletedDateTime', 'groupTypes
 const createGroupShape = {
   ...groupPropShape,
   kind: z.enum(GROUP_KINDS, { error: `kind must be one of: ${GROUP_KINDS.join(', ')}` }),
-  members: z.array(id('members[]'), { error: 'members must be a list of user or group ids' }),
+  members: z.array(id('members'), { error: 'members must be a list of user or group ids' }),
 };
 const createGroupSchema = propsObject(
   Object.fromEntries(Object.entries(createGroupShape).map(([k, v]) => [k, k === 'displayName' ? v : v.optional()])) as typeof createGroupShape,

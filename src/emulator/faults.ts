@@ -107,7 +107,13 @@ export function describeIssue(issue: z.core.$ZodIssue, root = ''): { field: stri
   if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid option')) {
     return { field, message: `${field} must be one of: ${issue.values.map(String).join(', ')}` };
   }
-  return { field, message: issue.message.startsWith(field) ? issue.message : `${field}: ${issue.message}` };
+  if (issue.message.startsWith(field)) return { field, message: issue.message };
+  // A custom message names its field by its own name ("displayName must be …"): say where it is instead.
+  const keys = issue.path.filter((k): k is string => typeof k === 'string');
+  const leaf = keys[keys.length - 1];
+  if (leaf !== undefined && issue.message.startsWith(`${leaf} `)) return { field, message: `${field}${issue.message.slice(leaf.length)}` };
+  if (issue.path.length === 0 && root === '') return { field, message: issue.message };
+  return { field, message: `${field}: ${issue.message}` };
 }
 
 function article(type: string): string {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { createAuthRoutes, createTokenSigner, verifyAccessToken, type EmulatorApp, type EmulatorTenantAuth } from './auth/index.ts';
+import { aadErrorBody, createAuthRoutes, createTokenSigner, verifyAccessToken, type EmulatorApp, type EmulatorTenantAuth } from './auth/index.ts';
 import { createControl, createControlApp } from './control.ts';
 import { createFaults } from './faults.ts';
 import { handleBatch } from './graph/batch.ts';
@@ -88,7 +88,16 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     }
   });
   const control = createControl(controlDeps);
-  root.route('/_emulator', createControlApp(controlDeps));
+  root.route('/_emulator', createControlApp(controlDeps, control));
+
+  // Token-endpoint throttling (fault switch tokenThrottleRatio); MSAL then refuses identical requests until Retry-After passes.
+  root.post('/:tenant/oauth2/v2.0/token', async (c, next) => {
+    const decision = faults.decideToken();
+    if (decision.kind === 'none') return next();
+    const body = aadErrorBody({ status: 400, error: 'temporarily_unavailable', code: 50196, message: 'The server terminated an operation because it encountered a client request loop or too many requests. Please retry after the time in the Retry-After header.' },
+      { now: now(), traceId: randomUUID(), correlationId: randomUUID(), baseUrl: origin });
+    return c.json(body, 429, { 'Retry-After': String(decision.retryAfter), 'Cache-Control': 'no-store, no-cache' });
+  });
 
   root.all('/v1.0/*', async (c) => {
     const started = performance.now();
