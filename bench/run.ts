@@ -1,0 +1,12 @@
+import { benchEmulator } from './emulator.ts';
+import { table } from './support.ts';
+
+// `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
+
+const only = process.argv[2];
+if (!only || only === 'emulator') {
+  const rows = [];
+  for (const users of [10_000, 100_000, 1_000_000]) rows.push(await benchEmulator(users));
+  console.log('\nEmulator: start-up (until the JSON line), resident memory, users pages (100 per page, 8 concurrent clients)\n');
+  console.log(table(rows.map((r) => ({ users: r.users.toLocaleString('en'), 'start-up ms': r.startupMs, 'RSS MB at start': r.rssMb, 'RSS MB after load': r.rssAfterPagesMb, 'users pages/s': r.usersPageRps }))));
+}
