@@ -1,0 +1,42 @@
+// The built-in directory's domain model: what a directory user, group and department are.
+// Plain data; `core/` never does I/O.
+
+/** Profile fields of a directory user, in the order of the `users list` contract. */
+export const PROFILE_FIELDS = ['loginAccount', 'name', 'email', 'firstName', 'lastName', 'userType', 'jobTitle', 'department',
+  'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeNo', 'faxNumber'] as const;
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+export type Profile = { [K in ProfileField]: K extends 'loginAccount' ? string : string | null };
+
+export type UserStatus = 'active' | 'disabled';
+/** Where the source stands on a directory object: present, deleted in Entra, or absent from a full read. */
+export type SourceState = 'present' | 'deleted' | 'missing';
+export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
+
+/** A user as the source (Entra) describes it after normalisation. */
+export interface SourceUser extends Profile {
+  externalId: string;
+  accountEnabled: boolean;
+  /** The manager's object id; null = no manager; undefined = this read did not say (unchanged). */
+  managerExternalId?: string | null;
+}
+
+/** A user as the directory stores it. */
+export interface DirectoryUser extends Profile {
+  externalId: string;
+  accountEnabled: boolean;
+  managerExternalId: string | null;
+  photoSha256: string | null;
+  sourceState: SourceState;
+  status: UserStatus;
+  fingerprint: string;
+}
+
+export interface SourceGroup { externalId: string; name: string; type: GroupType }
+export interface DirectoryGroup extends SourceGroup { sourceState: SourceState; fingerprint: string }
+
+export interface MemberRef { externalId: string; kind: 'user' | 'group' }
+
+/** A user's directory status follows the source: enabled and present → active, anything else → disabled. */
+export function statusOf(accountEnabled: boolean, sourceState: SourceState): UserStatus {
+  return accountEnabled && sourceState === 'present' ? 'active' : 'disabled';
+}
