@@ -113,6 +113,15 @@ describe('users', () => {
     assert.equal(byGuestUpn.body.userType, 'Guest');
   });
 
+  it('accepts OData key syntax for ids and UPNs', async () => {
+    const u = user(4);
+    for (const path of [`/v1.0/users('${u.userPrincipalName}')`, `/v1.0/users(%27${u.id}%27)?$select=id`, `/v1.0/users('${u.id}')/memberOf`]) {
+      const res = await t.graph(path);
+      assert.equal(res.status, 200, path);
+    }
+    assert.equal((await t.graph(`/v1.0/users('${u.userPrincipalName}')`)).body.id, u.id);
+  });
+
   it('serves the manager as a directoryObject, and 404 for a user without one', async () => {
     const i = withManager();
     const m = user(t.emulator.tenant.managerIndex(i)!);
@@ -210,6 +219,17 @@ describe('authorization', () => {
     } finally {
       t.emulator.app.roles = saved;
     }
+  });
+
+  it('rejects a token issued for another resource', async () => {
+    const { emulator } = t;
+    const res = await t.raw(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://vault.azure.net/.default' }).toString(),
+    });
+    assert.equal(res.status, 200);
+    expectError(await t.graph('/v1.0/users', { token: res.body.access_token }), 401, 'InvalidAuthenticationToken', /Invalid audience/);
   });
 
   it('echoes client-request-id', async () => {

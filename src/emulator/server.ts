@@ -120,7 +120,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   });
 
   async function serveGraph(c: Context, path: string, requestId: string): Promise<GraphResult> {
-    const check = verifyAccessToken(signer, c.req.header('authorization'), now());
+    // Graph accepts tokens for itself: its well-known URL, its app id, or (for the emulator) its own origin.
+    const check = verifyAccessToken(signer, c.req.header('authorization'), now(), { audiences: ['https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID, origin, `${origin}/`] });
     if (!check.ok || check.tenantId !== spec.tenantId) {
       const message = check.ok ? 'Access token validation failure. Invalid audience.' : check.message;
       return graphError(401, 'InvalidAuthenticationToken', message, requestId, {

@@ -66,14 +66,16 @@ export async function handleGraph(ctx: GraphContext, request: GraphRequest): Pro
 }
 
 function route(ctx: GraphContext, request: GraphRequest): GraphResult {
-  const segments = request.path.split('/').filter(Boolean).map(decodeSegment);
+  // OData key syntax: /users('{id or upn}')/… is the same as /users/{id or upn}/… (needed for UPNs starting with $).
+  const path = request.path.replaceAll('%27', "'").replace(/^\/(users|groups)\('([^']*)'\)/, (_m, set: string, key: string) => `/${set}/${encodeURIComponent(decodeSegment(key))}`);
+  const segments = path.split('/').filter(Boolean).map(decodeSegment);
   const [root, key, nav, cast, value] = segments;
   if (root === 'users') {
     requireRole(request, nav === 'photo' || nav === 'photos' ? READ_PHOTOS : nav === 'memberOf' || nav === 'transitiveMemberOf' ? READ_GROUPS : READ_USERS);
     if (key === undefined) return listUsers(ctx, request);
     if (key === '$count') return countOf(request, ctx.hideUsers() ? 0 : ctx.tenant.userCount());
     if (key === 'delta' && nav === undefined) return delta(ctx, request, 'users');
-    const index = ctx.tenant.findUser(userKey(key)) ?? fail(notFound(key));
+    const index = ctx.tenant.findUser(key) ?? fail(notFound(key));
     if (nav === undefined) return getUser(ctx, request, index);
     if (nav === 'manager' && cast === undefined) return getManager(ctx, request, index);
     if (nav === 'directReports' && cast === undefined) return directReports(ctx, request, index);
@@ -98,12 +100,6 @@ function route(ctx: GraphContext, request: GraphRequest): GraphResult {
     return deletedItems(ctx, request, nav === 'microsoft.graph.user' ? 'users' : 'groups');
   }
   fail(segmentNotFound(root ?? ''));
-}
-
-/** `/users('$x')` and `/users/{id}` both address a user; `#` arrives encoded as %23. */
-function userKey(key: string): string {
-  const quoted = /^\('(.*)'\)$/.exec(key);
-  return quoted ? quoted[1] : key;
 }
 
 function decodeSegment(segment: string): string {

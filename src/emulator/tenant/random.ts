@@ -26,6 +26,7 @@ export function pick<T>(list: readonly T[], seed: number, index: number, salt: n
 /** A string seed ("demo", "42") to a 32-bit number. */
 export function seedFrom(value: string | number): number {
   if (typeof value === 'number' && Number.isInteger(value)) return value >>> 0;
+  if (/^\d{1,9}$/.test(String(value))) return Number(value) >>> 0; // `--seed 42` on the command line is the same tenant as seed: 42
   let h = 2166136261;
   for (const ch of String(value)) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619);
   return h >>> 0;

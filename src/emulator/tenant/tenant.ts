@@ -32,7 +32,7 @@ export function tenantSpec(options: TenantOptions = {}): TenantSpec {
   const seed = seedFrom(options.seed ?? 'usersync');
   const users = options.users ?? 50;
   if (!Number.isInteger(users) || users < 1 || users > 2_000_000) throw new RangeError(`users must be an integer from 1 to 2,000,000, got ${users}`);
-  const groups = options.groups ?? Math.max(4, Math.round(users * 0.02));
+  const groups = options.groups ?? Math.max(10, Math.round(users * 0.02)); // 10 or more: every group kind appears
   if (!Number.isInteger(groups) || groups < 0 || groups > 200_000) throw new RangeError(`groups must be an integer from 0 to 200,000, got ${groups}`);
   const domain = options.domain ?? 'contoso.com';
   return {
