@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { errorFromResponse, GraphError, graphPath, isTransientNetworkError, trimSentence, unreachableError, withRequestId } from './errors.ts';
+
+// The one HTTP layer every Graph call goes through: URL resolution, bearer token, bounded concurrency,
+// timeouts, retries (429/503/504 and transient network failures, honouring Retry-After), one token
+// refresh on 401, error translation, and a count of every request sent (retries and $batch posts included).
+
+export interface FetchResponseLike {
+  status: number;
+  headers: { get(name: string): string | null };
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** The slice of fetch we use; the global fetch and undici's (tests trusting a CA) both fit. */
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<FetchResponseLike>;
+
+export interface GraphResponse {
+  status: number;
+  headers: { get(name: string): string | null };
+  /** The absolute URL requested. */
+  url: string;
+  bytes: Buffer;
+  requestId: string | null;
+  /** The body parsed as JSON; a GraphError (malformed_response) when it is not JSON. */
+  json(): unknown;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Error statuses the caller treats as answers (e.g. 404 for "no photo"); others throw a GraphError. */
+  allow?: readonly number[];
+}
+
+export interface GraphHttpOptions {
+  /** Graph base without the version, e.g. https://graph.microsoft.com. */
+  graphUrl: string;
+  getToken: (options?: { forceRefresh?: boolean }) => Promise<string>;
+  fetch?: FetchLike;
+  maxInFlight?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  logger?: Pick<Logger, 'debug' | 'warn'>;
+}
+
+export interface GraphHttp {
+  readonly graphUrl: string;
+  get(pathOrUrl: string, options?: RequestOptions): Promise<GraphResponse>;
+  post(pathOrUrl: string, body: unknown, options?: RequestOptions): Promise<GraphResponse>;
+  /** Every HTTP request sent to Graph since creation or reset(), retries and $batch posts included. */
+  readonly requestCount: number;
+  reset(): void;
+  /** The retry policy, shared with $batch item retries. */
+  readonly maxRetries: number;
+  retryDelayMs(attempt: number, retryAfter?: string | null): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+const USER_AGENT = 'ISV|usersync|usersync/0.1';
+
+export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
+  const graphUrl = options.graphUrl.replace(/\/+$/, '');
+  const origin = new URL(graphUrl).origin;
+  const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxRetries = options.maxRetries ?? 8;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const semaphore = createSemaphore(options.maxInFlight ?? 8);
+  let requestCount = 0;
+
+  const retryDelayMs = (attempt: number, retryAfter?: string | null) =>
+    parseRetryAfter(retryAfter) ?? backoffMs(attempt, random);
+
+  function resolve(pathOrUrl: string): string {
+    if (/^https?:\/\//i.test(pathOrUrl)) {
+      // A nextLink elsewhere would receive our bearer token: follow links only on the configured Graph host.
+      if (new URL(pathOrUrl).origin !== origin) {
+        const other = new URL(pathOrUrl).origin;
+        throw new GraphError({
+          code: 'foreign_link',
+          path: graphPath(pathOrUrl),
+          message: `Graph returned a link to ${other}, not to USERSYNC_GRAPH_URL (${origin}); it was not followed: set USERSYNC_GRAPH_URL to ${other} if that is the Graph endpoint of the tenant's cloud`,
+        });
+      }
+      return pathOrUrl;
+    }
+    const path = pathOrUrl.startsWith('/') ? pathOrUrl : `/${pathOrUrl}`;
+    return /^\/(v1\.0|beta)(\/|$)/.test(path) ? `${graphUrl}${path}` : `${graphUrl}/v1.0${path}`;
+  }
+
+  async function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<GraphResponse> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      requestCount++;
+      const res = await doFetch(url, { method, headers, body, signal: controller.signal });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      return toResponse(url, res.status, res.headers, bytes);
+    } catch (error) {
+      if (controller.signal.aborted) throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT', timeout: true });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function request(method: string, pathOrUrl: string, body: unknown, requestOptions: RequestOptions = {}): Promise<GraphResponse> {
+    const url = resolve(pathOrUrl);
+    const path = graphPath(url);
+    // One client-request-id per logical call, kept across retries, so support can follow it.
+    const clientRequestId = randomUUID();
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let retries = 0;
+    let refreshed = false;
+    let forceRefresh = false;
+    for (;;) {
+      const token = await (forceRefresh ? options.getToken({ forceRefresh: true }) : options.getToken());
+      forceRefresh = false;
+      const headers: Record<string, string> = {
+        'User-Agent': USER_AGENT,
+        ...requestOptions.headers,
+        Authorization: `Bearer ${token}`,
+        'client-request-id': clientRequestId,
+        ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
+      };
+      const release = await semaphore.acquire();
+      let response: GraphResponse;
+      try {
+        response = await send(method, url, headers, payload);
+      } catch (error) {
+        release();
+        if (!isTransientNetworkError(error)) throw unreachableError(error, url, 'Graph', 'USERSYNC_GRAPH_URL');
+        if (retries >= maxRetries) {
+          if ((error as { timeout?: boolean }).timeout) {
+            throw new GraphError({ code: 'timeout', path, cause: error, message: `Graph did not answer ${method} ${path} within ${timeoutMs} ms (${retries + 1} attempts): check the network, or try again later` });
+          }
+          throw unreachableError(error, url, 'Graph', 'USERSYNC_GRAPH_URL', retries);
+        }
+        const delay = retryDelayMs(retries);
+        options.logger?.debug({ path, error: (error as { code?: string }).code ?? String(error), attempt: retries + 1, delayMs: delay }, 'graph request failed on the network; retrying');
+        retries++;
+        await sleep(delay);
+        continue;
+      }
+      release();
+
+      const { status } = response;
+      if (RETRYABLE_STATUSES.has(status) && retries < maxRetries) {
+        const delay = retryDelayMs(retries, response.headers.get('retry-after'));
+        options.logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
+        retries++;
+        await sleep(delay);
+        continue;
+      }
+      if (status === 401 && !refreshed) {
+        // The cached token may have been revoked or minted before a consent change: one fresh token, one retry.
+        refreshed = true;
+        forceRefresh = true;
+        continue;
+      }
+      if (status >= 400 && !requestOptions.allow?.includes(status)) {
+        throw errorFromResponse({ status, url, body: safeJson(response), requestId: response.requestId, retries });
+      }
+      return response;
+    }
+  }
+
+  return {
+    graphUrl,
+    get: (pathOrUrl, requestOptions) => request('GET', pathOrUrl, undefined, requestOptions),
+    post: (pathOrUrl, body, requestOptions) => request('POST', pathOrUrl, body, requestOptions),
+    get requestCount() { return requestCount; },
+    reset() { requestCount = 0; },
+    maxRetries,
+    retryDelayMs,
+    sleep,
+  };
+}
+
+function toResponse(url: string, status: number, headers: FetchResponseLike['headers'], bytes: Buffer): GraphResponse {
+  const requestId = headers.get('request-id');
+  let parsed: { value: unknown } | undefined;
+  return {
+    status, headers, url, bytes, requestId,
+    json() {
+      if (parsed) return parsed.value;
+      try {
+        parsed = { value: JSON.parse(bytes.toString('utf8')) };
+      } catch (error) {
+        throw new GraphError({
+          code: 'malformed_response', status, requestId: requestId ?? undefined, path: graphPath(url),
+          message: withRequestId(`Graph returned invalid JSON for ${graphPath(url)} (${status}, ${headers.get('content-type') ?? 'no content type'}): ${trimSentence((error as Error).message)}; try again, and report it with the request-id if it persists`, requestId),
+        });
+      }
+      return parsed.value;
+    },
+  };
+}
+
+function safeJson(response: GraphResponse): unknown {
+  try { return response.json(); } catch { return null; }
+}
+
+/** Retry-After in milliseconds: delta-seconds (fractions allowed, as Graph once sent `2.128`) or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
+  if (value === null || value === undefined) return null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/[a-z]/i.test(text)) {
+    const at = Date.parse(text);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  return null;
+}
+
+/** Exponential backoff (0.5 s, 1 s, 2 s … capped at 30 s) with equal jitter: half fixed, half random. */
+export function backoffMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+}
+
+/** A counting semaphore; `acquire` resolves to its release function (idempotent). */
+export function createSemaphore(limit: number) {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${limit}`);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  const releaser = () => {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = waiting.shift();
+      if (next) next(); // hand the slot over; `active` stays the same
+      else active--;
+    };
+  };
+  return {
+    async acquire(): Promise<() => void> {
+      if (active < limit) active++;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      return releaser();
+    },
+    get active() { return active; },
+    get waiting() { return waiting.length; },
+  };
+}
