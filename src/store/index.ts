@@ -1,0 +1,11 @@
+// The built-in directory and the sync's state: open, query, lock.
+export { openStore, transaction, isPostgresUrl, type Store, type StoreDialect, type OpenStoreOptions } from './db.ts';
+export { StoreError, type StoreErrorCode } from './errors.ts';
+export { acquireRunLock, advisoryLockKey, runLockName, type AcquireRunLockOptions, type RunLock, type RunLockHolder } from './lock.ts';
+export type * from './schema.ts';
+export * from './queries/users.ts';
+export * from './queries/groups.ts';
+export * from './queries/departments.ts';
+export * from './queries/photos.ts';
+export * from './queries/sync-state.ts';
+export * from './queries/runs.ts';

@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { StoreDialect } from '../db.ts';
+import { directoryMigration } from './001-directory.ts';
+
+// Migrations run in name order; never rename or edit one that has shipped — add the next.
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return {
+        '001-directory': directoryMigration(dialect),
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.ts';
+import { nowIso } from './chunks.ts';
+
+export type Photo = { externalId: string; sha256: string; contentType: string | null; bytes: Uint8Array; etag: string | null };
+
+/** The ETag last stored for each user's photo (users without a photo are absent). */
+export async function getPhotoEtags(db: Kysely<Database>, connectionId: string): Promise<Map<string, string | null>> {
+  const rows = await db.selectFrom('photos').select(['external_id', 'etag']).where('connection_id', '=', connectionId).execute();
+  return new Map(rows.map((r) => [r.external_id, r.etag]));
+}
+
+/** Stores a photo and points the user's `photo` (photo_sha256) at it. */
+export async function upsertPhoto(db: Kysely<Database>, connectionId: string, photo: Photo): Promise<void> {
+  const now = nowIso();
+  // pg sends Buffers as bytea; a bare Uint8Array would be sent as text.
+  const bytes = Buffer.isBuffer(photo.bytes) ? photo.bytes : Buffer.from(photo.bytes.buffer, photo.bytes.byteOffset, photo.bytes.byteLength);
+  await db
+    .insertInto('photos')
+    .values({
+      connection_id: connectionId,
+      external_id: photo.externalId,
+      sha256: photo.sha256,
+      content_type: photo.contentType,
+      bytes,
+      etag: photo.etag,
+      updated_at: now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['connection_id', 'external_id']).doUpdateSet((eb) => ({
+        sha256: eb.ref('excluded.sha256'),
+        content_type: eb.ref('excluded.content_type'),
+        bytes: eb.ref('excluded.bytes'),
+        etag: eb.ref('excluded.etag'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
+    )
+    .execute();
+  await db
+    .updateTable('directory_users')
+    .set({ photo_sha256: photo.sha256, updated_at: now })
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', photo.externalId)
+    .where((eb) => eb.or([eb('photo_sha256', 'is', null), eb('photo_sha256', '<>', photo.sha256)]))
+    .execute();
+}
+
+/** Removes a user's photo and clears their `photo`; true when there was one. */
+export async function deletePhoto(db: Kysely<Database>, connectionId: string, externalId: string): Promise<boolean> {
+  const result = await db.deleteFrom('photos').where('connection_id', '=', connectionId).where('external_id', '=', externalId).executeTakeFirst();
+  await db
+    .updateTable('directory_users')
+    .set({ photo_sha256: null, updated_at: nowIso() })
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', externalId)
+    .where('photo_sha256', 'is not', null)
+    .execute();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function getPhoto(db: Kysely<Database>, connectionId: string, externalId: string): Promise<Photo | undefined> {
+  const row = await db
+    .selectFrom('photos')
+    .select(['external_id', 'sha256', 'content_type', 'bytes', 'etag'])
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { externalId: row.external_id, sha256: row.sha256, contentType: row.content_type, bytes: new Uint8Array(row.bytes), etag: row.etag };
+}

@@ -1,0 +1,83 @@
+import type { Kysely } from 'kysely';
+import type { Database, RunRow, RunStatus } from '../schema.ts';
+
+/** A run record as the service shows it (booleans and the JSON summary decoded). */
+export type Run = Omit<RunRow, 'dry_run' | 'fell_back_to_full' | 'summary'> & {
+  dry_run: boolean;
+  fell_back_to_full: boolean;
+  summary: unknown;
+};
+
+export type NewRun = {
+  id: string;
+  connection_id: string;
+  mode: string;
+  dry_run: boolean;
+  status?: RunStatus;
+  started_at?: string;
+};
+
+export type RunOutcome = {
+  status: Exclude<RunStatus, 'queued' | 'running'>;
+  finished_at?: string;
+  duration_ms?: number | null;
+  summary?: unknown;
+  graph_requests?: number | null;
+  error?: string | null;
+  fell_back_to_full?: boolean;
+  /** The mode actually run, when it changed (a delta run that fell back to full). */
+  mode?: string;
+};
+
+export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      id: run.id,
+      connection_id: run.connection_id,
+      mode: run.mode,
+      dry_run: run.dry_run ? 1 : 0,
+      status: run.status ?? 'running',
+      started_at: run.started_at ?? new Date().toISOString(),
+      fell_back_to_full: 0,
+    })
+    .execute();
+}
+
+export async function setRunStatus(db: Kysely<Database>, id: string, status: RunStatus): Promise<void> {
+  await db.updateTable('runs').set({ status }).where('id', '=', id).execute();
+}
+
+export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOutcome): Promise<void> {
+  const set: Record<string, unknown> = { status: outcome.status, finished_at: outcome.finished_at ?? new Date().toISOString() };
+  if (outcome.duration_ms !== undefined) set.duration_ms = outcome.duration_ms === null ? null : Math.round(outcome.duration_ms);
+  if (outcome.summary !== undefined) set.summary = JSON.stringify(outcome.summary);
+  if (outcome.graph_requests !== undefined) set.graph_requests = outcome.graph_requests;
+  if (outcome.error !== undefined) set.error = outcome.error;
+  if (outcome.fell_back_to_full !== undefined) set.fell_back_to_full = outcome.fell_back_to_full ? 1 : 0;
+  if (outcome.mode !== undefined) set.mode = outcome.mode;
+  await db.updateTable('runs').set(set).where('id', '=', id).execute();
+}
+
+export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
+  const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && decodeRun(row);
+}
+
+/** The connection's latest runs, newest first. */
+export async function listRuns(db: Kysely<Database>, connectionId: string, limit = 50): Promise<Run[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .orderBy('started_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(decodeRun);
+}
+
+function decodeRun(row: RunRow): Run {
+  const { dry_run, fell_back_to_full, summary, ...rest } = row;
+  return { ...rest, dry_run: dry_run === 1, fell_back_to_full: fell_back_to_full === 1, summary: summary === null ? null : JSON.parse(summary) };
+}

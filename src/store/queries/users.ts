@@ -1,0 +1,224 @@
+import type { Kysely } from 'kysely';
+import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
+import { idChunkSize, inIds, insertRows } from './bulk.ts';
+import { byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
+
+/** A directory user as the sync reads and writes it (booleans and JSON decoded). */
+export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_enabled' | 'custom_fields'> & {
+  account_enabled: boolean;
+  custom_fields: Record<string, unknown>;
+};
+
+/**
+ * A full user row to write. Optional fields left undefined keep their stored value on
+ * update (and take the default — null, {} — on insert); null clears them.
+ */
+export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'photo_sha256' | 'custom_fields' | 'seen_round'> & {
+  photo_sha256?: string | null;
+  custom_fields?: Record<string, unknown>;
+  seen_round?: string | null;
+};
+
+export type UserStatePatch = {
+  source_state?: SourceState;
+  status?: UserStatus;
+  account_enabled?: boolean;
+  seen_round?: string | null;
+};
+
+/** The shape of `usersync users list --json` (DESIGN.md). */
+export type DirectoryUserListing = {
+  externalId: string;
+  loginAccount: string | null;
+  name: string | null;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  userType: string | null;
+  jobTitle: string | null;
+  department: string | null;
+  lineManager: string | null;
+  country: string | null;
+  officeLocation: string | null;
+  city: string | null;
+  mobilePhone: string | null;
+  postalCode: string | null;
+  companyName: string | null;
+  employeeNo: string | null;
+  faxNumber: string | null;
+  photo: string | null;
+  status: UserStatus;
+};
+
+// Written on every upsert; external_id and created_at are the identity and birth date.
+const REQUIRED_COLUMNS = [
+  'login_account', 'name', 'email', 'first_name', 'last_name', 'user_type', 'job_title', 'department',
+  'manager_external_id', 'country', 'office_location', 'city', 'mobile_phone', 'postal_code',
+  'company_name', 'employee_no', 'fax_number', 'account_enabled', 'source_state', 'status', 'fingerprint',
+] as const satisfies readonly (keyof DirectoryUsersTable)[];
+const OPTIONAL_COLUMNS = ['photo_sha256', 'custom_fields', 'seen_round'] as const satisfies readonly (keyof DirectoryUserInput)[];
+
+export async function getUsersByIds(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
+  const out: DirectoryUser[] = [];
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    const rows = await db
+      .selectFrom('directory_users')
+      .selectAll()
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .execute();
+    for (const row of rows) out.push(decodeUser(row));
+  }
+  return out;
+}
+
+export type UserFingerprint = { fingerprint: string; source_state: SourceState; status: UserStatus; seen_round: string | null };
+
+/** The cheap part of getUsersByIds, for diffing: id → fingerprint and lifecycle state. */
+export async function getUserFingerprints(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, UserFingerprint>> {
+  const out = new Map<string, UserFingerprint>();
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    const rows = await db
+      .selectFrom('directory_users')
+      .select(['external_id', 'fingerprint', 'source_state', 'status', 'seen_round'])
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .execute();
+    for (const r of rows) out.set(r.external_id, { fingerprint: r.fingerprint, source_state: r.source_state, status: r.status, seen_round: r.seen_round });
+  }
+  return out;
+}
+
+/** Inserts or fully updates users (multi-row statements; wrap big batches in a transaction). */
+export async function upsertUsers(db: Kysely<Database>, connectionId: string, users: readonly DirectoryUserInput[]): Promise<void> {
+  if (users.length === 0) return;
+  const now = nowIso();
+  for (const group of byDefinedKeys(users, OPTIONAL_COLUMNS)) {
+    const optional = OPTIONAL_COLUMNS.filter((c) => group[0][c] !== undefined);
+    const columns = ['connection_id', 'external_id', ...REQUIRED_COLUMNS, ...optional, 'created_at', 'updated_at'];
+    const rows = group.map((u) => {
+      const row: unknown[] = [connectionId, u.external_id];
+      for (const c of REQUIRED_COLUMNS) row.push(c === 'account_enabled' ? (u.account_enabled ? 1 : 0) : u[c]);
+      for (const c of optional) row.push(c === 'custom_fields' ? JSON.stringify(u.custom_fields ?? {}) : u[c]);
+      row.push(now, now);
+      return row;
+    });
+    await insertRows(db, 'directory_users', columns, rows, {
+      columns: ['connection_id', 'external_id'],
+      update: [...REQUIRED_COLUMNS, ...optional, 'updated_at'],
+    });
+  }
+}
+
+/** Sets lifecycle columns on many users; returns how many rows changed. */
+export async function setUserStates(db: Kysely<Database>, connectionId: string, ids: readonly string[], patch: UserStatePatch): Promise<number> {
+  const set: Record<string, unknown> = { updated_at: nowIso() };
+  if (patch.source_state !== undefined) set.source_state = patch.source_state;
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.account_enabled !== undefined) set.account_enabled = patch.account_enabled ? 1 : 0;
+  if (patch.seen_round !== undefined) set.seen_round = patch.seen_round;
+  let changed = 0;
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    const result = await db
+      .updateTable('directory_users')
+      .set(set)
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .executeTakeFirst();
+    changed += Number(result.numUpdatedRows);
+  }
+  return changed;
+}
+
+/** Records that a full read (round) saw these users; updated_at is left alone. */
+export async function markUsersSeen(db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string): Promise<void> {
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    await db
+      .updateTable('directory_users')
+      .set({ seen_round: round })
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .execute();
+  }
+}
+
+/** Ids of users still 'present' that the round did not see (gone from the source). */
+export async function usersNotSeen(db: Kysely<Database>, connectionId: string, round: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('directory_users')
+    .select('external_id')
+    .where('connection_id', '=', connectionId)
+    .where('source_state', '=', 'present')
+    .where((eb) => eb.or([eb('seen_round', 'is', null), eb('seen_round', '<>', round)]))
+    .orderBy('external_id')
+    .execute();
+  return rows.map((r) => r.external_id);
+}
+
+export async function countUsers(
+  db: Kysely<Database>,
+  connectionId: string,
+  filter: { source_state?: SourceState; status?: UserStatus } = {},
+): Promise<number> {
+  let query = db.selectFrom('directory_users').select((eb) => eb.fn.countAll().as('n')).where('connection_id', '=', connectionId);
+  if (filter.source_state) query = query.where('source_state', '=', filter.source_state);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  const row = await query.executeTakeFirstOrThrow();
+  return toCount(row.n);
+}
+
+/**
+ * Every directory user, disabled ones too, in the contract shape, ordered by loginAccount.
+ * lineManager is the manager's loginAccount while the manager row is present, else null.
+ */
+export async function listDirectoryUsers(db: Kysely<Database>, connectionId: string): Promise<DirectoryUserListing[]> {
+  return db
+    .selectFrom('directory_users as u')
+    .leftJoin('directory_users as m', (join) =>
+      join
+        .onRef('m.connection_id', '=', 'u.connection_id')
+        .onRef('m.external_id', '=', 'u.manager_external_id')
+        .on('m.source_state', '=', 'present'),
+    )
+    .where('u.connection_id', '=', connectionId)
+    .select([
+      'u.external_id as externalId',
+      'u.login_account as loginAccount',
+      'u.name as name',
+      'u.email as email',
+      'u.first_name as firstName',
+      'u.last_name as lastName',
+      'u.user_type as userType',
+      'u.job_title as jobTitle',
+      'u.department as department',
+      'm.login_account as lineManager',
+      'u.country as country',
+      'u.office_location as officeLocation',
+      'u.city as city',
+      'u.mobile_phone as mobilePhone',
+      'u.postal_code as postalCode',
+      'u.company_name as companyName',
+      'u.employee_no as employeeNo',
+      'u.fax_number as faxNumber',
+      'u.photo_sha256 as photo',
+      'u.status as status',
+    ])
+    .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
+    .orderBy('u.external_id')
+    .execute()
+    .then((rows) => rows.map((r) => ({ ...r })));
+}
+
+function decodeUser(row: DirectoryUserRow): DirectoryUser {
+  const { connection_id: _, account_enabled, custom_fields, ...rest } = row;
+  return { ...rest, account_enabled: account_enabled === 1, custom_fields: parseObject(custom_fields) };
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,137 @@
+import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+
+// Table shapes exactly as stored. On both dialects: timestamps are ISO-8601 text,
+// JSON is text, booleans are integers 0/1 (the query functions expose booleans).
+
+export type SourceState = 'present' | 'deleted' | 'missing';
+export type UserStatus = 'active' | 'disabled';
+export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
+export type MemberKind = 'user' | 'group';
+export type RoundMode = 'full' | 'delta';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** 0 or 1. */
+type Flag = number;
+
+export type DirectoryUsersTable = {
+  connection_id: string;
+  external_id: string;
+  login_account: string | null;
+  name: string | null;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  user_type: string | null;
+  job_title: string | null;
+  department: string | null;
+  manager_external_id: string | null;
+  country: string | null;
+  office_location: string | null;
+  city: string | null;
+  mobile_phone: string | null;
+  postal_code: string | null;
+  company_name: string | null;
+  employee_no: string | null;
+  fax_number: string | null;
+  photo_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  account_enabled: Flag;
+  source_state: SourceState;
+  status: UserStatus;
+  custom_fields: ColumnType<string, string | undefined, string>;
+  fingerprint: string;
+  seen_round: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
+};
+
+export type DirectoryGroupsTable = {
+  connection_id: string;
+  external_id: string;
+  name: string | null;
+  type: GroupType;
+  source_state: SourceState;
+  fingerprint: string;
+  seen_round: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
+};
+
+export type GroupMembersTable = {
+  connection_id: string;
+  group_external_id: string;
+  member_external_id: string;
+  member_kind: MemberKind;
+  seen_round: ColumnType<string | null, string | null | undefined, string | null>;
+};
+
+export type DepartmentsTable = {
+  connection_id: string;
+  name: string;
+  created_at: string;
+  created_run_id: string | null;
+};
+
+export type PhotosTable = {
+  connection_id: string;
+  external_id: string;
+  sha256: string;
+  content_type: string | null;
+  bytes: Uint8Array;
+  etag: string | null;
+  updated_at: string;
+};
+
+export type SyncStateTable = {
+  connection_id: string;
+  users_delta_link: string | null;
+  users_next_link: string | null;
+  groups_delta_link: string | null;
+  groups_next_link: string | null;
+  round_id: string | null;
+  round_mode: RoundMode | null;
+  last_photo_sweep_at: string | null;
+  updated_at: string | null;
+};
+
+export type RunsTable = {
+  id: string;
+  connection_id: string;
+  mode: string;
+  dry_run: Flag;
+  status: RunStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+  summary: string | null;
+  graph_requests: number | null;
+  error: string | null;
+  fell_back_to_full: Flag;
+};
+
+export type LocksTable = {
+  name: string;
+  owner: string;
+  pid: number;
+  host: string;
+  acquired_at: string;
+  heartbeat_at: string;
+};
+
+export type Database = {
+  directory_users: DirectoryUsersTable;
+  directory_groups: DirectoryGroupsTable;
+  group_members: GroupMembersTable;
+  departments: DepartmentsTable;
+  photos: PhotosTable;
+  sync_state: SyncStateTable;
+  runs: RunsTable;
+  locks: LocksTable;
+};
+
+export type DirectoryUserRow = Selectable<DirectoryUsersTable>;
+export type NewDirectoryUserRow = Insertable<DirectoryUsersTable>;
+export type DirectoryUserUpdate = Updateable<DirectoryUsersTable>;
+export type DirectoryGroupRow = Selectable<DirectoryGroupsTable>;
+export type SyncStateRow = Selectable<SyncStateTable>;
+export type RunRow = Selectable<RunsTable>;
+export type LockRow = Selectable<LocksTable>;
