@@ -204,7 +204,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
     const again = await open();
     assert.equal(again.dialect, dialect);
     const migrations = await again.db.selectFrom('kysely_migration' as any).select('name' as any).execute();
-    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory']);
+    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory', '002-photo-pending']);
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();
     opened.splice(opened.indexOf(again), 1);
@@ -479,7 +479,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       const empty = await getSyncState(store.db, conn);
       assert.deepEqual(empty, {
         connection_id: conn, users_delta_link: null, users_next_link: null, groups_delta_link: null, groups_next_link: null,
-        round_id: null, round_mode: null, last_photo_sweep_at: null, updated_at: null,
+        round_id: null, round_mode: null, users_round_mode: null, groups_round_mode: null, last_photo_sweep_at: null, updated_at: null,
       });
       await saveSyncState(store.db, conn, { users_next_link: 'https://graph/next1', round_id: 'r1', round_mode: 'full' });
       await saveSyncState(store.db, conn, { users_delta_link: 'https://graph/delta', users_next_link: null });

@@ -5,7 +5,8 @@ import type { GraphHttp } from './http.ts';
 // Photos are not in users delta (reference §3): the sync compares photo metadata ETags in batches and
 // downloads bytes only for users whose ETag changed.
 
-export interface Photo { bytes: Buffer; contentType: string }
+/** `etag` is the response's ETag header when Graph sends one, so a later metadata check can skip the download. */
+export interface Photo { bytes: Buffer; contentType: string; etag: string | null }
 
 /** Current photo ETag per user id, or null when the user has no photo. One $batch per 20 users. */
 export async function photoEtags(http: GraphHttp, userIds: readonly string[], options?: BatchOptions): Promise<Map<string, string | null>> {
@@ -32,7 +33,7 @@ export async function photoBytes(http: GraphHttp, userIds: readonly string[], op
     const answer = answers.get(id)!;
     if (noPhoto(answer, `/users/${id}/photo/$value`)) { photos.set(id, null); continue; }
     const bytes = Buffer.isBuffer(answer.body) ? answer.body : Buffer.alloc(0);
-    photos.set(id, bytes.length === 0 ? null : { bytes, contentType: answer.headers['content-type'] ?? 'application/octet-stream' });
+    photos.set(id, bytes.length === 0 ? null : { bytes, contentType: answer.headers['content-type'] ?? 'application/octet-stream', etag: answer.headers.etag ?? null });
   }
   return photos;
 }

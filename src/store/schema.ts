@@ -39,6 +39,8 @@ export type DirectoryUsersTable = {
   status: UserStatus;
   custom_fields: ColumnType<string, string | undefined, string>;
   fingerprint: string;
+  /** 1 while the user's photo still has to be checked (photos are not in users delta). */
+  photo_pending: ColumnType<number, number | undefined, number>;
   seen_round: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
@@ -89,6 +91,8 @@ export type SyncStateTable = {
   groups_next_link: string | null;
   round_id: string | null;
   round_mode: RoundMode | null;
+  users_round_mode: RoundMode | null;
+  groups_round_mode: RoundMode | null;
   last_photo_sweep_at: string | null;
   updated_at: string | null;
 };

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../db.ts';
 import { directoryMigration } from './001-directory.ts';
+import { photoPendingMigration } from './002-photo-pending.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -8,6 +9,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '001-directory': directoryMigration(dialect),
+        '002-photo-pending': photoPendingMigration,
       };
     },
   };

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.ts';
-import { nowIso } from './chunks.ts';
+import { idChunkSize, inIds } from './bulk.ts';
+import { chunks, nowIso } from './chunks.ts';
 
 export type Photo = { externalId: string; sha256: string; contentType: string | null; bytes: Uint8Array; etag: string | null };
 
@@ -67,4 +68,30 @@ export async function getPhoto(db: Kysely<Database>, connectionId: string, exter
     .executeTakeFirst();
   if (!row) return undefined;
   return { externalId: row.external_id, sha256: row.sha256, contentType: row.content_type, bytes: new Uint8Array(row.bytes), etag: row.etag };
+}
+
+/** Marks users whose photo the run must check (new or changed users, or a sweep). */
+export async function markPhotoPending(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<void> {
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    await db.updateTable('directory_users').set({ photo_pending: 1 }).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+  }
+}
+
+export async function clearPhotoPending(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<void> {
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    await db.updateTable('directory_users').set({ photo_pending: 0 }).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+  }
+}
+
+/** Present users whose photo is still to be checked, in id order. */
+export async function photoPendingIds(db: Kysely<Database>, connectionId: string): Promise<string[]> {
+  const rows = await db.selectFrom('directory_users').select('external_id').where('connection_id', '=', connectionId)
+    .where('photo_pending', '=', 1).where('source_state', '=', 'present').orderBy('external_id').execute();
+  return rows.map((r) => r.external_id);
+}
+
+/** Marks every present user for a photo check (the periodic sweep); returns how many. */
+export async function markAllPhotosPending(db: Kysely<Database>, connectionId: string): Promise<number> {
+  const result = await db.updateTable('directory_users').set({ photo_pending: 1 }).where('connection_id', '=', connectionId).where('source_state', '=', 'present').executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -12,6 +12,8 @@ const EMPTY: Omit<SyncStateRow, 'connection_id'> = {
   groups_next_link: null,
   round_id: null,
   round_mode: null,
+  users_round_mode: null,
+  groups_round_mode: null,
   last_photo_sweep_at: null,
   updated_at: null,
 };

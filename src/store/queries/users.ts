@@ -13,7 +13,7 @@ export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_en
  * A full user row to write. Optional fields left undefined keep their stored value on
  * update (and take the default — null, {} — on insert); null clears them.
  */
-export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'photo_sha256' | 'custom_fields' | 'seen_round'> & {
+export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'photo_sha256' | 'custom_fields' | 'seen_round' | 'photo_pending'> & {
   photo_sha256?: string | null;
   custom_fields?: Record<string, unknown>;
   seen_round?: string | null;
