@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { loadConnectionConfig, loadStoreConfig } from '../config/env.ts';
+import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, type Store } from '../store/index.ts';
+import { connectGraph } from '../sync/connect.ts';
+import { runSync, type SyncSummary } from '../sync/run.ts';
+import { printTable } from './table.ts';
+
+const CONNECTION = 'default';
+
+export function syncCommands(program: Command): void {
+  program.command('sync')
+    .description('Bring the directory in step with Entra ID: a full read the first time (or with --full), then only changes.')
+    .option('--full', 're-read everything and reconcile; whatever the source no longer has is disabled')
+    .option('--dry-run', 'compute and report the changes; write nothing and advance no delta link')
+    .option('--json', 'print the summary as one JSON line (the last line of stdout)')
+    .action(async (flags: { full?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const config = loadConnectionConfig();
+      for (const warning of config.warnings) process.stderr.write(`usersync: ${warning}\n`);
+      await withStore(async (store) => {
+        const http = connectGraph(config);
+        const progress = !flags.json && process.stderr.isTTY;
+        const summary = await runSync({ store, http }, {
+          connectionId: CONNECTION,
+          full: flags.full,
+          dryRun: flags.dryRun,
+          photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
+          onWait: (holder) => process.stderr.write(`usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`),
+          onProgress: progress ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `) : undefined,
+        });
+        if (progress) process.stderr.write('\r\x1b[K');
+        if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+        else process.stdout.write(describe(summary));
+      });
+    });
+
+  const users = program.command('users').description('The directory\'s users.');
+  users.command('list').description('Every directory user, disabled ones too.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
+      const list = await listDirectoryUsers(store.db, CONNECTION);
+      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+      else printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
+    }));
+
+  const groups = program.command('groups').description('The directory\'s groups.');
+  groups.command('list').description('Every group with its direct user members.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
+      const list = await listDirectoryGroups(store.db, CONNECTION);
+      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+      else printTable(list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })), `${list.length} groups`);
+    }));
+
+  const departments = program.command('departments').description('The directory\'s departments.');
+  departments.command('list').description('Every department with its members.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
+      const list = await listDepartments(store.db, CONNECTION);
+      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+      else printTable(list.map((d) => ({ name: d.name, members: d.members.length })), `${list.length} departments`);
+    }));
+}
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const { dataDir, databaseUrl } = loadStoreConfig();
+  const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function envNumber(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of hours, 0 or more (got "${raw}").`);
+  return value;
+}
+
+export function describe(s: SyncSummary): string {
+  const u = s.users;
+  const lines = [
+    `Sync ${s.dryRun ? '(dry run, nothing written) ' : ''}${s.status}: ${s.mode} read${s.fellBackToFull ? ' (the stored delta link was refused, so everything was re-read)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.graphRequests} Graph requests`,
+    `  users        ${u.created} created, ${u.updated} updated, ${u.disabled} disabled, ${u.removed} removed, ${u.unchanged} unchanged`,
+    `  groups       ${s.groups.created} created, ${s.groups.updated} updated, ${s.groups.removed} removed`,
+    `  departments  ${s.departments.created} created`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

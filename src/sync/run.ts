@@ -1,0 +1,379 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { DirectoryGroup, DirectoryUser, MemberRef, SourceGroup } from '../core/directory.ts';
+import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem } from '../core/normalise.ts';
+import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft, type GroupChange, type UserChange } from '../core/plan.ts';
+import { DeltaTokenExpiredError } from '../entra/errors.ts';
+import type { GraphHttp } from '../entra/http.ts';
+import { readDelta, type Page } from '../entra/paging.ts';
+import { photoBytes, photoEtags } from '../entra/photos.ts';
+import {
+  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getPhotoEtags,
+  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markAllPhotosPending, markGroupsSeen, markPhotoPending, markUsersSeen,
+  missingDepartments, photoPendingIds, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
+  upsertUsers, usersNotSeen, type Store,
+} from '../store/index.ts';
+import { groupFromRow, groupToRow, userFromRow, userToRow } from './mapping.ts';
+
+// One sync run: read → normalise → plan → apply → checkpoint → record. Each Graph page is applied in
+// one transaction together with the link that continues after it, so a run killed at any instant
+// resumes from its last committed page and converges; replaying a page is harmless (last write wins).
+
+export interface SyncOptions {
+  connectionId?: string;
+  /** Re-read everything and reconcile: whatever the source no longer has is disabled. */
+  full?: boolean;
+  /** Compute and report the plan; write nothing, advance no delta link. */
+  dryRun?: boolean;
+  /** Hours between photo sweeps (photos are not in delta); 0 = every run. Default 24, and every run for small directories. */
+  photoSweepHours?: number;
+  /** How long to wait for another run of the same connection to finish. */
+  lockWaitMs?: number;
+  onWait?: (holder: { pid: number | null; host: string | null; since: string | null }) => void;
+  onProgress?: (progress: SyncProgress) => void;
+  now?: () => number;
+}
+
+export interface SyncProgress { phase: 'users' | 'groups' | 'photos'; done: number }
+
+export interface SyncSummary {
+  status: 'succeeded';
+  mode: 'full' | 'delta';
+  dryRun: boolean;
+  users: { created: number; updated: number; disabled: number; removed: number; unchanged: number };
+  groups: { created: number; updated: number; removed: number };
+  departments: { created: number };
+  graphRequests: number;
+  durationMs: number;
+  /** A stored delta link was refused (expired or reset), so this run read everything instead. */
+  fellBackToFull: boolean;
+  runId: string | null;
+}
+
+/** Directories this small get their photos checked on every run (at most 100 batched requests). */
+const SMALL_DIRECTORY = 2000;
+const PHOTO_CHUNK = 200;
+
+type Mode = 'full' | 'delta';
+
+interface RunContext {
+  store: Store;
+  http: GraphHttp;
+  conn: string;
+  dryRun: boolean;
+  round: string;
+  runId: string;
+  summary: SyncSummary;
+  /** Dry runs cannot mark rows, so a full dry read remembers what it saw. */
+  seenUsers: Set<string> | null;
+  seenGroups: Set<string> | null;
+  knownDepartments: Set<string>;
+  startedIso: string;
+  /** Dry runs: users that would be created (their photos would be checked). */
+  dryCreated: string[];
+  progress: (phase: SyncProgress['phase'], n: number) => void;
+}
+
+export async function runSync(deps: { store: Store; http: GraphHttp }, options: SyncOptions = {}): Promise<SyncSummary> {
+  const now = options.now ?? Date.now;
+  const started = now();
+  const conn = options.connectionId ?? 'default';
+  const dryRun = options.dryRun ?? false;
+  const { store, http } = deps;
+  const lock = dryRun ? null : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
+  const requestsBefore = http.requestCount;
+  const runId = randomUUID();
+  const summary: SyncSummary = {
+    status: 'succeeded', mode: 'delta', dryRun,
+    users: { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 },
+    groups: { created: 0, updated: 0, removed: 0 },
+    departments: { created: 0 },
+    graphRequests: 0, durationMs: 0, fellBackToFull: false, runId: dryRun ? null : runId,
+  };
+  try {
+    if (!dryRun) await insertRun(store.db, { id: runId, connection_id: conn, mode: options.full ? 'full' : 'delta', dry_run: false, started_at: new Date(started).toISOString() });
+    const state = await getSyncState(store.db, conn);
+    const resuming = !options.full && (state.users_next_link !== null || state.groups_next_link !== null) && state.round_id !== null;
+    const round = resuming ? state.round_id! : randomUUID();
+    if (!dryRun && !resuming) await saveSyncState(store.db, conn, { round_id: round, ...(options.full ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null } : {}) });
+    let done = 0;
+    const ctx: RunContext = {
+      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [],
+      progress: (phase, n) => { done += n; options.onProgress?.({ phase, done }); },
+    };
+
+    const users = options.full ? { link: null, mode: 'full' as Mode }
+      : state.users_next_link ? { link: state.users_next_link, mode: state.users_round_mode ?? 'delta' }
+      : state.users_delta_link ? { link: state.users_delta_link, mode: 'delta' as Mode }
+      : { link: null, mode: 'full' as Mode };
+    const usersMode = await readRound(ctx, 'users', users.link, users.mode);
+    done = 0;
+    const groups = options.full ? { link: null, mode: 'full' as Mode }
+      : state.groups_next_link ? { link: state.groups_next_link, mode: state.groups_round_mode ?? 'delta' }
+      : state.groups_delta_link ? { link: state.groups_delta_link, mode: 'delta' as Mode }
+      : { link: null, mode: 'full' as Mode };
+    const groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
+    summary.mode = usersMode === 'full' || groupsMode === 'full' ? 'full' : 'delta';
+    done = 0;
+    await syncPhotos(ctx, summary.mode === 'full', state.last_photo_sweep_at, options.photoSweepHours, now);
+
+    summary.graphRequests = http.requestCount - requestsBefore;
+    summary.durationMs = Math.round(now() - started);
+    if (!dryRun) {
+      await finishRun(store.db, runId, { status: 'succeeded', finished_at: new Date(now()).toISOString(), duration_ms: summary.durationMs, summary, graph_requests: summary.graphRequests, fell_back_to_full: summary.fellBackToFull, mode: summary.mode });
+    }
+    return summary;
+  } catch (error) {
+    if (!dryRun) {
+      const message = error instanceof Error ? error.message : String(error);
+      await finishRun(store.db, runId, { status: 'failed', finished_at: new Date(now()).toISOString(), duration_ms: Math.round(now() - started), graph_requests: http.requestCount - requestsBefore, error: message })
+        .catch(() => { /* the run record is best effort; the original error matters */ });
+    }
+    throw error;
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** Reads one delta round of a resource to its end, applying page by page; falls back to a full read when the link is refused. */
+async function readRound(ctx: RunContext, resource: 'users' | 'groups', link: string | null, mode: Mode): Promise<Mode> {
+  try {
+    await readPages(ctx, resource, link, mode);
+    return mode;
+  } catch (error) {
+    if (!(error instanceof DeltaTokenExpiredError) || link === null) throw error;
+    ctx.summary.fellBackToFull = true;
+    if (!ctx.dryRun) await saveSyncState(ctx.store.db, ctx.conn, resource === 'users' ? { users_next_link: null, users_delta_link: null, users_round_mode: null } : { groups_next_link: null, groups_delta_link: null, groups_round_mode: null });
+    await readPages(ctx, resource, null, 'full');
+    return 'full';
+  }
+}
+
+async function readPages(ctx: RunContext, resource: 'users' | 'groups', link: string | null, mode: Mode): Promise<void> {
+  if (mode === 'full' && ctx.dryRun) {
+    if (resource === 'users') ctx.seenUsers = new Set();
+    else ctx.seenGroups = new Set();
+  }
+  const select = resource === 'users' ? USER_SELECT : GROUP_SELECT;
+  for await (const page of readDelta(ctx.http, { resource, link, select })) {
+    if (resource === 'users') await applyUserPage(ctx, page, mode);
+    else await applyGroupPage(ctx, page, mode);
+    ctx.progress(resource, page.value.length);
+  }
+}
+
+// Users ------------------------------------------------------------------------------------------
+
+/** The same object may appear more than once in a round: last write wins, but a later item that doesn't mention the manager keeps an earlier one's. */
+function mergeUserItems(items: UserItem[]): UserItem[] {
+  const byId = new Map<string, UserItem>();
+  for (const item of items) {
+    const id = item.kind === 'removed' ? item.externalId : item.user.externalId;
+    const before = byId.get(id);
+    if (item.kind === 'user' && item.user.managerExternalId === undefined && before?.kind === 'user') {
+      item.user.managerExternalId = before.user.managerExternalId;
+    }
+    byId.delete(id);
+    byId.set(id, item);
+  }
+  return [...byId.values()];
+}
+
+async function applyUserPage(ctx: RunContext, page: Page, mode: Mode): Promise<void> {
+  const { store, conn, summary } = ctx;
+  const items = mergeUserItems(page.value.map((raw) => normaliseUser(raw, mode)));
+  const ids = items.map((i) => (i.kind === 'removed' ? i.externalId : i.user.externalId));
+  const existing = new Map((await getUsersByIds(store.db, conn, ids)).map((row) => [row.external_id, userFromRow(row)]));
+  const writes: DirectoryUser[] = [];
+  const photoChecks: string[] = [];
+  const present: string[] = [];
+  for (const item of items) {
+    const change: UserChange | null = item.kind === 'removed' ? planUserLeft(existing.get(item.externalId), 'deleted') : planSourceUser(existing.get(item.user.externalId), item.user);
+    if (item.kind === 'user') present.push(item.user.externalId);
+    if (change === null) continue;
+    if (change.kind === 'unchanged') { summary.users.unchanged++; continue; }
+    summary.users[change.counted]++;
+    writes.push(change.user);
+    const before = existing.get(change.user.externalId);
+    if (change.user.sourceState === 'present' && (!before || before.sourceState !== 'present')) photoChecks.push(change.user.externalId);
+  }
+  const departments = newDepartments(ctx.knownDepartments, writes.filter((u) => u.sourceState === 'present'));
+
+  if (ctx.dryRun) {
+    if (mode === 'full') for (const id of present) ctx.seenUsers?.add(id);
+    const created = await missingDepartments(store.db, conn, departments);
+    summary.departments.created += created.length;
+    for (const d of departments) ctx.knownDepartments.add(d);
+    ctx.dryCreated.push(...photoChecks);
+    if (page.deltaLink && mode === 'full') await reconcileUsers(ctx);
+    return;
+  }
+  await transaction(store, async (trx) => {
+    await upsertUsers(trx, conn, writes.map(userToRow));
+    await markPhotoPending(trx, conn, photoChecks);
+    if (mode === 'full') await markUsersSeen(trx, conn, present, ctx.round);
+    summary.departments.created += await ensureDepartments(trx, conn, departments, ctx.runId);
+    if (page.deltaLink) {
+      if (mode === 'full') await reconcileUsers(ctx, trx);
+      await saveSyncState(trx, conn, { users_delta_link: page.deltaLink, users_next_link: null, users_round_mode: null });
+    } else {
+      await saveSyncState(trx, conn, { users_next_link: page.nextLink, users_round_mode: mode });
+    }
+  });
+  for (const d of departments) ctx.knownDepartments.add(d);
+}
+
+/** End of a full read: present users the source no longer has are kept, disabled. */
+async function reconcileUsers(ctx: RunContext, trx?: Store['db']): Promise<void> {
+  const db = trx ?? ctx.store.db;
+  let missing: string[];
+  if (ctx.seenUsers) {
+    const present = await allPresentUserIds(ctx);
+    missing = present.filter((id) => !ctx.seenUsers!.has(id));
+  } else {
+    missing = await usersNotSeen(db, ctx.conn, ctx.round);
+  }
+  for (let i = 0; i < missing.length; i += 1000) {
+    const rows = await getUsersByIds(db, ctx.conn, missing.slice(i, i + 1000));
+    const writes: DirectoryUser[] = [];
+    for (const row of rows) {
+      const change = planUserLeft(userFromRow(row), 'missing');
+      if (change?.kind === 'write') { ctx.summary.users[change.counted]++; writes.push(change.user); }
+    }
+    if (!ctx.dryRun) await upsertUsers(db, ctx.conn, writes.map(userToRow));
+  }
+}
+
+async function allPresentUserIds(ctx: RunContext): Promise<string[]> {
+  const rows = await ctx.store.db.selectFrom('directory_users').select('external_id').where('connection_id', '=', ctx.conn).where('source_state', '=', 'present').execute();
+  return rows.map((r) => r.external_id);
+}
+
+// Groups -----------------------------------------------------------------------------------------
+
+interface GroupDelta { group: SourceGroup | null; removed: 'changed' | 'deleted' | null; members: Map<string, { kind: MemberRef['kind']; removed: boolean }> }
+
+/** A large group arrives in slices (the same group repeated with more members@delta): merge them per group, last operation per member wins. */
+function mergeGroupItems(page: Page): Map<string, GroupDelta> {
+  const byId = new Map<string, GroupDelta>();
+  for (const raw of page.value) {
+    const item = normaliseGroup(raw);
+    const id = item.kind === 'removed' ? item.externalId : (item.group?.externalId ?? String((raw as { id: unknown }).id));
+    let entry = byId.get(id);
+    if (!entry) byId.set(id, (entry = { group: null, removed: null, members: new Map() }));
+    if (item.kind === 'removed') { entry.removed = item.reason; entry.group = null; continue; }
+    entry.removed = null;
+    if (item.group) entry.group = item.group;
+    for (const m of item.added) entry.members.set(m.externalId, { kind: m.kind, removed: false });
+    for (const m of item.removedMembers) entry.members.set(m, { kind: entry.members.get(m)?.kind ?? 'user', removed: true });
+  }
+  return byId;
+}
+
+async function applyGroupPage(ctx: RunContext, page: Page, mode: Mode): Promise<void> {
+  const { store, conn, summary } = ctx;
+  const deltas = mergeGroupItems(page);
+  const existing = new Map((await getGroupsByIds(store.db, conn, [...deltas.keys()])).map((row) => [row.external_id, groupFromRow(row)]));
+  const writes: DirectoryGroup[] = [];
+  const present: string[] = [];
+  for (const [id, delta] of deltas) {
+    let change: GroupChange | null = null;
+    if (delta.removed) change = planGroupLeft(existing.get(id), 'deleted');
+    else if (delta.group) { change = planSourceGroup(existing.get(id), delta.group); present.push(id); }
+    else if (existing.get(id)?.sourceState === 'present') present.push(id);
+    if (change?.kind === 'write') { summary.groups[change.counted]++; writes.push(change.group); }
+  }
+  if (ctx.dryRun) {
+    if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);
+    if (page.deltaLink && mode === 'full') await reconcileGroups(ctx, store.db);
+    return;
+  }
+  await transaction(store, async (trx) => {
+    await upsertGroups(trx, conn, writes.map(groupToRow));
+    for (const [id, delta] of deltas) {
+      if (delta.removed) continue;
+      const adds = [...delta.members].filter(([, m]) => !m.removed).map(([memberId, m]) => ({ id: memberId, kind: m.kind }));
+      const removes = [...delta.members].filter(([, m]) => m.removed).map(([memberId]) => memberId);
+      if (adds.length > 0) await addMembers(trx, conn, id, adds, mode === 'full' ? ctx.round : undefined);
+      if (removes.length > 0) await removeMembers(trx, conn, id, removes);
+    }
+    if (mode === 'full') await markGroupsSeen(trx, conn, present, ctx.round);
+    if (page.deltaLink) {
+      if (mode === 'full') await reconcileGroups(ctx, trx);
+      await saveSyncState(trx, conn, { groups_delta_link: page.deltaLink, groups_next_link: null, groups_round_mode: null });
+    } else {
+      await saveSyncState(trx, conn, { groups_next_link: page.nextLink, groups_round_mode: mode });
+    }
+  });
+}
+
+/** End of a full read of groups: groups the source no longer has leave the directory's groups; memberships not re-read are removed. */
+async function reconcileGroups(ctx: RunContext, db: Store['db']): Promise<void> {
+  const presentRows = await db.selectFrom('directory_groups').select('external_id').where('connection_id', '=', ctx.conn).where('source_state', '=', 'present').execute();
+  const missing = ctx.seenGroups ? presentRows.map((r) => r.external_id).filter((id) => !ctx.seenGroups!.has(id)) : await groupsNotSeen(db, ctx.conn, ctx.round);
+  const rows = await getGroupsByIds(db, ctx.conn, missing);
+  const writes: DirectoryGroup[] = [];
+  for (const row of rows) {
+    const change = planGroupLeft(groupFromRow(row), 'missing');
+    if (change?.kind === 'write') { ctx.summary.groups.removed++; writes.push(change.group); }
+  }
+  if (ctx.dryRun) return;
+  await upsertGroups(db, ctx.conn, writes.map(groupToRow));
+  const missingSet = new Set(missing);
+  await removeMembersNotSeen(db, ctx.conn, presentRows.map((r) => r.external_id).filter((id) => !missingSet.has(id)), ctx.round);
+}
+
+// Photos -----------------------------------------------------------------------------------------
+
+/**
+ * Photos are not in users delta. New and restored users are checked in the run that wrote them; every
+ * present user is re-checked by a sweep (each full run, and every `photoSweepHours`; every run for small
+ * directories). A check compares the photo's ETag and downloads bytes only when it changed.
+ */
+async function syncPhotos(ctx: RunContext, fullRun: boolean, lastSweep: string | null, sweepHours: number | undefined, now: () => number): Promise<void> {
+  const { store, conn, http } = ctx;
+  const presentCount = await countUsers(store.db, conn, { source_state: 'present' });
+  const hours = sweepHours ?? (presentCount + ctx.dryCreated.length <= SMALL_DIRECTORY ? 0 : 24);
+  const sweep = fullRun || lastSweep === null || now() - Date.parse(lastSweep) >= hours * 3_600_000;
+  let pending: string[];
+  if (ctx.dryRun) {
+    pending = sweep ? [...await allPresentUserIds(ctx), ...ctx.dryCreated] : [...await photoPendingIds(store.db, conn), ...ctx.dryCreated];
+  } else {
+    if (sweep) await markAllPhotosPending(store.db, conn);
+    pending = await photoPendingIds(store.db, conn);
+  }
+  const stored = await getPhotoEtags(store.db, conn);
+  for (let i = 0; i < pending.length; i += PHOTO_CHUNK) {
+    const chunk = pending.slice(i, i + PHOTO_CHUNK);
+    const known = chunk.filter((id) => stored.get(id));
+    const etags = known.length > 0 ? await photoEtags(http, known) : new Map<string, string | null>();
+    const download = chunk.filter((id) => !stored.get(id) || (etags.get(id) !== null && etags.get(id) !== stored.get(id)));
+    const removed = known.filter((id) => etags.get(id) === null);
+    const photos = download.length > 0 ? await photoBytes(http, download) : new Map();
+    // Who was already counted this run: created (created_at) or written (updated_at) since the run started.
+    const rows = await store.db.selectFrom('directory_users').select(['external_id', 'created_at', 'updated_at', 'photo_sha256'])
+      .where('connection_id', '=', conn).where('external_id', 'in', chunk).execute();
+    const countedThisRun = new Set(rows.filter((r) => r.created_at >= ctx.startedIso || r.updated_at >= ctx.startedIso).map((r) => r.external_id));
+    for (const id of ctx.dryCreated) countedThisRun.add(id);
+    const storedSha = new Map(rows.map((r) => [r.external_id, r.photo_sha256]));
+    let changed = 0;
+    const note = (id: string) => { if (!countedThisRun.has(id)) changed++; };
+    const apply = async (db: Store['db']) => {
+      for (const id of removed) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); }
+      for (const id of download) {
+        const photo = photos.get(id);
+        if (!photo) { if (stored.has(id)) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); } continue; }
+        const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
+        if (!ctx.dryRun) await upsertPhoto(db, conn, { externalId: id, sha256, contentType: photo.contentType, bytes: photo.bytes, etag: photo.etag ?? etags.get(id) ?? null });
+        if (sha256 !== storedSha.get(id)) note(id);
+      }
+      if (!ctx.dryRun) await clearPhotoPending(db, conn, chunk);
+    };
+    if (ctx.dryRun) await apply(store.db);
+    else await transaction(store, apply);
+    // A changed photo is a changed profile field (`photo`). In a full run the user was counted unchanged; move them.
+    ctx.summary.users.updated += changed;
+    if (fullRun) ctx.summary.users.unchanged = Math.max(0, ctx.summary.users.unchanged - changed);
+    ctx.progress('photos', chunk.length);
+  }
+  if (sweep && !ctx.dryRun) await saveSyncState(store.db, conn, { last_photo_sweep_at: new Date(now()).toISOString() });
+}
