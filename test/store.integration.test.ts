@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import pg from 'pg';
 import {
   acquireRunLock,
   addMembers,
@@ -53,65 +49,9 @@ import {
 } from '../src/store/index.ts';
 
 // One suite, run against the embedded SQLite store and against PostgreSQL.
+import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 const STORE_MODULE = pathToFileURL(fileURLToPath(new URL('../src/store/index.ts', import.meta.url))).href;
-const PG_ADMIN_URL = process.env.USERSYNC_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-type Target = {
-  options(): OpenStoreOptions;
-  setup(): Promise<void>;
-  teardown(): Promise<void>;
-};
-
-function sqliteTarget(): Target {
-  let dir = '';
-  return {
-    options: () => ({ dataDir: dir }),
-    async setup() {
-      dir = mkdtempSync(join(tmpdir(), 'usersync-store-'));
-    },
-    async teardown() {
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-function postgresTarget(): Target {
-  const database = `usersync_test_${randomBytes(5).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  return {
-    options: () => ({ databaseUrl: withDatabase(PG_ADMIN_URL, database) }),
-    setup: () => admin(`create database ${database}`),
-    teardown: () => admin(`drop database if exists ${database} with (force)`),
-  };
-}
-
-async function postgresUnreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return `PostgreSQL unreachable at ${PG_ADMIN_URL} (${(error as Error).message}); set USERSYNC_TEST_POSTGRES_URL or start the server to run this suite`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 let nextConnection = 0;
 const newConnection = () => `conn-${process.pid}-${++nextConnection}`;

@@ -68,7 +68,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   const origin = new URL(graphUrl).origin;
   const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const maxRetries = options.maxRetries ?? 8;
+  const maxRetries = options.maxRetries ?? 10;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   const semaphore = createSemaphore(options.maxInFlight ?? 8);

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../src/emulator/server.ts';
+import { getSyncState } from '../src/store/index.ts';
+import { assertDirectoryMatches, syncHarness, type SyncHarness } from './support/sync.ts';
+import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
+
+// The sync engine against the real emulator, on SQLite and on PostgreSQL: after every run the directory
+// must equal the source, whatever changed in between.
+
+function syncSuite(makeTarget: () => Target) {
+  let emulator: Emulator;
+  let target: Target;
+  let h: SyncHarness;
+  before(async () => {
+    target = makeTarget();
+    await target.setup();
+    emulator = await startEmulator({ users: 180, groups: 14, seed: 'sync-suite', deltaPageSize: 40, deltaMembersPerPage: 25 });
+    h = await syncHarness(emulator, target);
+  });
+  after(async () => {
+    await h.close();
+    await emulator.stop();
+    await target.teardown();
+  });
+  const tenant = () => emulator.tenant;
+  const u = (i: number) => tenant().user(i);
+
+  it('first run: a full read that creates every user, group and department', async () => {
+    const summary = await h.sync();
+    assert.equal(summary.status, 'succeeded');
+    assert.equal(summary.mode, 'full');
+    assert.equal(summary.users.created, 180);
+    assert.equal(summary.groups.created, 14);
+    assert.ok(summary.departments.created > 10);
+    assert.ok(summary.graphRequests > 0);
+    await assertDirectoryMatches(h.store, emulator);
+  });
+
+  it('second run: incremental, nothing to write', async () => {
+    const summary = await h.sync();
+    assert.equal(summary.mode, 'delta');
+    assert.deepEqual(summary.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 });
+    assert.deepEqual(summary.groups, { created: 0, updated: 0, removed: 0 });
+  });
+
+  it('carries every change kind through delta', async () => {
+    const t = tenant();
+    const hire = t.createUser({ userPrincipalName: 'grace.hopper@contoso.com', displayName: 'Grace Hopper', department: 'Compilers', mail: 'grace.hopper@contoso.com', jobTitle: 'Rear Admiral' });
+    t.setManager(hire.id, u(2).id);
+    t.updateUser(u(10).id, { jobTitle: 'Principal Analyst', city: 'Reykjavik' });
+    t.updateUser(u(11).id, { accountEnabled: false });
+    t.updateUser(u(12).id, { userPrincipalName: 'renamed.twelve@contoso.com' });
+    t.updateUser(u(13).id, { department: 'Brand New Department' });
+    t.setManager(u(14).id, u(3).id);
+    const leaver = [...t.liveUsers()].find((i) => i > 100 && t.directReports(i).length === 0 && t.managerIndex(i) !== undefined)!;
+    t.setManager(u(leaver).id, null);
+    t.deleteUser(u(20).id);
+    t.deleteUser(u(21).id, true);
+    t.deleteUser(u(22).id);
+    t.restoreUser(u(22).id);
+    // A manager leaving: their reports' lineManager becomes null.
+    const boss = [...t.liveUsers()].find((i) => i > 0 && t.directReports(i).length > 0)!;
+    const reports = t.directReports(boss);
+    t.deleteUser(u(boss).id);
+    // Groups: create, rename, delete, add and remove members, a guest member.
+    const guest = [...t.liveUsers()].find((i) => u(i).userType === 'Guest')!;
+    const team = t.createGroup({ displayName: 'Launch Team', kind: 'microsoft365' });
+    t.addMember(team.id, hire.id);
+    t.addMember(team.id, u(guest).id);
+    t.updateGroup(t.group(3).id, { displayName: 'Renamed Three' });
+    const leaving = [...t.groupMembers(4)].find((m) => m.ref.kind === 'user')!.ref.id;
+    t.removeMember(t.group(4).id, leaving);
+    t.deleteGroup(t.group(6).id);
+    // Photos: added, changed, removed (not in delta; small directories sweep every run).
+    const withPhoto = [...t.liveUsers()].filter((i) => t.photo(i) !== null);
+    const without = [...t.liveUsers()].find((i) => t.photo(i) === null)!;
+    t.setPhoto(u(without).id, 'generate');
+    t.setPhoto(u(withPhoto[0]).id, 'generate');
+    t.setPhoto(u(withPhoto[1]).id, null);
+
+    const summary = await h.sync();
+    assert.equal(summary.mode, 'delta');
+    assert.equal(summary.users.created, 1);
+    assert.ok(summary.users.disabled >= 4, `disabled: ${JSON.stringify(summary.users)}`);
+    assert.ok(summary.users.updated >= 8, `updated: ${JSON.stringify(summary.users)}`);
+    assert.equal(summary.users.removed, 0, 'nobody is ever dropped');
+    assert.equal(summary.groups.created, 1);
+    assert.equal(summary.groups.removed, 1);
+    assert.ok(summary.departments.created >= 2);
+    await assertDirectoryMatches(h.store, emulator);
+    for (const r of reports) assert.equal(t.managerIndex(r), undefined);
+  });
+
+  it('survives throttling storms, 503s and connection resets, and still converges', async () => {
+    const t = tenant();
+    for (let i = 30; i < 60; i++) t.updateUser(u(i).id, { jobTitle: `Storm ${i}` });
+    t.addMember(t.group(2).id, u(59).id);
+    emulator.faults.update({ throttleRatio: 0.25, throttleRetryAfterSeconds: 0.01, unavailableRatio: 0.05, unavailableRetryAfterSeconds: 0.01, resetRatio: 0.05 });
+    try {
+      emulator.requests.reset();
+      const summary = await h.sync();
+      assert.ok(summary.users.updated >= 30);
+      const injected = emulator.faults.snapshot().injected;
+      assert.ok(injected.throttle + injected.unavailable + injected.reset > 0, 'faults were injected');
+      assert.ok(summary.graphRequests >= emulator.requests.totals.graphRequests - 1, 'graphRequests counts retries too');
+    } finally {
+      emulator.faults.reset();
+    }
+    await assertDirectoryMatches(h.store, emulator);
+  });
+
+  it('falls back to a full read when the delta token has expired, and says so', async () => {
+    const t = tenant();
+    t.updateUser(u(70).id, { department: 'After Expiry' });
+    t.deleteUser(u(71).id, true); // the full read never sees this user again: reconciliation must disable them
+    emulator.faults.expireDeltaTokens();
+    const summary = await h.sync();
+    assert.equal(summary.fellBackToFull, true);
+    assert.equal(summary.mode, 'full');
+    assert.equal(summary.users.disabled, 1);
+    await assertDirectoryMatches(h.store, emulator);
+    const next = await h.sync();
+    assert.equal(next.fellBackToFull, false);
+    assert.equal(next.mode, 'delta');
+  });
+
+  it('--full re-reads everything and disables what the source no longer has', async () => {
+    const summary = await h.sync({ full: true });
+    assert.equal(summary.mode, 'full');
+    assert.equal(summary.users.created, 0);
+    assert.ok(summary.users.unchanged > 150);
+    await assertDirectoryMatches(h.store, emulator);
+  });
+
+  it('--dry-run reports the plan, writes nothing and advances no delta link', async () => {
+    const t = tenant();
+    t.updateUser(u(80).id, { jobTitle: 'Dry Runner' });
+    t.createUser({ userPrincipalName: 'dry.new@contoso.com', displayName: 'Dry New', department: 'Dry Department' });
+    const stateBefore = await getSyncState(h.store.db, 'default');
+    const dry = await h.sync({ dryRun: true });
+    assert.equal(dry.dryRun, true);
+    assert.equal(dry.runId, null);
+    assert.equal(dry.users.created, 1);
+    assert.ok(dry.users.updated >= 1);
+    assert.equal(dry.departments.created, 1);
+    const stateAfter = await getSyncState(h.store.db, 'default');
+    assert.equal(stateAfter.users_delta_link, stateBefore.users_delta_link);
+    const real = await h.sync();
+    assert.deepEqual({ ...real.users, unchanged: 0 }, { ...dry.users, unchanged: 0 }, 'the real run does what the dry run said');
+    assert.equal(real.departments.created, dry.departments.created);
+    await assertDirectoryMatches(h.store, emulator);
+  });
+
+  it('a full dry run counts the users a full run would disable', async () => {
+    const t = tenant();
+    t.deleteUser(u(90).id, true);
+    const dry = await h.sync({ full: true, dryRun: true });
+    assert.equal(dry.mode, 'full');
+    assert.equal(dry.users.disabled, 1);
+  });
+}
+
+describe('sync on SQLite', () => syncSuite(sqliteTarget));
+const pgSkip = await postgresUnreachable();
+describe('sync on PostgreSQL', { skip: pgSkip }, () => syncSuite(postgresTarget));
