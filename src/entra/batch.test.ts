@@ -75,7 +75,7 @@ describe('runBatch', () => {
   it('gives up on items still throttled after maxRetries', async () => {
     const { http } = fakeBatch(() => ({ status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests' } } }));
     await assert.rejects(runBatch(http, [{ id: 'a', url: '/users/a/photo' }]), (e: GraphError) => e.code === 'throttled' && e.message.startsWith('Graph kept throttling /users/a/photo (429 TooManyRequests)'));
-    assert.equal(http.requestCount, 9);
+    assert.equal(http.requestCount, http.maxRetries + 1, 'the first post and every retry');
   });
 
   it('decodes base64 bodies of non-JSON items and passes headers through', async () => {
@@ -130,7 +130,7 @@ describe('photos', () => {
       ? { status: 404, body: { error: { code: 'ImageNotFound' } } }
       : { status: 200, headers: { 'Content-Type': 'image/png' }, body: Buffer.from('png!').toString('base64') });
     const photos = await photoBytes(ok.http, ['p', 'x']);
-    assert.deepEqual(photos.get('p'), { bytes: Buffer.from('png!'), contentType: 'image/png' });
+    assert.deepEqual(photos.get('p'), { bytes: Buffer.from('png!'), contentType: 'image/png', etag: null });
     assert.equal(photos.get('x'), null);
 
     const denied = fakeBatch(() => ({ status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } }));
