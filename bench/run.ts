@@ -1,4 +1,5 @@
 import { benchEmulator } from './emulator.ts';
+import { benchSync } from './sync.ts';
 import { table } from './support.ts';
 
 // `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
@@ -9,4 +10,10 @@ if (!only || only === 'emulator') {
   for (const users of [10_000, 100_000, 1_000_000]) rows.push(await benchEmulator(users));
   console.log('\nEmulator: start-up (until the JSON line), resident memory, users pages (100 per page, 8 concurrent clients)\n');
   console.log(table(rows.map((r) => ({ users: r.users.toLocaleString('en'), 'start-up ms': r.startupMs, 'RSS MB at start': r.rssMb, 'RSS MB after load': r.rssAfterPagesMb, 'users pages/s': r.usersPageRps }))));
+}
+
+if (!only || only === 'sync') {
+  const rows = [...await benchSync(10_000), ...await benchSync(100_000, 1000)];
+  console.log('\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n');
+  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
 }

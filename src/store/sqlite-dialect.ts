@@ -62,6 +62,9 @@ class NodeSqliteAdapter extends SqliteAdapter {
 export function openSqliteDatabase(path: string, busyTimeoutMs = 10_000): DatabaseSync {
   const db = new DatabaseSync(path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
   db.exec(`pragma busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  // 16 KB pages (set before the first write; ignored for an existing file): photos (a few KB each) pack
+  // several to a page instead of one, which halves what a 100k-user sync writes.
+  db.exec('pragma page_size = 16384');
   if (path !== ':memory:') db.exec('pragma journal_mode = wal');
   db.exec('pragma synchronous = normal');
   // 16 MB of page cache (default 2 MB): index updates of a 100k-user tenant stay in memory.

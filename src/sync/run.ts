@@ -4,14 +4,15 @@ import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem
 import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft, type GroupChange, type UserChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
 import type { GraphHttp } from '../entra/http.ts';
-import { readDelta, type Page } from '../entra/paging.ts';
-import { photoBytes, photoEtags } from '../entra/photos.ts';
+import { readDelta, type GraphObject } from '../entra/paging.ts';
+import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
-  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getPhotoEtags,
-  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markAllPhotosPending, markGroupsSeen, markPhotoPending, markUsersSeen,
-  missingDepartments, photoPendingIds, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
+  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getPhotoEtagsOf,
+  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markAllPhotosPending, markGroupsSeen, markUsersSeen,
+  missingDepartments, photoPendingPage, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
   upsertUsers, usersNotSeen, type Store,
 } from '../store/index.ts';
+import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow, userFromRow, userToRow } from './mapping.ts';
 
 // One sync run: read → normalise → plan → apply → checkpoint → record. Each Graph page is applied in
@@ -51,7 +52,9 @@ export interface SyncSummary {
 
 /** Directories this small get their photos checked on every run (at most 100 batched requests). */
 const SMALL_DIRECTORY = 2000;
-const PHOTO_CHUNK = 200;
+const PHOTO_CHUNK = 1000;
+/** Objects (users, or group members) written per transaction; see joinPages. */
+const OBJECTS_PER_TRANSACTION = 2000;
 
 type Mode = 'full' | 'delta';
 
@@ -154,7 +157,9 @@ async function readPages(ctx: RunContext, resource: 'users' | 'groups', link: st
     else ctx.seenGroups = new Set();
   }
   const select = resource === 'users' ? USER_SELECT : GROUP_SELECT;
-  for await (const page of readDelta(ctx.http, { resource, link, select })) {
+  // Pages are written a few thousand objects per transaction, and the next ones download meanwhile.
+  const weigh = resource === 'users' ? () => 1 : (item: Record<string, unknown>) => 1 + ((item['members@delta'] as unknown[] | undefined)?.length ?? 0);
+  for await (const page of joinPages(prefetch(readDelta(ctx.http, { resource, link, select })), OBJECTS_PER_TRANSACTION, weigh)) {
     if (resource === 'users') await applyUserPage(ctx, page, mode);
     else await applyGroupPage(ctx, page, mode);
     ctx.progress(resource, page.value.length);
@@ -178,7 +183,7 @@ function mergeUserItems(items: UserItem[]): UserItem[] {
   return [...byId.values()];
 }
 
-async function applyUserPage(ctx: RunContext, page: Page, mode: Mode): Promise<void> {
+async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode: Mode): Promise<void> {
   const { store, conn, summary } = ctx;
   const items = mergeUserItems(page.value.map((raw) => normaliseUser(raw, mode)));
   const ids = items.map((i) => (i.kind === 'removed' ? i.externalId : i.user.externalId));
@@ -208,8 +213,8 @@ async function applyUserPage(ctx: RunContext, page: Page, mode: Mode): Promise<v
     return;
   }
   await transaction(store, async (trx) => {
-    await upsertUsers(trx, conn, writes.map(userToRow));
-    await markPhotoPending(trx, conn, photoChecks);
+    const checks = new Set(photoChecks);
+    await upsertUsers(trx, conn, writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })));
     if (mode === 'full') await markUsersSeen(trx, conn, present, ctx.round);
     summary.departments.created += await ensureDepartments(trx, conn, departments, ctx.runId);
     if (page.deltaLink) {
@@ -253,7 +258,7 @@ async function allPresentUserIds(ctx: RunContext): Promise<string[]> {
 interface GroupDelta { group: SourceGroup | null; removed: 'changed' | 'deleted' | null; members: Map<string, { kind: MemberRef['kind']; removed: boolean }> }
 
 /** A large group arrives in slices (the same group repeated with more members@delta): merge them per group, last operation per member wins. */
-function mergeGroupItems(page: Page): Map<string, GroupDelta> {
+function mergeGroupItems(page: PageLike<GraphObject>): Map<string, GroupDelta> {
   const byId = new Map<string, GroupDelta>();
   for (const raw of page.value) {
     const item = normaliseGroup(raw);
@@ -269,7 +274,7 @@ function mergeGroupItems(page: Page): Map<string, GroupDelta> {
   return byId;
 }
 
-async function applyGroupPage(ctx: RunContext, page: Page, mode: Mode): Promise<void> {
+async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode: Mode): Promise<void> {
   const { store, conn, summary } = ctx;
   const deltas = mergeGroupItems(page);
   const existing = new Map((await getGroupsByIds(store.db, conn, [...deltas.keys()])).map((row) => [row.external_id, groupFromRow(row)]));
@@ -327,53 +332,67 @@ async function reconcileGroups(ctx: RunContext, db: Store['db']): Promise<void> 
 /**
  * Photos are not in users delta. New and restored users are checked in the run that wrote them; every
  * present user is re-checked by a sweep (each full run, and every `photoSweepHours`; every run for small
- * directories). A check compares the photo's ETag and downloads bytes only when it changed.
+ * directories). A check compares the photo's ETag and downloads bytes only when it changed. Users are
+ * taken in id order, a chunk at a time, so memory does not grow with the directory; the next chunk's
+ * Graph reads overlap this chunk's writes.
  */
 async function syncPhotos(ctx: RunContext, fullRun: boolean, lastSweep: string | null, sweepHours: number | undefined, now: () => number): Promise<void> {
-  const { store, conn, http } = ctx;
+  const { store, conn } = ctx;
   const presentCount = await countUsers(store.db, conn, { source_state: 'present' });
   const hours = sweepHours ?? (presentCount + ctx.dryCreated.length <= SMALL_DIRECTORY ? 0 : 24);
   const sweep = fullRun || lastSweep === null || now() - Date.parse(lastSweep) >= hours * 3_600_000;
-  let pending: string[];
-  if (ctx.dryRun) {
-    pending = sweep ? [...await allPresentUserIds(ctx), ...ctx.dryCreated] : [...await photoPendingIds(store.db, conn), ...ctx.dryCreated];
-  } else {
-    if (sweep) await markAllPhotosPending(store.db, conn);
-    pending = await photoPendingIds(store.db, conn);
+  if (sweep && !ctx.dryRun) await markAllPhotosPending(store.db, conn);
+  for await (const checked of prefetch(photoChecks(ctx, sweep && ctx.dryRun))) {
+    await applyPhotos(ctx, checked, fullRun);
+    ctx.progress('photos', checked.chunk.length);
   }
-  const stored = await getPhotoEtags(store.db, conn);
-  for (let i = 0; i < pending.length; i += PHOTO_CHUNK) {
-    const chunk = pending.slice(i, i + PHOTO_CHUNK);
+  if (sweep && !ctx.dryRun) await saveSyncState(store.db, conn, { last_photo_sweep_at: new Date(now()).toISOString() });
+}
+
+interface PhotoChunk { chunk: string[]; stored: Map<string, string | null>; etags: Map<string, string | null>; photos: Map<string, Photo | null>; download: string[]; removed: string[] }
+
+/** Reads Graph for pending users, a chunk at a time: ETags of stored photos, then bytes of new or changed ones. */
+async function* photoChecks(ctx: RunContext, everyone: boolean): AsyncGenerator<PhotoChunk> {
+  const { store, conn, http } = ctx;
+  const extra = ctx.dryRun ? [...ctx.dryCreated] : [];
+  let after = '';
+  for (;;) {
+    let chunk = await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, everyone);
+    if (chunk.length === 0) { chunk = extra.splice(0, PHOTO_CHUNK); if (chunk.length === 0) return; } else after = chunk[chunk.length - 1];
+    const stored = await getPhotoEtagsOf(store.db, conn, chunk);
     const known = chunk.filter((id) => stored.get(id));
     const etags = known.length > 0 ? await photoEtags(http, known) : new Map<string, string | null>();
     const download = chunk.filter((id) => !stored.get(id) || (etags.get(id) !== null && etags.get(id) !== stored.get(id)));
     const removed = known.filter((id) => etags.get(id) === null);
-    const photos = download.length > 0 ? await photoBytes(http, download) : new Map();
-    // Who was already counted this run: created (created_at) or written (updated_at) since the run started.
-    const rows = await store.db.selectFrom('directory_users').select(['external_id', 'created_at', 'updated_at', 'photo_sha256'])
-      .where('connection_id', '=', conn).where('external_id', 'in', chunk).execute();
-    const countedThisRun = new Set(rows.filter((r) => r.created_at >= ctx.startedIso || r.updated_at >= ctx.startedIso).map((r) => r.external_id));
-    for (const id of ctx.dryCreated) countedThisRun.add(id);
-    const storedSha = new Map(rows.map((r) => [r.external_id, r.photo_sha256]));
-    let changed = 0;
-    const note = (id: string) => { if (!countedThisRun.has(id)) changed++; };
-    const apply = async (db: Store['db']) => {
-      for (const id of removed) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); }
-      for (const id of download) {
-        const photo = photos.get(id);
-        if (!photo) { if (stored.has(id)) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); } continue; }
-        const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
-        if (!ctx.dryRun) await upsertPhoto(db, conn, { externalId: id, sha256, contentType: photo.contentType, bytes: photo.bytes, etag: photo.etag ?? etags.get(id) ?? null });
-        if (sha256 !== storedSha.get(id)) note(id);
-      }
-      if (!ctx.dryRun) await clearPhotoPending(db, conn, chunk);
-    };
-    if (ctx.dryRun) await apply(store.db);
-    else await transaction(store, apply);
-    // A changed photo is a changed profile field (`photo`). In a full run the user was counted unchanged; move them.
-    ctx.summary.users.updated += changed;
-    if (fullRun) ctx.summary.users.unchanged = Math.max(0, ctx.summary.users.unchanged - changed);
-    ctx.progress('photos', chunk.length);
+    const photos = download.length > 0 ? await photoBytes(http, download) : new Map<string, Photo | null>();
+    yield { chunk, stored, etags, photos, download, removed };
   }
-  if (sweep && !ctx.dryRun) await saveSyncState(store.db, conn, { last_photo_sweep_at: new Date(now()).toISOString() });
+}
+
+async function applyPhotos(ctx: RunContext, { chunk, stored, etags, photos, download, removed }: PhotoChunk, fullRun: boolean): Promise<void> {
+  const { store, conn } = ctx;
+  // Who was already counted this run: created (created_at) or written (updated_at) since the run started.
+  const rows = await store.db.selectFrom('directory_users').select(['external_id', 'created_at', 'updated_at', 'photo_sha256'])
+    .where('connection_id', '=', conn).where('external_id', 'in', chunk).execute();
+  const countedThisRun = new Set(rows.filter((r) => r.created_at >= ctx.startedIso || r.updated_at >= ctx.startedIso).map((r) => r.external_id));
+  for (const id of ctx.dryCreated) countedThisRun.add(id);
+  const storedSha = new Map(rows.map((r) => [r.external_id, r.photo_sha256]));
+  let changed = 0;
+  const note = (id: string) => { if (!countedThisRun.has(id)) changed++; };
+  const apply = async (db: Store['db']) => {
+    for (const id of removed) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); }
+    for (const id of download) {
+      const photo = photos.get(id);
+      if (!photo) { if (stored.has(id)) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); } continue; }
+      const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
+      if (!ctx.dryRun) await upsertPhoto(db, conn, { externalId: id, sha256, contentType: photo.contentType, bytes: photo.bytes, etag: photo.etag ?? etags.get(id) ?? null });
+      if (sha256 !== storedSha.get(id)) note(id);
+    }
+    if (!ctx.dryRun) await clearPhotoPending(db, conn, chunk);
+  };
+  if (ctx.dryRun) await apply(store.db);
+  else await transaction(store, apply);
+  // A changed photo is a changed profile field (`photo`). In a full run the user was counted unchanged; move them.
+  ctx.summary.users.updated += changed;
+  if (fullRun) ctx.summary.users.unchanged = Math.max(0, ctx.summary.users.unchanged - changed);
 }

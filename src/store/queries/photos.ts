@@ -83,11 +83,23 @@ export async function clearPhotoPending(db: Kysely<Database>, connectionId: stri
   }
 }
 
-/** Present users whose photo is still to be checked, in id order. */
-export async function photoPendingIds(db: Kysely<Database>, connectionId: string): Promise<string[]> {
-  const rows = await db.selectFrom('directory_users').select('external_id').where('connection_id', '=', connectionId)
-    .where('photo_pending', '=', 1).where('source_state', '=', 'present').orderBy('external_id').execute();
+/** The next `limit` present users after `after` (id order) whose photo is still to be checked; with `all`, every present user. */
+export async function photoPendingPage(db: Kysely<Database>, connectionId: string, after: string, limit: number, all = false): Promise<string[]> {
+  let query = db.selectFrom('directory_users').select('external_id').where('connection_id', '=', connectionId)
+    .where('source_state', '=', 'present').where('external_id', '>', after);
+  if (!all) query = query.where('photo_pending', '=', 1);
+  const rows = await query.orderBy('external_id').limit(limit).execute();
   return rows.map((r) => r.external_id);
+}
+
+/** Stored photo ETags of some users (users without a stored photo are absent). */
+export async function getPhotoEtagsOf(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (const chunk of chunks(ids, idChunkSize(db))) {
+    const rows = await db.selectFrom('photos').select(['external_id', 'etag']).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+    for (const r of rows) out.set(r.external_id, r.etag);
+  }
+  return out;
 }
 
 /** Marks every present user for a photo check (the periodic sweep); returns how many. */

@@ -14,6 +14,8 @@ export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_en
  * update (and take the default — null, {} — on insert); null clears them.
  */
 export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'photo_sha256' | 'custom_fields' | 'seen_round' | 'photo_pending'> & {
+  /** 1 = check this user's photo in the photo step (left as stored when undefined). */
+  photo_pending?: number;
   photo_sha256?: string | null;
   custom_fields?: Record<string, unknown>;
   seen_round?: string | null;
@@ -56,7 +58,7 @@ const REQUIRED_COLUMNS = [
   'manager_external_id', 'country', 'office_location', 'city', 'mobile_phone', 'postal_code',
   'company_name', 'employee_no', 'fax_number', 'account_enabled', 'source_state', 'status', 'fingerprint',
 ] as const satisfies readonly (keyof DirectoryUsersTable)[];
-const OPTIONAL_COLUMNS = ['photo_sha256', 'custom_fields', 'seen_round'] as const satisfies readonly (keyof DirectoryUserInput)[];
+const OPTIONAL_COLUMNS = ['photo_sha256', 'custom_fields', 'seen_round', 'photo_pending'] as const satisfies readonly (keyof DirectoryUserInput)[];
 
 export async function getUsersByIds(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
   const out: DirectoryUser[] = [];

@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Agent, fetch } from 'undici';
+import type { SyncSummary } from '../src/sync/run.ts';
+import { spawnEmulator, type EmulatorProcess } from './support.ts';
+
+// Sync bench: the emulator in its own process, each sync in its own process (like the CLI), an empty
+// SQLite store. The lower bound is what the APIs allow at best: every delta page the service chooses to
+// send, and one $batch item per user whose photo must be read (20 per request).
+
+const WORKER = fileURLToPath(new URL('./sync-worker.ts', import.meta.url));
+const DELTA_PAGE = 200;
+const MEMBERS_PER_PAGE = 1000;
+const BATCH = 20;
+
+export interface SyncRow { scenario: string; seconds: number; graphRequests: number; lowerBound: number; ratio: number; peakRssMb: number; summary: SyncSummary }
+
+async function runWorker(emulator: EmulatorProcess, dataDir: string, args: string[]): Promise<{ summary: SyncSummary; maxRssMb: number; seconds: number }> {
+  const { info } = emulator;
+  const env = { ...process.env, AZURE_AUTHORITY_HOST: info.authorityHost, USERSYNC_GRAPH_URL: info.graphUrl, AZURE_TENANT_ID: info.tenantId, AZURE_CLIENT_ID: info.clientId, AZURE_CLIENT_SECRET: info.clientSecret, NODE_EXTRA_CA_CERTS: info.ca, USERSYNC_DATA: dataDir };
+  delete (env as NodeJS.ProcessEnv).DATABASE_URL;
+  const started = performance.now();
+  // The same V8 flags as bin/usersync.js gives the CLI.
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', WORKER, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`sync worker exited with ${code}`);
+  return { ...JSON.parse(out.trim().split('\n').pop()!), seconds: (performance.now() - started) / 1000 };
+}
+
+async function control(emulator: EmulatorProcess, path: string, body: unknown): Promise<any> {
+  const dispatcher = new Agent({ connect: { ca: readFileSync(emulator.info.ca, 'utf8') } });
+  try {
+    const res = await fetch(`${emulator.info.graphUrl}/_emulator${path}`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status >= 300) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Full sync of a fresh tenant; with `changes`, then that many user changes and an incremental sync. */
+export async function benchSync(users: number, changes = 0): Promise<SyncRow[]> {
+  const groups = Math.round(users * 0.02);
+  const emulator = await spawnEmulator(['--users', String(users), '--groups', String(groups), '--seed', 'bench', '--delta-page-size', String(DELTA_PAGE), '--members-per-page', String(MEMBERS_PER_PAGE)]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'usersync-bench-'));
+  try {
+    const info = await control(emulator, '/script', { changes: [] });
+    void info;
+    const full = await runWorker(emulator, dataDir, []);
+    const memberships = Math.round(users * 3); // the generator's average; only used for the groups-page bound
+    const fullBound = Math.ceil(users / DELTA_PAGE) + Math.max(Math.ceil(groups / DELTA_PAGE), Math.ceil(memberships / MEMBERS_PER_PAGE)) + Math.ceil(users / BATCH);
+    const rows: SyncRow[] = [row(`full, ${users.toLocaleString('en')} users`, full, fullBound)];
+    if (changes > 0) {
+      const script = [];
+      for (let k = 0; k < changes; k++) {
+        const index = Math.floor((k * 7919) % users);
+        script.push({ op: 'updateUser', id: indexId(k, index), patch: { jobTitle: `Bench title ${k}`, department: k % 10 === 0 ? `Bench department ${k % 50}` : undefined } });
+      }
+      await applyScript(emulator, script, users);
+      const delta = await runWorker(emulator, dataDir, []);
+      const deltaBound = Math.ceil(changes / DELTA_PAGE) + 1;
+      rows.push(row(`incremental, ${changes.toLocaleString('en')} changes in ${users.toLocaleString('en')}`, delta, deltaBound));
+    }
+    return rows;
+  } finally {
+    await emulator.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function indexId(_k: number, index: number): string { return `#${index}`; }
+
+/** Applies user changes through the control API, resolving `#index` to the user's id via Graph's users list order. */
+async function applyScript(emulator: EmulatorProcess, script: { op: string; id: string; patch: Record<string, unknown> }[], users: number): Promise<void> {
+  const ids = await userIds(emulator, users);
+  const changes = script.map((c) => ({ ...c, id: ids[Number(c.id.slice(1))], patch: Object.fromEntries(Object.entries(c.patch).filter(([, v]) => v !== undefined)) }));
+  for (let i = 0; i < changes.length; i += 500) await control(emulator, '/script', { changes: changes.slice(i, i + 500) });
+}
+
+async function userIds(emulator: EmulatorProcess, users: number): Promise<string[]> {
+  const { info } = emulator;
+  const dispatcher = new Agent({ connect: { ca: readFileSync(info.ca, 'utf8') } });
+  try {
+    const tokenRes = await fetch(`${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString() });
+    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const ids: string[] = [];
+    let next: string | undefined = `${info.graphUrl}/v1.0/users?$select=id&$top=999`;
+    while (next && ids.length < users) {
+      const res = await fetch(next, { dispatcher, headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as { value: { id: string }[]; '@odata.nextLink'?: string };
+      ids.push(...body.value.map((u) => u.id));
+      next = body['@odata.nextLink'];
+    }
+    return ids;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+function row(scenario: string, run: { summary: SyncSummary; maxRssMb: number; seconds: number }, lowerBound: number): SyncRow {
+  return { scenario, seconds: Math.round(run.summary.durationMs / 100) / 10, graphRequests: run.summary.graphRequests, lowerBound, ratio: Math.round((run.summary.graphRequests / lowerBound) * 100) / 100, peakRssMb: run.maxRssMb, summary: run.summary };
+}
