@@ -21,7 +21,7 @@ export interface SyncRow { scenario: string; seconds: number; graphRequests: num
 
 async function runWorker(emulator: EmulatorProcess, dataDir: string, args: string[]): Promise<{ summary: SyncSummary; maxRssMb: number; seconds: number }> {
   const { info } = emulator;
-  const env = { ...process.env, AZURE_AUTHORITY_HOST: info.authorityHost, USERSYNC_GRAPH_URL: info.graphUrl, AZURE_TENANT_ID: info.tenantId, AZURE_CLIENT_ID: info.clientId, AZURE_CLIENT_SECRET: info.clientSecret, NODE_EXTRA_CA_CERTS: info.ca, USERSYNC_DATA: dataDir };
+  const env = { MALLOC_ARENA_MAX: '2', ...process.env, AZURE_AUTHORITY_HOST: info.authorityHost, USERSYNC_GRAPH_URL: info.graphUrl, AZURE_TENANT_ID: info.tenantId, AZURE_CLIENT_ID: info.clientId, AZURE_CLIENT_SECRET: info.clientSecret, NODE_EXTRA_CA_CERTS: info.ca, USERSYNC_DATA: dataDir };
   delete (env as NodeJS.ProcessEnv).DATABASE_URL;
   const started = performance.now();
   // The same V8 flags as bin/usersync.js gives the CLI.

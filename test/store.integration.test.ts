@@ -164,7 +164,6 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.deepEqual(u1.custom_fields, { costCenter: 'CC-1', level: 3 });
       assert.equal(u1.employee_no, 'E1');
       assert.equal(u1.fax_number, '+31 20');
-      assert.equal(u1.photo_sha256, null);
       assert.equal(u1.seen_round, null);
       assert.match(u1.created_at, /^\d{4}-\d\d-\d\dT/);
       assert.equal(u2.account_enabled, true);
@@ -175,7 +174,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
 
     it('updates on upsert, keeping created_at and the optional fields left undefined', async () => {
       const conn = newConnection();
-      await upsertUsers(store.db, conn, [user('u1', { seen_round: 'r1', photo_sha256: 'abc', custom_fields: { a: 1 } })]);
+      await upsertUsers(store.db, conn, [user('u1', { seen_round: 'r1', photo_pending: 1, custom_fields: { a: 1 } })]);
       const [before] = await getUsersByIds(store.db, conn, ['u1']);
       await new Promise((r) => setTimeout(r, 5));
       await upsertUsers(store.db, conn, [user('u1', { name: 'Renamed', fingerprint: 'fp2' })]);
@@ -185,11 +184,11 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.equal(after.created_at, before.created_at);
       assert.ok(after.updated_at > before.updated_at);
       assert.equal(after.seen_round, 'r1');
-      assert.equal(after.photo_sha256, 'abc');
+      assert.equal(after.photo_pending, 1);
       assert.deepEqual(after.custom_fields, { a: 1 });
-      await upsertUsers(store.db, conn, [user('u1', { photo_sha256: null, seen_round: null, custom_fields: {} })]);
+      await upsertUsers(store.db, conn, [user('u1', { photo_pending: 0, seen_round: null, custom_fields: {} })]);
       const [cleared] = await getUsersByIds(store.db, conn, ['u1']);
-      assert.equal(cleared.photo_sha256, null);
+      assert.equal(cleared.photo_pending, 0);
       assert.equal(cleared.seen_round, null);
       assert.deepEqual(cleared.custom_fields, {});
     });
@@ -218,10 +217,11 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
     it('lists users in the contract shape, ordered by loginAccount', async () => {
       const conn = newConnection();
       await upsertUsers(store.db, conn, [
-        user('u-b', { login_account: 'bob@contoso.com', department: 'Sales', employee_no: '7', photo_sha256: 'f'.repeat(64) }),
+        user('u-b', { login_account: 'bob@contoso.com', department: 'Sales', employee_no: '7' }),
         user('u-a', { login_account: 'Alice@contoso.com', status: 'disabled', account_enabled: false }),
         user('u-c', { login_account: 'alice@contoso.com' }),
       ]);
+      await upsertPhoto(store.db, conn, { externalId: 'u-b', sha256: 'f'.repeat(64), contentType: 'image/jpeg', bytes: new Uint8Array([1, 2]), etag: null });
       const list = await listDirectoryUsers(store.db, conn);
       assert.deepEqual(list.map((u) => u.loginAccount), ['Alice@contoso.com', 'alice@contoso.com', 'bob@contoso.com']);
       assert.deepEqual(Object.keys(list[0]), [
@@ -403,7 +403,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       await upsertPhoto(store.db, conn, { externalId: 'p2', sha256: 'c'.repeat(64), contentType: null, bytes: new Uint8Array([1]), etag: null });
       assert.deepEqual(Buffer.from((await getPhoto(store.db, conn, 'p1'))!.bytes), changed);
       assert.deepEqual(await getPhotoEtags(store.db, conn), new Map([['p1', 'W/"2"'], ['p2', null]]));
-      assert.deepEqual((await getUsersByIds(store.db, conn, ['p1']))[0].photo_sha256, 'b'.repeat(64));
+      assert.equal((await listDirectoryUsers(store.db, conn)).find((u) => u.externalId === 'p1')!.photo, 'b'.repeat(64));
 
       assert.equal(await deletePhoto(store.db, conn, 'p1'), true);
       assert.equal(await deletePhoto(store.db, conn, 'p1'), false);
@@ -419,7 +419,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       const empty = await getSyncState(store.db, conn);
       assert.deepEqual(empty, {
         connection_id: conn, users_delta_link: null, users_next_link: null, groups_delta_link: null, groups_next_link: null,
-        round_id: null, round_mode: null, users_round_mode: null, groups_round_mode: null, last_photo_sweep_at: null, updated_at: null,
+        round_id: null, round_mode: null, users_round_mode: null, groups_round_mode: null, photo_sweep_after: null, last_photo_sweep_at: null, updated_at: null,
       });
       await saveSyncState(store.db, conn, { users_next_link: 'https://graph/next1', round_id: 'r1', round_mode: 'full' });
       await saveSyncState(store.db, conn, { users_delta_link: 'https://graph/delta', users_next_link: null });

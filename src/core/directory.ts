@@ -25,7 +25,6 @@ export interface DirectoryUser extends Profile {
   externalId: string;
   accountEnabled: boolean;
   managerExternalId: string | null;
-  photoSha256: string | null;
   sourceState: SourceState;
   status: UserStatus;
   fingerprint: string;

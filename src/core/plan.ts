@@ -10,7 +10,7 @@ export type UserChange =
   | { kind: 'write'; user: DirectoryUser; counted: Exclude<Counted, 'unchanged'>; fields: string[] }
   | { kind: 'unchanged'; externalId: string };
 
-const userFingerprint = (u: Omit<DirectoryUser, 'fingerprint' | 'photoSha256' | 'status'>) =>
+const userFingerprint = (u: Omit<DirectoryUser, 'fingerprint' | 'status'>) =>
   fingerprint([...PROFILE_FIELDS.map((f) => u[f]), u.accountEnabled, u.managerExternalId, u.sourceState]);
 
 function changedFields(before: DirectoryUser, after: DirectoryUser): string[] {
@@ -36,7 +36,7 @@ export function planSourceUser(existing: DirectoryUser | undefined, source: Sour
     managerExternalId: managerExternalId === undefined ? existing?.managerExternalId ?? null : managerExternalId,
     sourceState: 'present' as const,
   };
-  const next: DirectoryUser = { ...base, photoSha256: existing?.photoSha256 ?? null, status: statusOf(source.accountEnabled, 'present'), fingerprint: userFingerprint(base) };
+  const next: DirectoryUser = { ...base, status: statusOf(source.accountEnabled, 'present'), fingerprint: userFingerprint(base) };
   return decide(existing, next);
 }
 

@@ -33,7 +33,6 @@ export type DirectoryUsersTable = {
   company_name: string | null;
   employee_no: string | null;
   fax_number: string | null;
-  photo_sha256: ColumnType<string | null, string | null | undefined, string | null>;
   account_enabled: Flag;
   source_state: SourceState;
   status: UserStatus;
@@ -93,6 +92,7 @@ export type SyncStateTable = {
   round_mode: RoundMode | null;
   users_round_mode: RoundMode | null;
   groups_round_mode: RoundMode | null;
+  photo_sweep_after: string | null;
   last_photo_sweep_at: string | null;
   updated_at: string | null;
 };

@@ -24,14 +24,13 @@ export function userFromRow(row: UserRow): DirectoryUser {
     faxNumber: row.fax_number,
     accountEnabled: row.account_enabled,
     managerExternalId: row.manager_external_id,
-    photoSha256: row.photo_sha256,
     sourceState: row.source_state,
     status: row.status,
     fingerprint: row.fingerprint,
   };
 }
 
-/** The row to write; the photo hash is owned by the photo step and left as stored. */
+/** The row to write (photos are rows of their own, written by the photo step). */
 export function userToRow(user: DirectoryUser): DirectoryUserInput {
   return {
     external_id: user.externalId,

@@ -7,8 +7,8 @@ import type { GraphHttp } from '../entra/http.ts';
 import { readDelta, type GraphObject } from '../entra/paging.ts';
 import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
-  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getPhotoEtagsOf,
-  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markAllPhotosPending, markGroupsSeen, markUsersSeen,
+  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getStoredPhotos,
+  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markGroupsSeen, markUsersSeen,
   missingDepartments, photoPendingPage, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
   upsertUsers, usersNotSeen, type Store,
 } from '../store/index.ts';
@@ -117,7 +117,7 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     const groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
     summary.mode = usersMode === 'full' || groupsMode === 'full' ? 'full' : 'delta';
     done = 0;
-    await syncPhotos(ctx, summary.mode === 'full', state.last_photo_sweep_at, options.photoSweepHours, now);
+    await syncPhotos(ctx, summary.mode === 'full', options.photoSweepHours, now);
 
     summary.graphRequests = http.requestCount - requestsBefore;
     summary.durationMs = Math.round(now() - started);
@@ -155,6 +155,10 @@ async function readPages(ctx: RunContext, resource: 'users' | 'groups', link: st
   if (mode === 'full' && ctx.dryRun) {
     if (resource === 'users') ctx.seenUsers = new Set();
     else ctx.seenGroups = new Set();
+  }
+  if (mode === 'full' && resource === 'users' && !ctx.dryRun && (await getSyncState(ctx.store.db, ctx.conn)).photo_sweep_after === null) {
+    // A full read is followed by a photo sweep; recording it now means a run killed before the sweep still gets one.
+    await saveSyncState(ctx.store.db, ctx.conn, { photo_sweep_after: '' });
   }
   const select = resource === 'users' ? USER_SELECT : GROUP_SELECT;
   // Pages are written a few thousand objects per transaction, and the next ones download meanwhile.
@@ -213,9 +217,14 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
     return;
   }
   await transaction(store, async (trx) => {
-    const checks = new Set(photoChecks);
-    await upsertUsers(trx, conn, writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })));
-    if (mode === 'full') await markUsersSeen(trx, conn, present, ctx.round);
+    // New and restored users get their photo checked; a full round is followed by a sweep of everyone instead.
+    const checks = new Set(mode === 'delta' ? photoChecks : []);
+    const seen = mode === 'full' ? { seen_round: ctx.round } : {};
+    await upsertUsers(trx, conn, writes.map((u) => ({ ...userToRow(u), ...seen, ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })));
+    if (mode === 'full') {
+      const written = new Set(writes.map((u) => u.externalId));
+      await markUsersSeen(trx, conn, present.filter((id) => !written.has(id)), ctx.round);
+    }
     summary.departments.created += await ensureDepartments(trx, conn, departments, ctx.runId);
     if (page.deltaLink) {
       if (mode === 'full') await reconcileUsers(ctx, trx);
@@ -330,53 +339,61 @@ async function reconcileGroups(ctx: RunContext, db: Store['db']): Promise<void> 
 // Photos -----------------------------------------------------------------------------------------
 
 /**
- * Photos are not in users delta. New and restored users are checked in the run that wrote them; every
- * present user is re-checked by a sweep (each full run, and every `photoSweepHours`; every run for small
- * directories). A check compares the photo's ETag and downloads bytes only when it changed. Users are
- * taken in id order, a chunk at a time, so memory does not grow with the directory; the next chunk's
- * Graph reads overlap this chunk's writes.
+ * Photos are not in users delta. New and restored users are marked and checked in the run that wrote
+ * them; a sweep re-checks every present user (after each full read, and every `photoSweepHours`; every
+ * run for small directories). A check compares the photo's ETag and downloads bytes only when it changed.
+ * Users are taken in id order a chunk at a time (memory does not grow with the directory), the next
+ * chunk's Graph reads overlap this chunk's writes, and a sweep's position commits with each chunk.
  */
-async function syncPhotos(ctx: RunContext, fullRun: boolean, lastSweep: string | null, sweepHours: number | undefined, now: () => number): Promise<void> {
+async function syncPhotos(ctx: RunContext, fullRun: boolean, sweepHours: number | undefined, now: () => number): Promise<void> {
   const { store, conn } = ctx;
+  const state = await getSyncState(store.db, conn);
   const presentCount = await countUsers(store.db, conn, { source_state: 'present' });
   const hours = sweepHours ?? (presentCount + ctx.dryCreated.length <= SMALL_DIRECTORY ? 0 : 24);
-  const sweep = fullRun || lastSweep === null || now() - Date.parse(lastSweep) >= hours * 3_600_000;
-  if (sweep && !ctx.dryRun) await markAllPhotosPending(store.db, conn);
-  for await (const checked of prefetch(photoChecks(ctx, sweep && ctx.dryRun))) {
+  const due = fullRun || state.last_photo_sweep_at === null || now() - Date.parse(state.last_photo_sweep_at) >= hours * 3_600_000;
+  const sweepFrom = state.photo_sweep_after ?? (due ? '' : null);
+  if (sweepFrom !== null) {
+    for await (const checked of prefetch(photoChecks(ctx, 'all', sweepFrom))) {
+      await applyPhotos(ctx, checked, fullRun, { photo_sweep_after: checked.chunk[checked.chunk.length - 1] });
+      ctx.progress('photos', checked.chunk.length);
+    }
+    if (!ctx.dryRun) await saveSyncState(store.db, conn, { photo_sweep_after: null, last_photo_sweep_at: new Date(now()).toISOString() });
+  }
+  // Users marked since (or created in a dry run) that the sweep did not cover.
+  for await (const checked of prefetch(photoChecks(ctx, sweepFrom !== null && ctx.dryRun ? 'created' : 'pending', ''))) {
     await applyPhotos(ctx, checked, fullRun);
     ctx.progress('photos', checked.chunk.length);
   }
-  if (sweep && !ctx.dryRun) await saveSyncState(store.db, conn, { last_photo_sweep_at: new Date(now()).toISOString() });
 }
 
-interface PhotoChunk { chunk: string[]; stored: Map<string, string | null>; etags: Map<string, string | null>; photos: Map<string, Photo | null>; download: string[]; removed: string[] }
+interface PhotoChunk { chunk: string[]; stored: Map<string, { etag: string | null; sha256: string }>; etags: Map<string, string | null>; photos: Map<string, Photo | null>; download: string[]; removed: string[] }
 
-/** Reads Graph for pending users, a chunk at a time: ETags of stored photos, then bytes of new or changed ones. */
-async function* photoChecks(ctx: RunContext, everyone: boolean): AsyncGenerator<PhotoChunk> {
+/** Reads Graph for a chunk of users at a time ('all' present users, those 'pending' a check, or only those a dry run 'created'): ETags of stored photos, then bytes of new or changed ones. */
+async function* photoChecks(ctx: RunContext, which: 'all' | 'pending' | 'created', from: string): AsyncGenerator<PhotoChunk> {
   const { store, conn, http } = ctx;
-  const extra = ctx.dryRun ? [...ctx.dryCreated] : [];
-  let after = '';
+  const extra = ctx.dryRun && which !== 'all' ? [...ctx.dryCreated] : [];
+  let after = from;
   for (;;) {
-    let chunk = await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, everyone);
-    if (chunk.length === 0) { chunk = extra.splice(0, PHOTO_CHUNK); if (chunk.length === 0) return; } else after = chunk[chunk.length - 1];
-    const stored = await getPhotoEtagsOf(store.db, conn, chunk);
-    const known = chunk.filter((id) => stored.get(id));
+    let chunk = which === 'created' ? [] : await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, which === 'all');
+    if (chunk.length > 0) after = chunk[chunk.length - 1];
+    else if ((chunk = extra.splice(0, PHOTO_CHUNK)).length === 0) return;
+    const stored = await getStoredPhotos(store.db, conn, chunk);
+    const known = chunk.filter((id) => stored.get(id)?.etag);
     const etags = known.length > 0 ? await photoEtags(http, known) : new Map<string, string | null>();
-    const download = chunk.filter((id) => !stored.get(id) || (etags.get(id) !== null && etags.get(id) !== stored.get(id)));
+    const download = chunk.filter((id) => !stored.get(id)?.etag || (etags.get(id) !== null && etags.get(id) !== stored.get(id)!.etag));
     const removed = known.filter((id) => etags.get(id) === null);
     const photos = download.length > 0 ? await photoBytes(http, download) : new Map<string, Photo | null>();
     yield { chunk, stored, etags, photos, download, removed };
   }
 }
 
-async function applyPhotos(ctx: RunContext, { chunk, stored, etags, photos, download, removed }: PhotoChunk, fullRun: boolean): Promise<void> {
+async function applyPhotos(ctx: RunContext, { chunk, stored, etags, photos, download, removed }: PhotoChunk, fullRun: boolean, state?: { photo_sweep_after: string }): Promise<void> {
   const { store, conn } = ctx;
   // Who was already counted this run: created (created_at) or written (updated_at) since the run started.
-  const rows = await store.db.selectFrom('directory_users').select(['external_id', 'created_at', 'updated_at', 'photo_sha256'])
+  const rows = await store.db.selectFrom('directory_users').select(['external_id', 'created_at', 'updated_at'])
     .where('connection_id', '=', conn).where('external_id', 'in', chunk).execute();
   const countedThisRun = new Set(rows.filter((r) => r.created_at >= ctx.startedIso || r.updated_at >= ctx.startedIso).map((r) => r.external_id));
   for (const id of ctx.dryCreated) countedThisRun.add(id);
-  const storedSha = new Map(rows.map((r) => [r.external_id, r.photo_sha256]));
   let changed = 0;
   const note = (id: string) => { if (!countedThisRun.has(id)) changed++; };
   const apply = async (db: Store['db']) => {
@@ -386,9 +403,11 @@ async function applyPhotos(ctx: RunContext, { chunk, stored, etags, photos, down
       if (!photo) { if (stored.has(id)) { note(id); if (!ctx.dryRun) await deletePhoto(db, conn, id); } continue; }
       const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
       if (!ctx.dryRun) await upsertPhoto(db, conn, { externalId: id, sha256, contentType: photo.contentType, bytes: photo.bytes, etag: photo.etag ?? etags.get(id) ?? null });
-      if (sha256 !== storedSha.get(id)) note(id);
+      if (sha256 !== stored.get(id)?.sha256) note(id);
     }
-    if (!ctx.dryRun) await clearPhotoPending(db, conn, chunk);
+    if (ctx.dryRun) return;
+    await clearPhotoPending(db, conn, chunk);
+    if (state) await saveSyncState(db, conn, state);
   };
   if (ctx.dryRun) await apply(store.db);
   else await transaction(store, apply);

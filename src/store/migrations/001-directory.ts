@@ -32,7 +32,6 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .addColumn('company_name', 'text', text)
         .addColumn('employee_no', 'text', text)
         .addColumn('fax_number', 'text', text)
-        .addColumn('photo_sha256', 'text', text)
         .addColumn('account_enabled', 'integer', (c) => c.notNull().defaultTo(1))
         .addColumn('source_state', 'text', (c) => text(c).notNull().defaultTo('present'))
         .addColumn('status', 'text', (c) => text(c).notNull().defaultTo('active'))
@@ -69,6 +68,8 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .addColumn('member_kind', 'text', (c) => text(c).notNull())
         .addColumn('seen_round', 'text', text)
         .addPrimaryKeyConstraint('group_members_pk', ['connection_id', 'group_external_id', 'member_external_id'])
+        // SQLite: the primary key is the table (no second copy of every membership in a rowid index).
+        .$call((t) => (dialect === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t))
         .execute();
       // Which groups a user is in (user removed, membership clean-up).
       await db.schema.createIndex('group_members_member').on('group_members').columns(['connection_id', 'member_external_id']).execute();

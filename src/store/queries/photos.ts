@@ -11,7 +11,7 @@ export async function getPhotoEtags(db: Kysely<Database>, connectionId: string):
   return new Map(rows.map((r) => [r.external_id, r.etag]));
 }
 
-/** Stores a photo and points the user's `photo` (photo_sha256) at it. */
+/** Stores (or replaces) a user's photo; the user's `photo` in listings is its sha256. */
 export async function upsertPhoto(db: Kysely<Database>, connectionId: string, photo: Photo): Promise<void> {
   const now = nowIso();
   // pg sends Buffers as bytea; a bare Uint8Array would be sent as text.
@@ -37,25 +37,11 @@ export async function upsertPhoto(db: Kysely<Database>, connectionId: string, ph
       })),
     )
     .execute();
-  await db
-    .updateTable('directory_users')
-    .set({ photo_sha256: photo.sha256, updated_at: now })
-    .where('connection_id', '=', connectionId)
-    .where('external_id', '=', photo.externalId)
-    .where((eb) => eb.or([eb('photo_sha256', 'is', null), eb('photo_sha256', '<>', photo.sha256)]))
-    .execute();
 }
 
-/** Removes a user's photo and clears their `photo`; true when there was one. */
+/** Removes a user's photo (their `photo` becomes null); true when there was one. */
 export async function deletePhoto(db: Kysely<Database>, connectionId: string, externalId: string): Promise<boolean> {
   const result = await db.deleteFrom('photos').where('connection_id', '=', connectionId).where('external_id', '=', externalId).executeTakeFirst();
-  await db
-    .updateTable('directory_users')
-    .set({ photo_sha256: null, updated_at: nowIso() })
-    .where('connection_id', '=', connectionId)
-    .where('external_id', '=', externalId)
-    .where('photo_sha256', 'is not', null)
-    .execute();
   return Number(result.numDeletedRows) > 0;
 }
 
@@ -70,16 +56,10 @@ export async function getPhoto(db: Kysely<Database>, connectionId: string, exter
   return { externalId: row.external_id, sha256: row.sha256, contentType: row.content_type, bytes: new Uint8Array(row.bytes), etag: row.etag };
 }
 
-/** Marks users whose photo the run must check (new or changed users, or a sweep). */
-export async function markPhotoPending(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<void> {
-  for (const chunk of chunks(ids, idChunkSize(db))) {
-    await db.updateTable('directory_users').set({ photo_pending: 1 }).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
-  }
-}
-
+/** Clears the photo-check mark of users (only rows that carry it are written). */
 export async function clearPhotoPending(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<void> {
   for (const chunk of chunks(ids, idChunkSize(db))) {
-    await db.updateTable('directory_users').set({ photo_pending: 0 }).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+    await db.updateTable('directory_users').set({ photo_pending: 0 }).where('connection_id', '=', connectionId).where('photo_pending', '=', 1).where(inIds(db, 'external_id', chunk)).execute();
   }
 }
 
@@ -92,18 +72,13 @@ export async function photoPendingPage(db: Kysely<Database>, connectionId: strin
   return rows.map((r) => r.external_id);
 }
 
-/** Stored photo ETags of some users (users without a stored photo are absent). */
-export async function getPhotoEtagsOf(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, string | null>> {
-  const out = new Map<string, string | null>();
+/** The stored photo (ETag and hash) of some users; users without a stored photo are absent. */
+export async function getStoredPhotos(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, { etag: string | null; sha256: string }>> {
+  const out = new Map<string, { etag: string | null; sha256: string }>();
   for (const chunk of chunks(ids, idChunkSize(db))) {
-    const rows = await db.selectFrom('photos').select(['external_id', 'etag']).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
-    for (const r of rows) out.set(r.external_id, r.etag);
+    const rows = await db.selectFrom('photos').select(['external_id', 'etag', 'sha256']).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+    for (const r of rows) out.set(r.external_id, { etag: r.etag, sha256: r.sha256 });
   }
   return out;
 }
 
-/** Marks every present user for a photo check (the periodic sweep); returns how many. */
-export async function markAllPhotosPending(db: Kysely<Database>, connectionId: string): Promise<number> {
-  const result = await db.updateTable('directory_users').set({ photo_pending: 1 }).where('connection_id', '=', connectionId).where('source_state', '=', 'present').executeTakeFirst();
-  return Number(result.numUpdatedRows);
-}

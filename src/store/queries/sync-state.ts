@@ -14,6 +14,7 @@ const EMPTY: Omit<SyncStateRow, 'connection_id'> = {
   round_mode: null,
   users_round_mode: null,
   groups_round_mode: null,
+  photo_sweep_after: null,
   last_photo_sweep_at: null,
   updated_at: null,
 };

@@ -13,10 +13,9 @@ export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_en
  * A full user row to write. Optional fields left undefined keep their stored value on
  * update (and take the default — null, {} — on insert); null clears them.
  */
-export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'photo_sha256' | 'custom_fields' | 'seen_round' | 'photo_pending'> & {
+export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'custom_fields' | 'seen_round' | 'photo_pending'> & {
   /** 1 = check this user's photo in the photo step (left as stored when undefined). */
   photo_pending?: number;
-  photo_sha256?: string | null;
   custom_fields?: Record<string, unknown>;
   seen_round?: string | null;
 };
@@ -58,7 +57,7 @@ const REQUIRED_COLUMNS = [
   'manager_external_id', 'country', 'office_location', 'city', 'mobile_phone', 'postal_code',
   'company_name', 'employee_no', 'fax_number', 'account_enabled', 'source_state', 'status', 'fingerprint',
 ] as const satisfies readonly (keyof DirectoryUsersTable)[];
-const OPTIONAL_COLUMNS = ['photo_sha256', 'custom_fields', 'seen_round', 'photo_pending'] as const satisfies readonly (keyof DirectoryUserInput)[];
+const OPTIONAL_COLUMNS = ['custom_fields', 'seen_round', 'photo_pending'] as const satisfies readonly (keyof DirectoryUserInput)[];
 
 export async function getUsersByIds(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
   const out: DirectoryUser[] = [];
@@ -182,6 +181,8 @@ export async function listDirectoryUsers(db: Kysely<Database>, connectionId: str
         .onRef('m.external_id', '=', 'u.manager_external_id')
         .on('m.source_state', '=', 'present'),
     )
+    // The photo is its own row, written by the photo step without touching the user's row.
+    .leftJoin('photos as p', (join) => join.onRef('p.connection_id', '=', 'u.connection_id').onRef('p.external_id', '=', 'u.external_id'))
     .where('u.connection_id', '=', connectionId)
     .select([
       'u.external_id as externalId',
@@ -202,7 +203,7 @@ export async function listDirectoryUsers(db: Kysely<Database>, connectionId: str
       'u.company_name as companyName',
       'u.employee_no as employeeNo',
       'u.fax_number as faxNumber',
-      'u.photo_sha256 as photo',
+      'p.sha256 as photo',
       'u.status as status',
     ])
     .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
