@@ -17,3 +17,9 @@ if (!only || only === 'sync') {
   console.log('\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n');
   console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
 }
+
+// Not in the default run (about ten minutes): `npm run bench -- sync-1m` checks that memory stays flat at a million users.
+if (only === 'sync-1m') {
+  const rows = await benchSync(1_000_000);
+  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
+}

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { ConfidentialClientApplication } from '@azure/msal-node';
-import { caNetworkClient } from '../src/emulator/auth/test-network-client.ts';
+import { caNetworkClient } from '../src/emulator/auth/ca-network-client.ts';
 import { generateClientCertificate } from '../src/emulator/tls.ts';
 import { startTestEmulator, type TestEmulator } from './support/emulator.ts';
 

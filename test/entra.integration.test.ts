@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { loadConnectionConfig, type ConnectionConfig } from '../src/config/env.ts';
-import { caNetworkClient } from '../src/emulator/auth/test-network-client.ts';
+import { caNetworkClient } from '../src/emulator/auth/ca-network-client.ts';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { generateClientCertificate } from '../src/emulator/tls.ts';
 import { DeltaTokenExpiredError, GraphError } from '../src/entra/errors.ts';

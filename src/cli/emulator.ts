@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadTls } from '../emulator/tls.ts';
 import { startEmulator, type Emulator } from '../emulator/server.ts';
+import { runDemo } from './demo.ts';
 import { integer } from './options.ts';
 
 interface EmulatorFlags { port: number; host: string; users: number; groups?: number; seed: string; cert?: string; key?: string; ca?: string; roles?: string; deltaPageSize?: number; membersPerPage?: number }
@@ -27,10 +28,10 @@ export function emulatorCommand(program: Command): void {
     });
 
   program.command('demo', { hidden: true })
-    .description('Start the demo tenant and explain how to use it (npm start).')
+    .description('Sync the emulated demo tenant and show the directory (npm start).')
     .action(async () => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
-      process.stdout.write(demoText(emulator));
+      await runDemo(emulator);
       await untilSignal(emulator);
     });
 }
@@ -55,27 +56,4 @@ function untilSignal(emulator: Emulator): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-}
-
-function demoText(e: Emulator): string {
-  const env = e.env();
-  const exports = Object.entries(env).map(([k, v]) => `  export ${k}='${v}'`).join('\n');
-  return `usersync — demo tenant (emulated Microsoft Entra ID + Graph, offline)
-
-  ${e.tenant.userCount()} users and ${e.tenant.groupCount()} groups of ${e.tenant.spec.domain} are served at ${e.graphUrl}
-
-Point usersync or any Graph client at it:
-${exports}
-
-Try it (in another terminal, with the variables above):
-  TOKEN=$(curl -s --cacert "$NODE_EXTRA_CA_CERTS" "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \\
-    -d grant_type=client_credentials -d client_id="$AZURE_CLIENT_ID" \\
-    --data-urlencode client_secret="$AZURE_CLIENT_SECRET" --data-urlencode scope=https://graph.microsoft.com/.default | sed 's/.*"access_token":"\\([^"]*\\)".*/\\1/')
-  curl -s --cacert "$NODE_EXTRA_CA_CERTS" -H "Authorization: Bearer $TOKEN" "$USERSYNC_GRAPH_URL/v1.0/users?\\$select=displayName,department&\\$top=5"
-
-Change the tenant through the control API, e.g. rename a department:
-  curl -s --cacert "$NODE_EXTRA_CA_CERTS" "$USERSYNC_GRAPH_URL/_emulator/info"
-
-docs/emulator.md describes every endpoint, the control API and the fault switches. Ctrl+C stops.
-`;
 }

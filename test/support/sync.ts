@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fetch as undiciFetch, Agent } from 'undici';
 import { loadConnectionConfig } from '../../src/config/env.ts';
-import { caNetworkClient } from '../../src/emulator/auth/test-network-client.ts';
+import { caNetworkClient } from '../../src/emulator/auth/ca-network-client.ts';
 import type { Emulator } from '../../src/emulator/server.ts';
 import type { FetchLike } from '../../src/entra/http.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, type Store } from '../../src/store/index.ts';

@@ -17,7 +17,7 @@ import {
   type EmulatorTenantAuth,
   type TokenSigner,
 } from './index.ts';
-import { caNetworkClient, httpsRequest, type HttpsResponse } from './test-network-client.ts';
+import { caNetworkClient, httpsRequest, type HttpsResponse } from './ca-network-client.ts';
 
 const tenantId = '6e1c4bd0-5f0a-4b8e-9d63-1f0e2a7c9b11';
 const domain = 'contoso.onmicrosoft.com';
