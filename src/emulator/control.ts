@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { StatusError } from './status-error.ts';
 import { z } from 'zod';
 import { InvalidInputError, faultSettingsPatchSchema, parseInput, strictObject, type Faults, type FaultSettingsPatch } from './faults.ts';
 import type { RequestLog } from './request-log.ts';
@@ -19,15 +20,7 @@ export interface ControlDeps {
 }
 
 /** A control-API failure with an HTTP status and a code, rendered as `{"error":{code,message}}`. */
-export class ControlError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+export class ControlError extends StatusError {}
 
 /** A script change failed: the changes before it stay applied (`results`). */
 export class ScriptError extends Error {
@@ -513,8 +506,8 @@ function photoInfo(data: PhotoData): PhotoInfo {
   };
 }
 
-function hasStatus(error: unknown): error is Error & { status: number; code: string } {
-  return error instanceof Error && typeof (error as { status?: unknown }).status === 'number' && typeof (error as { code?: unknown }).code === 'string';
+function hasStatus(error: unknown): error is StatusError {
+  return error instanceof StatusError;
 }
 
 // HTTP ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StatusError } from './status-error.ts';
 import { seedFrom } from './tenant/random.ts';
 
 // Fault switches of the emulator: plain data plus pure-ish functions. The HTTP layer asks `decide()`
@@ -70,14 +71,11 @@ export const defaultFaultSettings: Readonly<FaultSettings> = Object.freeze({
 // Validation ---------------------------------------------------------------------------------------
 
 /** A 400 for a bad control input; `field` is the dotted path of the offending value. */
-export class InvalidInputError extends Error {
-  readonly status = 400;
-  readonly code: string;
+export class InvalidInputError extends StatusError {
   readonly field: string;
   constructor(field: string, message: string, code = 'BadRequest') {
-    super(message);
+    super(400, code, message);
     this.field = field;
-    this.code = code;
   }
 }
 

@@ -1,6 +1,7 @@
 import { baseChildGroup, baseGroup, baseGroupsOfUser, baseHasPhoto, baseManagerIndex, baseUser, buildMemberships, extensionAppHex, indexOfAlias, isGuestIndex, makePhoto, photoFromBytes } from './generate.ts';
 import { indexOfId, objectId } from './ids.ts';
 import { seedFrom } from './random.ts';
+import { StatusError } from '../status-error.ts';
 import type { Change, DeletedState, GraphGroup, GraphUser, GroupKind, ObjectRef, PhotoData, TenantSpec } from './types.ts';
 
 export interface TenantOptions {
@@ -18,15 +19,8 @@ export interface TenantOptions {
 const USER_PROPS_NOT_PATCHABLE = new Set(['id', 'createdDateTime', 'deletedDateTime']);
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export class TenantError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(status: number, code: string, message: string) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+/** A change the directory refuses (unknown object, duplicate UPN, membership cycle), as Graph would answer it. */
+export class TenantError extends StatusError {}
 
 export function tenantSpec(options: TenantOptions = {}): TenantSpec {
   const seed = seedFrom(options.seed ?? 'usersync');

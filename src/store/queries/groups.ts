@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, DirectoryGroupRow, GroupType, MemberKind, SourceState } from '../schema.ts';
 import { idChunkSize, inIds, insertRows } from './bulk.ts';
 import { byDefinedKeys, chunks, nowIso } from './chunks.ts';
+import { markSeen, notSeen, setStates } from './rounds.ts';
 
 export type DirectoryGroup = Omit<DirectoryGroupRow, 'connection_id'>;
 
@@ -64,42 +65,13 @@ export async function setGroupStates(db: Kysely<Database>, connectionId: string,
   const set: Record<string, unknown> = { updated_at: nowIso() };
   if (patch.source_state !== undefined) set.source_state = patch.source_state;
   if (patch.seen_round !== undefined) set.seen_round = patch.seen_round;
-  let changed = 0;
-  for (const chunk of chunks(ids, idChunkSize(db))) {
-    const result = await db
-      .updateTable('directory_groups')
-      .set(set)
-      .where('connection_id', '=', connectionId)
-      .where(inIds(db, 'external_id', chunk))
-      .executeTakeFirst();
-    changed += Number(result.numUpdatedRows);
-  }
-  return changed;
+  return setStates(db, 'directory_groups', connectionId, ids, set);
 }
 
-export async function markGroupsSeen(db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string): Promise<void> {
-  for (const chunk of chunks(ids, idChunkSize(db))) {
-    await db
-      .updateTable('directory_groups')
-      .set({ seen_round: round })
-      .where('connection_id', '=', connectionId)
-      .where(inIds(db, 'external_id', chunk))
-      .execute();
-  }
-}
+export const markGroupsSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) => markSeen(db, 'directory_groups', connectionId, ids, round);
 
 /** Ids of groups still 'present' that the round did not see. */
-export async function groupsNotSeen(db: Kysely<Database>, connectionId: string, round: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('directory_groups')
-    .select('external_id')
-    .where('connection_id', '=', connectionId)
-    .where('source_state', '=', 'present')
-    .where((eb) => eb.or([eb('seen_round', 'is', null), eb('seen_round', '<>', round)]))
-    .orderBy('external_id')
-    .execute();
-  return rows.map((r) => r.external_id);
-}
+export const groupsNotSeen = (db: Kysely<Database>, connectionId: string, round: string) => notSeen(db, 'directory_groups', connectionId, round);
 
 /** Adds (or re-confirms) members of one group; with a round, marks them seen in it. */
 export async function addMembers(

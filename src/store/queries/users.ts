@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
 import { idChunkSize, inIds, insertRows } from './bulk.ts';
 import { byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
+import { markSeen, notSeen, setStates } from './rounds.ts';
 
 /** A directory user as the sync reads and writes it (booleans and JSON decoded). */
 export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_enabled' | 'custom_fields'> & {
@@ -118,43 +119,14 @@ export async function setUserStates(db: Kysely<Database>, connectionId: string, 
   if (patch.status !== undefined) set.status = patch.status;
   if (patch.account_enabled !== undefined) set.account_enabled = patch.account_enabled ? 1 : 0;
   if (patch.seen_round !== undefined) set.seen_round = patch.seen_round;
-  let changed = 0;
-  for (const chunk of chunks(ids, idChunkSize(db))) {
-    const result = await db
-      .updateTable('directory_users')
-      .set(set)
-      .where('connection_id', '=', connectionId)
-      .where(inIds(db, 'external_id', chunk))
-      .executeTakeFirst();
-    changed += Number(result.numUpdatedRows);
-  }
-  return changed;
+  return setStates(db, 'directory_users', connectionId, ids, set);
 }
 
 /** Records that a full read (round) saw these users; updated_at is left alone. */
-export async function markUsersSeen(db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string): Promise<void> {
-  for (const chunk of chunks(ids, idChunkSize(db))) {
-    await db
-      .updateTable('directory_users')
-      .set({ seen_round: round })
-      .where('connection_id', '=', connectionId)
-      .where(inIds(db, 'external_id', chunk))
-      .execute();
-  }
-}
+export const markUsersSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) => markSeen(db, 'directory_users', connectionId, ids, round);
 
 /** Ids of users still 'present' that the round did not see (gone from the source). */
-export async function usersNotSeen(db: Kysely<Database>, connectionId: string, round: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom('directory_users')
-    .select('external_id')
-    .where('connection_id', '=', connectionId)
-    .where('source_state', '=', 'present')
-    .where((eb) => eb.or([eb('seen_round', 'is', null), eb('seen_round', '<>', round)]))
-    .orderBy('external_id')
-    .execute();
-  return rows.map((r) => r.external_id);
-}
+export const usersNotSeen = (db: Kysely<Database>, connectionId: string, round: string) => notSeen(db, 'directory_users', connectionId, round);
 
 export async function countUsers(
   db: Kysely<Database>,
