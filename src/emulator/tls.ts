@@ -122,42 +122,15 @@ export async function loadTls(paths: { cert: string; key: string; ca?: string })
 
 let x509Module: Promise<typeof X509> | undefined;
 
-// @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load without a
-// Reflect metadata polyfill; it only needs the three functions below, so we provide them
-// rather than depend on reflect-metadata.
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata polyfill loaded first.
 function loadX509(): Promise<typeof X509> {
   x509Module ??= (async () => {
-    installReflectMetadata();
+    await import('reflect-metadata');
     const x509 = await import('@peculiar/x509');
     x509.cryptoProvider.set(webcrypto);
     return x509;
   })();
   return x509Module;
-}
-
-type ReflectWithMetadata = typeof Reflect & {
-  getMetadata?: (key: unknown, target: object) => unknown;
-  getOwnMetadata?: (key: unknown, target: object) => unknown;
-  defineMetadata?: (key: unknown, value: unknown, target: object) => void;
-};
-
-function installReflectMetadata(): void {
-  const reflect = Reflect as ReflectWithMetadata;
-  if (reflect.getMetadata) return;
-  const metadata = new WeakMap<object, Map<unknown, unknown>>();
-  reflect.getOwnMetadata = (key, target) => metadata.get(target)?.get(key);
-  reflect.getMetadata = (key, target) => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
-      const value = metadata.get(t)?.get(key);
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  };
-  reflect.defineMetadata = (key, value, target) => {
-    const entries = metadata.get(target) ?? new Map<unknown, unknown>();
-    entries.set(key, value);
-    metadata.set(target, entries);
-  };
 }
 
 async function privateKeyPem(x509: typeof X509, key: webcrypto.CryptoKey): Promise<string> {
