@@ -23,6 +23,7 @@ import {
   listDepartments,
   listDirectoryGroups,
   listDirectoryUsers,
+  pagesOfDirectoryUsers,
   listGroupMembers,
   listRuns,
   markGroupsSeen,
@@ -212,6 +213,21 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.deepEqual(fps.get('a'), { fingerprint: 'fp-a', source_state: 'present', status: 'active', seen_round: 'round-1' });
       assert.deepEqual(fps.get('d'), { fingerprint: 'fp-d', source_state: 'deleted', status: 'disabled', seen_round: null });
       assert.equal(fps.has('x'), false);
+    });
+
+    it('pages through the listing in order without skipping or repeating anyone', async () => {
+      const conn = newConnection();
+      await upsertUsers(store.db, conn, [
+        user('u-5', { login_account: 'eve@contoso.com' }), user('u-1', { login_account: 'dup@contoso.com' }), user('u-2', { login_account: 'dup@contoso.com' }),
+        user('u-3', { login_account: null }), user('u-4', { login_account: null }), user('u-6', { login_account: 'amy@contoso.com' }), user('u-7', { login_account: 'zed@contoso.com' }),
+      ]);
+      const paged: string[] = [];
+      for await (const page of pagesOfDirectoryUsers(store.db, conn, 2)) {
+        assert.ok(page.length <= 2);
+        paged.push(...page.map((u) => u.externalId));
+      }
+      assert.deepEqual(paged, ['u-3', 'u-4', 'u-6', 'u-1', 'u-2', 'u-5', 'u-7']);
+      assert.deepEqual((await listDirectoryUsers(store.db, conn)).map((u) => u.externalId), paged);
     });
 
     it('lists users in the contract shape, ordered by loginAccount', async () => {

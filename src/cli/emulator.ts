@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadTls } from '../emulator/tls.ts';
-import { startEmulator, type Emulator } from '../emulator/server.ts';
-import { runDemo } from './demo.ts';
+import type { Emulator } from '../emulator/server.ts';
 import { integer } from './options.ts';
+
+// The emulator and the demo load only when asked for, so `usersync sync` does not carry them.
 
 interface EmulatorFlags { port: number; host: string; users: number; groups?: number; seed: string; cert?: string; key?: string; ca?: string; roles?: string; deltaPageSize?: number; membersPerPage?: number }
 
@@ -31,6 +31,7 @@ export function emulatorCommand(program: Command): void {
     .description('Sync the emulated demo tenant and show the directory (npm start).')
     .action(async () => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
+      const { runDemo } = await import('./demo.ts');
       await runDemo(emulator);
       await untilSignal(emulator);
     });
@@ -38,6 +39,8 @@ export function emulatorCommand(program: Command): void {
 
 async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together: give both, or neither to generate a certificate.');
+  const { loadTls } = await import('../emulator/tls.ts');
+  const { startEmulator } = await import('../emulator/server.ts');
   const tls = flags.cert && flags.key ? await loadTls({ cert: flags.cert, key: flags.key, ca: flags.ca }) : undefined;
   return startEmulator({
     port: flags.port, host: flags.host, users: flags.users, groups: flags.groups, seed: flags.seed, tls,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConnectionConfig, loadStoreConfig } from '../config/env.ts';
-import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, type Store } from '../store/index.ts';
+import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, pagesOfDirectoryUsers, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
 import { printTable } from './table.ts';
@@ -36,9 +36,20 @@ export function syncCommands(program: Command): void {
   const users = program.command('users').description('The directory\'s users.');
   users.command('list').description('Every directory user, disabled ones too.').option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => withStore(async (store) => {
+      if (flags.json) {
+        // Streamed a page at a time: the whole directory is never held in memory.
+        let first = true;
+        process.stdout.write('[');
+        for await (const page of pagesOfDirectoryUsers(store.db, CONNECTION)) {
+          const text = page.map((u) => JSON.stringify(u)).join(',');
+          await write(first ? text : `,${text}`);
+          first = false;
+        }
+        process.stdout.write(']\n');
+        return;
+      }
       const list = await listDirectoryUsers(store.db, CONNECTION);
-      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
+      printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
     }));
 
   const groups = program.command('groups').description('The directory\'s groups.');
@@ -85,4 +96,9 @@ export function describe(s: SyncSummary): string {
     `  departments  ${s.departments.created} created`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** Writes to stdout, waiting when the pipe is full. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
 }

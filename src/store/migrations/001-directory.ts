@@ -42,7 +42,7 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .addColumn('updated_at', 'text', (c) => text(c).notNull())
         .addPrimaryKeyConstraint('directory_users_pk', ['connection_id', 'external_id'])
         .execute();
-      await db.schema.createIndex('directory_users_login_account').on('directory_users').columns(['connection_id', 'login_account']).execute();
+      await db.schema.createIndex('directory_users_login_account').on('directory_users').columns(['connection_id', 'login_account', 'external_id']).execute();
       await db.schema.createIndex('directory_users_department').on('directory_users').columns(['connection_id', 'department']).execute();
       await db.schema.createIndex('directory_users_manager').on('directory_users').columns(['connection_id', 'manager_external_id']).execute();
 

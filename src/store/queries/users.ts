@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
 import { idChunkSize, inIds, insertRows } from './bulk.ts';
 import { byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
@@ -145,7 +145,25 @@ export async function countUsers(
  * lineManager is the manager's loginAccount while the manager row is present, else null.
  */
 export async function listDirectoryUsers(db: Kysely<Database>, connectionId: string): Promise<DirectoryUserListing[]> {
-  return db
+  const out: DirectoryUserListing[] = [];
+  for await (const page of pagesOfDirectoryUsers(db, connectionId)) out.push(...page);
+  return out;
+}
+
+/** The same listing a page at a time (keyset on loginAccount, externalId), so a big directory streams. */
+export async function* pagesOfDirectoryUsers(db: Kysely<Database>, connectionId: string, pageSize = 5000): AsyncGenerator<DirectoryUserListing[]> {
+  let after: { login: string | null; id: string } | null = null;
+  for (;;) {
+    const page = await listingQuery(db, connectionId, after, pageSize);
+    if (page.length > 0) yield page;
+    if (page.length < pageSize) return;
+    const last = page[page.length - 1];
+    after = { login: last.loginAccount, id: last.externalId };
+  }
+}
+
+function listingQuery(db: Kysely<Database>, connectionId: string, after: { login: string | null; id: string } | null, limit: number): Promise<DirectoryUserListing[]> {
+  let query = db
     .selectFrom('directory_users as u')
     .leftJoin('directory_users as m', (join) =>
       join
@@ -180,8 +198,16 @@ export async function listDirectoryUsers(db: Kysely<Database>, connectionId: str
     ])
     .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
     .orderBy('u.external_id')
-    .execute()
-    .then((rows) => rows.map((r) => ({ ...r })));
+    .limit(limit);
+  if (after) {
+    // Rows after (login, id) in (login nulls first, id) order.
+    const { login, id } = after;
+    // A row-value comparison lets both databases walk the (connection, login, id) index.
+    query = query.where((eb) => login === null
+      ? eb.or([eb('u.login_account', 'is not', null), eb('u.external_id', '>', id)])
+      : sql<SqlBool>`(${sql.ref('u.login_account')}, ${sql.ref('u.external_id')}) > (${login}, ${id})`);
+  }
+  return query.execute().then((rows) => rows.map((r) => ({ ...r })));
 }
 
 function decodeUser(row: DirectoryUserRow): DirectoryUser {
