@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
-import pg from 'pg';
 import { StoreError } from './errors.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Database } from './schema.ts';
@@ -83,6 +82,8 @@ function openSqlite(dataDir: string): Store {
 
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
   const location = redact(url);
+  // The driver loads only for PostgreSQL stores: the embedded store's processes stay smaller.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'usersync' });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});

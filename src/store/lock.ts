@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { postgresConnectionString, type Store } from './db.ts';
 import { StoreError } from './errors.ts';
 import type { LockRow } from './schema.ts';
@@ -192,6 +191,7 @@ async function acquirePostgres(store: Store, connectionId: string, options: Acqu
   let released = false;
 
   // A session of its own: the advisory lock lives exactly as long as this session.
+  const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: postgresConnectionString(store), application_name: `usersync run lock ${connectionId}`.slice(0, 63) });
   const lost = (reason: string) => {
     if (!released && !controller.signal.aborted) {
