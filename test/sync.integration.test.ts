@@ -87,6 +87,7 @@ function syncSuite(makeTarget: () => Target) {
     assert.equal(summary.users.removed, 0, 'nobody is ever dropped');
     assert.equal(summary.groups.created, 1);
     assert.equal(summary.groups.removed, 1);
+    assert.ok(summary.groups.updated >= 2, 'a rename and a membership change update groups');
     assert.ok(summary.departments.created >= 2);
     await assertDirectoryMatches(h.store, emulator);
     for (const r of reports) assert.equal(t.managerIndex(r), undefined);
@@ -137,6 +138,9 @@ function syncSuite(makeTarget: () => Target) {
     const t = tenant();
     t.updateUser(u(80).id, { jobTitle: 'Dry Runner' });
     t.createUser({ userPrincipalName: 'dry.new@contoso.com', displayName: 'Dry New', department: 'Dry Department' });
+    const leaverWithPhoto = [...t.liveUsers()].find((i) => i > 100 && t.photo(i) !== null)!;
+    t.deleteUser(u(leaverWithPhoto).id);
+    t.addMember(t.group(5).id, u(81).id);
     const stateBefore = await getSyncState(h.store.db, 'default');
     const dry = await h.sync({ dryRun: true });
     assert.equal(dry.dryRun, true);
@@ -148,6 +152,8 @@ function syncSuite(makeTarget: () => Target) {
     assert.equal(stateAfter.users_delta_link, stateBefore.users_delta_link);
     const real = await h.sync();
     assert.deepEqual({ ...real.users, unchanged: 0 }, { ...dry.users, unchanged: 0 }, 'the real run does what the dry run said');
+    assert.deepEqual(real.groups, dry.groups);
+    assert.equal(dry.users.disabled, 1);
     assert.equal(real.departments.created, dry.departments.created);
     await assertDirectoryMatches(h.store, emulator);
   });

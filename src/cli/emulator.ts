@@ -12,7 +12,7 @@ export function emulatorCommand(program: Command): void {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--users <n>', 'number of generated users', integer('--users', 1, 2_000_000), 50)
-    .option('--groups <n>', 'number of generated groups (default: 2% of users, at least 4)', integer('--groups', 0, 200_000))
+    .option('--groups <n>', 'number of generated groups (default: 2% of users, at least 10)', integer('--groups', 0, 200_000))
     .option('--seed <seed>', 'seed of the generated tenant (same seed, same tenant)', 'usersync')
     .option('--cert <file>', 'server certificate (PEM) instead of a generated one; needs --key')
     .option('--key <file>', 'private key (PEM) of --cert')

@@ -63,7 +63,8 @@ async function waitFor(
     const result = await attempt();
     if (result.acquired) return;
     last = result.holder ?? last;
-    const key = JSON.stringify(last);
+    // The same holder (pid, host, start) is reported once; its heartbeat moving is not news.
+    const key = last ? JSON.stringify([last.pid, last.host, last.since]) : undefined;
     if (last && key !== reported) {
       reported = key;
       options.onWait?.(last);

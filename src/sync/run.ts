@@ -71,6 +71,10 @@ interface RunContext {
   seenGroups: Set<string> | null;
   knownDepartments: Set<string>;
   startedIso: string;
+  /** Groups already counted in this run (a group's member slices may span batches). */
+  countedGroups: Set<string>;
+  /** Dry runs: users the plan takes out of the source (their photos are not checked). */
+  dryGone: Set<string>;
   /** Dry runs: users that would be created (their photos would be checked). */
   dryCreated: string[];
   progress: (phase: SyncProgress['phase'], n: number) => void;
@@ -100,7 +104,7 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     if (!dryRun && !resuming) await saveSyncState(store.db, conn, { round_id: round, ...(options.full ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null } : {}) });
     let done = 0;
     const ctx: RunContext = {
-      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [],
+      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [], countedGroups: new Set(), dryGone: new Set(),
       progress: (phase, n) => { done += n; options.onProgress?.({ phase, done }); },
     };
 
@@ -213,6 +217,7 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
     summary.departments.created += created.length;
     for (const d of departments) ctx.knownDepartments.add(d);
     ctx.dryCreated.push(...photoChecks);
+    for (const u of writes) if (u.sourceState !== 'present') ctx.dryGone.add(u.externalId);
     if (page.deltaLink && mode === 'full') await reconcileUsers(ctx);
     return;
   }
@@ -253,7 +258,8 @@ async function reconcileUsers(ctx: RunContext, trx?: Store['db']): Promise<void>
       const change = planUserLeft(userFromRow(row), 'missing');
       if (change?.kind === 'write') { ctx.summary.users[change.counted]++; writes.push(change.user); }
     }
-    if (!ctx.dryRun) await upsertUsers(db, ctx.conn, writes.map(userToRow));
+    if (ctx.dryRun) for (const u of writes) ctx.dryGone.add(u.externalId);
+    else await upsertUsers(db, ctx.conn, writes.map(userToRow));
   }
 }
 
@@ -294,7 +300,15 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
     if (delta.removed) change = planGroupLeft(existing.get(id), 'deleted');
     else if (delta.group) { change = planSourceGroup(existing.get(id), delta.group); present.push(id); }
     else if (existing.get(id)?.sourceState === 'present') present.push(id);
-    if (change?.kind === 'write') { summary.groups[change.counted]++; writes.push(change.group); }
+    if (change?.kind === 'write') { summary.groups[change.counted]++; writes.push(change.group); ctx.countedGroups.add(id); }
+  }
+  // A change round's membership changes update the group (a full read lists every member, so it cannot tell).
+  if (mode === 'delta') {
+    for (const [id, delta] of deltas) {
+      if (delta.removed || delta.members.size === 0 || ctx.countedGroups.has(id) || existing.get(id)?.sourceState !== 'present') continue;
+      summary.groups.updated++;
+      ctx.countedGroups.add(id);
+    }
   }
   if (ctx.dryRun) {
     if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);
@@ -377,6 +391,8 @@ async function* photoChecks(ctx: RunContext, which: 'all' | 'pending' | 'created
     let chunk = which === 'created' ? [] : await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, which === 'all');
     if (chunk.length > 0) after = chunk[chunk.length - 1];
     else if ((chunk = extra.splice(0, PHOTO_CHUNK)).length === 0) return;
+    if (ctx.dryGone.size > 0) chunk = chunk.filter((id) => !ctx.dryGone.has(id));
+    if (chunk.length === 0) continue;
     const stored = await getStoredPhotos(store.db, conn, chunk);
     const known = chunk.filter((id) => stored.get(id)?.etag);
     const etags = known.length > 0 ? await photoEtags(http, known) : new Map<string, string | null>();
