@@ -3,7 +3,8 @@ import { openStore } from '../src/store/index.ts';
 import { connectGraph } from '../src/sync/connect.ts';
 import { runSync } from '../src/sync/run.ts';
 
-// One sync run in its own process, as `usersync sync` runs it, reporting the summary and the peak RSS.
+// One sync run in its own process, as `usersync sync` runs it (bench/sync.ts passes the V8 flags of
+// bin/usersync.js), reporting the summary and the peak RSS.
 
 const { dataDir, databaseUrl } = loadStoreConfig();
 const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined });

@@ -25,7 +25,7 @@ async function runWorker(emulator: EmulatorProcess, dataDir: string, args: strin
   delete (env as NodeJS.ProcessEnv).DATABASE_URL;
   const started = performance.now();
   // The same V8 flags as bin/usersync.js gives the CLI.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', WORKER, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=256', WORKER, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   const [code] = await once(child, 'exit');
