@@ -108,16 +108,10 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
       progress: (phase, n) => { done += n; options.onProgress?.({ phase, done }); },
     };
 
-    const users = options.full ? { link: null, mode: 'full' as Mode }
-      : state.users_next_link ? { link: state.users_next_link, mode: state.users_round_mode ?? 'delta' }
-      : state.users_delta_link ? { link: state.users_delta_link, mode: 'delta' as Mode }
-      : { link: null, mode: 'full' as Mode };
+    const users = startingPoint(options.full, state.users_next_link, state.users_round_mode, state.users_delta_link);
     const usersMode = await readRound(ctx, 'users', users.link, users.mode);
     done = 0;
-    const groups = options.full ? { link: null, mode: 'full' as Mode }
-      : state.groups_next_link ? { link: state.groups_next_link, mode: state.groups_round_mode ?? 'delta' }
-      : state.groups_delta_link ? { link: state.groups_delta_link, mode: 'delta' as Mode }
-      : { link: null, mode: 'full' as Mode };
+    const groups = startingPoint(options.full, state.groups_next_link, state.groups_round_mode, state.groups_delta_link);
     const groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
     summary.mode = usersMode === 'full' || groupsMode === 'full' ? 'full' : 'delta';
     done = 0;
@@ -139,6 +133,14 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
   } finally {
     await lock?.release();
   }
+}
+
+/** Where a resource's read starts: from scratch (full), resuming an interrupted round, or from the stored delta link. */
+function startingPoint(full: boolean | undefined, next: string | null, nextMode: Mode | null, deltaLink: string | null): { link: string | null; mode: Mode } {
+  if (full) return { link: null, mode: 'full' };
+  if (next) return { link: next, mode: nextMode ?? 'delta' };
+  if (deltaLink) return { link: deltaLink, mode: 'delta' };
+  return { link: null, mode: 'full' };
 }
 
 /** Reads one delta round of a resource to its end, applying page by page; falls back to a full read when the link is refused. */
