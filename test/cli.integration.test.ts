@@ -123,6 +123,24 @@ function cliSuite(makeTarget: () => Target) {
     assert.deepEqual(again.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 }, 'nothing duplicated or left to redo');
   });
 
+  it('writes structured logs on request, tagged with the run, without secrets', async () => {
+    emulator.faults.update({ throttleRatio: 0.2, throttleRetryAfterSeconds: 0.01 });
+    try {
+      const run = await runCli(['sync', '--json'], env({ USERSYNC_LOG_LEVEL: 'debug' }));
+      assert.equal(run.code, 0, run.stderr);
+      const summary = lastJson(run.stdout);
+      const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line));
+      const started = lines.find((l) => l.msg === 'sync run started');
+      assert.equal(started.connectionId, 'default');
+      assert.equal(started.runId, summary.runId);
+      assert.ok(lines.some((l) => l.msg === 'sync run succeeded' && l.runId === summary.runId));
+      assert.ok(lines.some((l) => /retrying/.test(l.msg)), 'throttled requests are logged at debug');
+      assert.ok(!run.stderr.includes(emulator.clientSecret), 'the client secret never appears in logs');
+    } finally {
+      emulator.faults.reset();
+    }
+  });
+
   it('explains a wrong secret, a missing permission and a missing variable in one line', async () => {
     const wrong = await runCli(['sync', '--json'], env({ AZURE_CLIENT_SECRET: 'not-the-secret' }));
     assert.notEqual(wrong.code, 0);

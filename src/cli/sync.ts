@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConnectionConfig, loadStoreConfig } from '../config/env.ts';
+import { createLogger } from '../config/log.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, pagesOfDirectoryUsers, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
@@ -16,14 +17,16 @@ export function syncCommands(program: Command): void {
     .action(async (flags: { full?: boolean; dryRun?: boolean; json?: boolean }) => {
       const config = loadConnectionConfig();
       for (const warning of config.warnings) process.stderr.write(`usersync: ${warning}\n`);
+      const logger = createLogger();
       await withStore(async (store) => {
-        const http = connectGraph(config);
+        const http = connectGraph(config, { logger });
         const progress = !flags.json && process.stderr.isTTY;
         const summary = await runSync({ store, http }, {
           connectionId: CONNECTION,
           full: flags.full,
           dryRun: flags.dryRun,
           photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
+          logger,
           onWait: (holder) => process.stderr.write(`usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`),
           onProgress: progress ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `) : undefined,
         });

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { DirectoryGroup, DirectoryUser, MemberRef, SourceGroup } from '../core/directory.ts';
 import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem } from '../core/normalise.ts';
 import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft, type GroupChange, type UserChange } from '../core/plan.ts';
@@ -31,6 +32,8 @@ export interface SyncOptions {
   lockWaitMs?: number;
   onWait?: (holder: { pid: number | null; host: string | null; since: string | null }) => void;
   onProgress?: (progress: SyncProgress) => void;
+  /** Structured run events (start, each phase, outcome), tagged with connectionId and runId. */
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -78,6 +81,7 @@ interface RunContext {
   /** Dry runs: users that would be created (their photos would be checked). */
   dryCreated: string[];
   progress: (phase: SyncProgress['phase'], n: number) => void;
+  log: Logger | undefined;
 }
 
 export async function runSync(deps: { store: Store; http: GraphHttp }, options: SyncOptions = {}): Promise<SyncSummary> {
@@ -96,6 +100,8 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     departments: { created: 0 },
     graphRequests: 0, durationMs: 0, fellBackToFull: false, runId: dryRun ? null : runId,
   };
+  const log = options.logger?.child({ connectionId: conn, runId: dryRun ? null : runId });
+  log?.info({ full: options.full ?? false, dryRun }, 'sync run started');
   try {
     if (!dryRun) await insertRun(store.db, { id: runId, connection_id: conn, mode: options.full ? 'full' : 'delta', dry_run: false, started_at: new Date(started).toISOString() });
     const state = await getSyncState(store.db, conn);
@@ -104,7 +110,7 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     if (!dryRun && !resuming) await saveSyncState(store.db, conn, { round_id: round, ...(options.full ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null } : {}) });
     let done = 0;
     const ctx: RunContext = {
-      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [], countedGroups: new Set(), dryGone: new Set(),
+      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [], countedGroups: new Set(), dryGone: new Set(), log,
       progress: (phase, n) => { done += n; options.onProgress?.({ phase, done }); },
     };
 
@@ -114,16 +120,19 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     const groups = startingPoint(options.full, state.groups_next_link, state.groups_round_mode, state.groups_delta_link);
     const groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
     summary.mode = usersMode === 'full' || groupsMode === 'full' ? 'full' : 'delta';
+    log?.info({ usersMode, groupsMode, users: summary.users, groups: summary.groups, fellBackToFull: summary.fellBackToFull }, 'users and groups read');
     done = 0;
     await syncPhotos(ctx, summary.mode === 'full', options.photoSweepHours, now);
 
     summary.graphRequests = http.requestCount - requestsBefore;
     summary.durationMs = Math.round(now() - started);
+    log?.info(summary, 'sync run succeeded');
     if (!dryRun) {
       await finishRun(store.db, runId, { status: 'succeeded', finished_at: new Date(now()).toISOString(), duration_ms: summary.durationMs, summary, graph_requests: summary.graphRequests, fell_back_to_full: summary.fellBackToFull, mode: summary.mode });
     }
     return summary;
   } catch (error) {
+    log?.error({ error: error instanceof Error ? { message: error.message, code: (error as { code?: unknown }).code } : String(error) }, 'sync run failed');
     if (!dryRun) {
       const message = error instanceof Error ? error.message : String(error);
       await finishRun(store.db, runId, { status: 'failed', finished_at: new Date(now()).toISOString(), duration_ms: Math.round(now() - started), graph_requests: http.requestCount - requestsBefore, error: message })
@@ -151,6 +160,7 @@ async function readRound(ctx: RunContext, resource: 'users' | 'groups', link: st
   } catch (error) {
     if (!(error instanceof DeltaTokenExpiredError) || link === null) throw error;
     ctx.summary.fellBackToFull = true;
+    ctx.log?.warn({ resource }, 'the stored delta link was refused; reading everything');
     if (!ctx.dryRun) await saveSyncState(ctx.store.db, ctx.conn, resource === 'users' ? { users_next_link: null, users_delta_link: null, users_round_mode: null } : { groups_next_link: null, groups_delta_link: null, groups_round_mode: null });
     await readPages(ctx, resource, null, 'full');
     return 'full';
