@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch } from 'undici';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
+import { generateClientCertificate } from '../src/emulator/tls.ts';
 import { openStore } from '../src/store/index.ts';
 import { cliEnv, lastJson, runCli, startCli } from './support/cli.ts';
 import { assertDirectoryMatches } from './support/sync.ts';
@@ -121,6 +126,25 @@ function cliSuite(makeTarget: () => Target) {
     await matches(target, emulator);
     const again = lastJson((await runCli(['sync', '--json'], env())).stdout);
     assert.deepEqual(again.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 }, 'nothing duplicated or left to redo');
+  });
+
+  it('signs in with a certificate from AZURE_CLIENT_CERTIFICATE_PATH, registered through the control API', async () => {
+    const cert = await generateClientCertificate();
+    const dir = mkdtempSync(join(tmpdir(), 'usersync-cert-'));
+    const path = join(dir, 'app.pem');
+    writeFileSync(path, `${cert.keyPem}${cert.certPem}`);
+    const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
+    try {
+      const res = await fetch(`${emulator.graphUrl}/_emulator/apps/${emulator.clientId}/certificates`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pem: cert.certPem }) });
+      assert.equal(res.status, 201);
+      assert.equal(((await res.json()) as { thumbprintSha256: string }).thumbprintSha256, cert.thumbprintSha256.toUpperCase());
+      const run = await runCli(['sync', '--json'], env({ AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path }));
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(lastJson(run.stdout).status, 'succeeded');
+    } finally {
+      await dispatcher.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes structured logs on request, tagged with the run, without secrets', async () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { StatusError } from './status-error.ts';
 import { z } from 'zod';
@@ -16,7 +16,7 @@ export interface ControlDeps {
   faults: Faults;
   requestLog: RequestLog;
   info: () => object;
-  apps?: { setRoles(clientId: string, roles: string[]): void };
+  apps?: { setRoles(clientId: string, roles: string[]): void; addCertificate?(clientId: string, pem: string): void };
 }
 
 /** A control-API failure with an HTTP status and a code, rendered as `{"error":{code,message}}`. */
@@ -405,6 +405,25 @@ export function createControl(deps: ControlDeps) {
     return { clientId: key, roles: list };
   }
 
+  /** Registers a certificate (PEM) as a credential of the app, as uploading it in the Entra portal does. */
+  function addAppCertificate(clientId: string, pem: string): { clientId: string; thumbprintSha256: string } {
+    if (!deps.apps?.addCertificate) throw new ControlError(404, 'NotConfigured', 'this emulator has no app registry: certificates cannot be added');
+    const key = idArg(clientId, 'clientId');
+    let der: Buffer;
+    try {
+      der = Buffer.from(new X509Certificate(pem).raw);
+    } catch {
+      throw new InvalidInputError('pem', 'pem must be a PEM certificate (-----BEGIN CERTIFICATE----- …); send the public certificate, not the key');
+    }
+    try {
+      deps.apps.addCertificate(key, pem);
+    } catch (error) {
+      if (hasStatus(error)) throw error;
+      throw new ControlError(404, 'NotFound', (error as Error).message || `no app with client id '${key}'`);
+    }
+    return { clientId: key, thumbprintSha256: createHash('sha256').update(der).digest('hex').toUpperCase() };
+  }
+
   function faults() { return deps.faults.snapshot(); }
   function setFaults(patch: FaultSettingsPatch) { deps.faults.update(patch); return deps.faults.snapshot(); }
   function resetFaults() { deps.faults.reset(); return deps.faults.snapshot(); }
@@ -495,7 +514,7 @@ export function createControl(deps: ControlDeps) {
     faults, setFaults, resetFaults, expireDeltaTokens,
     createUser, updateUser, deleteUser, restoreUser, setManager, setPhoto, deletePhoto,
     createGroup, updateGroup, deleteGroup, restoreGroup, addMember, removeMember,
-    setAppRoles, script,
+    setAppRoles, addAppCertificate, script,
   };
 }
 
@@ -571,6 +590,10 @@ export function createControlApp(deps: ControlDeps, control: Control = createCon
     app.put('/apps/:clientId/roles', handle(async (c) => {
       const body = parseInput(rolesBodySchema, await jsonBody(c));
       return c.json(control.setAppRoles(param(c, 'clientId'), body.roles));
+    }));
+    app.post('/apps/:clientId/certificates', handle(async (c) => {
+      const body = parseInput(strictObject({ pem: z.string().min(1) }), await jsonBody(c));
+      return c.json(control.addAppCertificate(param(c, 'clientId'), body.pem), 201);
     }));
   }
 

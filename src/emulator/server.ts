@@ -78,7 +78,10 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     faults,
     requestLog: requests,
     info,
-    apps: { setRoles: (id: string, roles: string[]) => { appById(authTenants, id).roles = roles; } },
+    apps: {
+      setRoles: (id: string, roles: string[]) => { appById(authTenants, id).roles = roles; },
+      addCertificate: (id: string, pem: string) => { appById(authTenants, id).certificates.push({ pem }); },
+    },
   };
   // Token-service requests are counted here; Graph requests are counted by their handler.
   root.use('*', async (c, next) => {
