@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
-import { getSyncState } from '../src/store/index.ts';
+import { SafetyStop } from '../src/core/policy.ts';
+import { getSyncState, listDirectoryUsers } from '../src/store/index.ts';
 import { assertDirectoryMatches, syncHarness, type SyncHarness } from './support/sync.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
@@ -164,6 +165,23 @@ function syncSuite(makeTarget: () => Target) {
     const dry = await h.sync({ full: true, dryRun: true });
     assert.equal(dry.mode, 'full');
     assert.equal(dry.users.disabled, 1);
+  });
+
+  it('a full read during a source outage stops instead of disabling everyone, and recovers after it', async () => {
+    await h.sync(); // settle what earlier tests left
+    const before = await listDirectoryUsers(h.store.db, 'default');
+    emulator.faults.update({ noUsersUntil: Date.now() + 60_000 });
+    try {
+      await assert.rejects(h.sync({ full: true }), (e: Error) => e instanceof SafetyStop && /Stopped before disabling \d+ of \d+ users/.test(e.message));
+      emulator.faults.expireDeltaTokens(); // the automatic fallback to a full read must be held back too
+      await assert.rejects(h.sync(), SafetyStop);
+    } finally {
+      emulator.faults.reset();
+    }
+    assert.deepEqual(await listDirectoryUsers(h.store.db, 'default'), before, 'nothing was disabled');
+    const after = await h.sync();
+    assert.equal(after.users.disabled, 0);
+    await assertDirectoryMatches(h.store, emulator);
   });
 }
 

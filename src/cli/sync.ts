@@ -26,6 +26,7 @@ export function syncCommands(program: Command): void {
           full: flags.full,
           dryRun: flags.dryRun,
           photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
+          maxDisablePercent: envNumber('USERSYNC_MAX_DISABLE_PERCENT', 'a percentage from 0 to 100', 100),
           logger,
           onWait: (holder) => process.stderr.write(`usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`),
           onProgress: progress ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `) : undefined,
@@ -82,11 +83,11 @@ async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   }
 }
 
-function envNumber(name: string): number | undefined {
+function envNumber(name: string, what = 'a number of hours, 0 or more', max = Infinity): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number of hours, 0 or more (got "${raw}").`);
+  if (!Number.isFinite(value) || value < 0 || value > max) throw new Error(`${name} must be ${what} (got "${raw}").`);
   return value;
 }
 

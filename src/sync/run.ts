@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DirectoryGroup, DirectoryUser, MemberRef, SourceGroup } from '../core/directory.ts';
 import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem } from '../core/normalise.ts';
+import { massDisableStop, SafetyStop } from '../core/policy.ts';
 import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft, type GroupChange, type UserChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
 import type { GraphHttp } from '../entra/http.ts';
@@ -26,6 +27,8 @@ export interface SyncOptions {
   full?: boolean;
   /** Compute and report the plan; write nothing, advance no delta link. */
   dryRun?: boolean;
+  /** Share of present users a full read may disable in one run before it stops for an administrator (default 10). */
+  maxDisablePercent?: number;
   /** Hours between photo sweeps (photos are not in delta); 0 = every run. Default 24, and every run for small directories. */
   photoSweepHours?: number;
   /** How long to wait for another run of the same connection to finish. */
@@ -82,6 +85,7 @@ interface RunContext {
   dryCreated: string[];
   progress: (phase: SyncProgress['phase'], n: number) => void;
   log: Logger | undefined;
+  maxDisablePercent: number | undefined;
 }
 
 export async function runSync(deps: { store: Store; http: GraphHttp }, options: SyncOptions = {}): Promise<SyncSummary> {
@@ -110,7 +114,7 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     if (!dryRun && !resuming) await saveSyncState(store.db, conn, { round_id: round, ...(options.full ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null } : {}) });
     let done = 0;
     const ctx: RunContext = {
-      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [], countedGroups: new Set(), dryGone: new Set(), log,
+      store, http, conn, dryRun, round, runId, summary, startedIso: new Date(started).toISOString(), seenUsers: null, seenGroups: null, knownDepartments: new Set(), dryCreated: [], countedGroups: new Set(), dryGone: new Set(), log, maxDisablePercent: options.maxDisablePercent,
       progress: (phase, n) => { done += n; options.onProgress?.({ phase, done }); },
     };
 
@@ -132,6 +136,8 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     }
     return summary;
   } catch (error) {
+    // A safety stop keeps nothing of the refused round: the next run starts a fresh read (and stops again if the source is still short).
+    if (error instanceof SafetyStop && !dryRun) await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null }).catch(() => {});
     log?.error({ error: error instanceof Error ? { message: error.message, code: (error as { code?: unknown }).code } : String(error) }, 'sync run failed');
     if (!dryRun) {
       const message = error instanceof Error ? error.message : String(error);
@@ -263,6 +269,8 @@ async function reconcileUsers(ctx: RunContext, trx?: Store['db']): Promise<void>
   } else {
     missing = await usersNotSeen(db, ctx.conn, ctx.round);
   }
+  const stop = ctx.dryRun ? null : massDisableStop(missing.length, await countUsers(db, ctx.conn, { source_state: 'present' }), ctx.maxDisablePercent);
+  if (stop) throw stop; // the batch's transaction rolls back; runSync forgets the round so the next run reads afresh
   for (let i = 0; i < missing.length; i += 1000) {
     const rows = await getUsersByIds(db, ctx.conn, missing.slice(i, i + 1000));
     const writes: DirectoryUser[] = [];
