@@ -430,8 +430,9 @@ export function createTenant(options: TenantOptions = {}) {
   return {
     spec,
     get seq() { return log.length; },
+    /** Log entries after `afterSeq` up to `upToSeq`: what delta rounds are computed from (the log is never truncated). */
     changesBetween: (afterSeq: number, upToSeq: number): readonly Change[] => log.slice(afterSeq, upToSeq),
-    /** Whether a delta token minted at `seq` can still be served (the log is never truncated here). */
+    /** Live (not deleted) users and groups. */
     userCount: () => nextUser - deletedUsers,
     groupCount: () => nextGroup - deletedGroups,
     userIdOf: (i: number) => objectId(spec.seed, 'user', i),
