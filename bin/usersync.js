@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // usersync runs its TypeScript directly on Node 24 (type stripping). Started by an older Node,
 // it re-runs itself with the Node 24 that the project pins as a dependency.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +27,9 @@ if (major >= 24) {
     console.error(`usersync needs Node.js 24 or later (this is ${process.version}). Run \`npm install\` in the usersync folder, or install Node 24.`);
     process.exit(1);
   }
-  const result = spawnSync(node, [...V8_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  // No execve before Node 24: run the pinned Node as a child and pass our signals on, so Ctrl+C and
+  // `kill` stop the sync too (SIGKILL cannot be passed on; on Node 24 the process is replaced instead).
+  const child = spawn(node, [...V8_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { MALLOC_ARENA_MAX: '2', ...process.env } });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
 }
