@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
+import { SourceDataError } from '../src/core/normalise.ts';
 import { SafetyStop } from '../src/core/policy.ts';
 import { getSyncState, listDirectoryUsers } from '../src/store/index.ts';
 import { assertDirectoryMatches, syncHarness, type SyncHarness } from './support/sync.ts';
@@ -165,6 +166,22 @@ function syncSuite(makeTarget: () => Target) {
     const dry = await h.sync({ full: true, dryRun: true });
     assert.equal(dry.mode, 'full');
     assert.equal(dry.users.disabled, 1);
+  });
+
+  it('refuses a malformed Graph object with its id and field, writing nothing from its page', async () => {
+    const t = tenant();
+    await h.sync();
+    const stateBefore = await getSyncState(h.store.db, 'default');
+    const listBefore = await listDirectoryUsers(h.store.db, 'default');
+    t.updateUser(u(40).id, { jobTitle: 'Fine change' });
+    t.updateUser(u(41).id, { userPrincipalName: 42 as unknown as string });
+    await assert.rejects(h.sync(), (e: Error) => e instanceof SourceDataError && e.message.includes(u(41).id) && /userPrincipalName/.test(e.message));
+    assert.deepEqual(await listDirectoryUsers(h.store.db, 'default'), listBefore, 'nothing from the page was written');
+    assert.equal((await getSyncState(h.store.db, 'default')).users_delta_link, stateBefore.users_delta_link, 'the delta link did not move');
+    t.updateUser(u(41).id, { userPrincipalName: 'fixed.fortyone@contoso.com' });
+    const summary = await h.sync();
+    assert.ok(summary.users.updated >= 2);
+    await assertDirectoryMatches(h.store, emulator);
   });
 
   it('a full read during a source outage stops instead of disabling everyone, and recovers after it', async () => {
