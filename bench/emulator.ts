@@ -1,6 +1,6 @@
 import { Agent, fetch } from 'undici';
 import { readFileSync } from 'node:fs';
-import { rssMb, spawnEmulator } from './support.ts';
+import { graphToken, rssMb, spawnEmulator } from './support.ts';
 
 // Emulator bench: start-up time and memory by tenant size, and requests per second for a users page.
 
@@ -12,12 +12,7 @@ export async function benchEmulator(users: number, seconds = 5): Promise<Emulato
     const rssStart = rssMb(emulator.child.pid!);
     const dispatcher = new Agent({ connect: { ca: readFileSync(emulator.info.ca, 'utf8') }, connections: 16 });
     const { info } = emulator;
-    const tokenRes = await fetch(`${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, {
-      method: 'POST', dispatcher,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
-    });
-    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const token = await graphToken(info, dispatcher);
     const url = `${info.graphUrl}/v1.0/users?$select=id,displayName,userPrincipalName,department,jobTitle,accountEnabled&$top=100`;
     let done = 0;
     const until = performance.now() + seconds * 1000;

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { fetch, type Agent } from 'undici';
 
 export const CLI = fileURLToPath(new URL('../bin/usersync.js', import.meta.url));
 
@@ -40,4 +41,15 @@ export function table(rows: Record<string, string | number>[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (values: string[]) => `| ${values.map((v, i) => v.padEnd(widths[i])).join(' | ')} |`;
   return [line(headers), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...cells.map(line)].join('\n');
+}
+
+/** A Graph token for the emulator's app (client credentials with its secret). */
+export async function graphToken(info: EmulatorProcess['info'], dispatcher: Agent): Promise<string> {
+  const res = await fetch(`${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST', dispatcher,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`token request answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
 import type { SyncSummary } from '../src/sync/run.ts';
-import { spawnEmulator, type EmulatorProcess } from './support.ts';
+import { graphToken, spawnEmulator, type EmulatorProcess } from './support.ts';
 
 // Sync bench: the emulator in its own process, each sync in its own process (like the CLI), an empty
 // SQLite store. The lower bound is what the APIs allow at best: every delta page the service chooses to
@@ -79,9 +79,7 @@ async function userIds(emulator: EmulatorProcess, users: number): Promise<string
   const { info } = emulator;
   const dispatcher = new Agent({ connect: { ca: readFileSync(info.ca, 'utf8') } });
   try {
-    const tokenRes = await fetch(`${info.authorityHost}/${info.tenantId}/oauth2/v2.0/token`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: info.clientId, client_secret: info.clientSecret, scope: 'https://graph.microsoft.com/.default' }).toString() });
-    const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const token = await graphToken(info, dispatcher);
     const ids: string[] = [];
     let next: string | undefined = `${info.graphUrl}/v1.0/users?$select=id&$top=999`;
     while (next && ids.length < users) {

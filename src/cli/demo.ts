@@ -1,13 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { loadConnectionConfig } from '../config/env.ts';
-import { caNetworkClient } from '../emulator/auth/ca-network-client.ts';
+import { connectToEmulator } from '../emulator/connect.ts';
 import type { Emulator } from '../emulator/server.ts';
-import type { FetchLike } from '../entra/http.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore } from '../store/index.ts';
-import { connectGraph } from '../sync/connect.ts';
 import { runSync } from '../sync/run.ts';
 import { describe } from './sync.ts';
 import { printTable } from './table.ts';
@@ -18,10 +14,7 @@ import { printTable } from './table.ts';
 export async function runDemo(emulator: Emulator): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'usersync-demo-'));
   const store = await openStore({ dataDir });
-  // This process started before the emulator made its CA, so it trusts it explicitly (the CLI uses NODE_EXTRA_CA_CERTS).
-  const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
-  const fetch: FetchLike = (url, init) => undiciFetch(url, { ...init, dispatcher }) as ReturnType<FetchLike>;
-  const http = connectGraph(loadConnectionConfig(emulator.env()), { fetch, networkClient: caNetworkClient(emulator.caPem) });
+  const { http, close } = connectToEmulator(emulator);
   const out = (text: string) => process.stdout.write(text);
   try {
     out(`usersync demo — ${emulator.tenant.userCount()} users and ${emulator.tenant.groupCount()} groups of ${emulator.tenant.spec.domain}, served by the emulator at ${emulator.graphUrl}\n\n`);
@@ -58,6 +51,6 @@ export async function runDemo(emulator: Emulator): Promise<void> {
 docs/emulator.md describes the emulator and its control API; docs/how-sync-works.md the sync.\n`);
   } finally {
     await store.close();
-    await dispatcher.close();
+    await close();
   }
 }

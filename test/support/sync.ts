@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { fetch as undiciFetch, Agent } from 'undici';
-import { loadConnectionConfig } from '../../src/config/env.ts';
-import { caNetworkClient } from '../../src/emulator/auth/ca-network-client.ts';
+import { connectToEmulator } from '../../src/emulator/connect.ts';
 import type { Emulator } from '../../src/emulator/server.ts';
-import type { FetchLike } from '../../src/entra/http.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, type Store } from '../../src/store/index.ts';
-import { connectGraph } from '../../src/sync/connect.ts';
 import { runSync, type SyncOptions, type SyncSummary } from '../../src/sync/run.ts';
 import { expectedDepartments, expectedGroups, expectedUsers } from './expected.ts';
 import type { Target } from './targets.ts';
 
-// In-process sync against a running emulator: the same code path as `usersync sync`, with a fetch and
-// an msal network client that trust the emulator's CA.
+// In-process sync against a running emulator: the same code path as `usersync sync`.
 
 export interface SyncHarness {
   store: Store;
@@ -21,14 +16,11 @@ export interface SyncHarness {
 
 export async function syncHarness(emulator: Emulator, target: Target): Promise<SyncHarness> {
   const store = await openStore(target.options());
-  const config = loadConnectionConfig(emulator.env());
-  const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
-  const fetch: FetchLike = (url, init) => undiciFetch(url, { ...init, dispatcher }) as ReturnType<FetchLike>;
-  const http = connectGraph(config, { fetch, networkClient: caNetworkClient(emulator.caPem) });
+  const { http, close } = connectToEmulator(emulator);
   return {
     store,
     sync: (options) => runSync({ store, http }, options),
-    close: async () => { await store.close(); await dispatcher.close(); },
+    close: async () => { await store.close(); await close(); },
   };
 }
 
