@@ -29,6 +29,9 @@ export function syncCommands(program: Command): void {
           maxDisablePercent: envNumber('USERSYNC_MAX_DISABLE_PERCENT', 'a percentage from 0 to 100', 100),
           logger,
           onWait: (holder) => process.stderr.write(`usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`),
+          onInterrupted: (runs) => {
+            for (const r of runs) process.stderr.write(`usersync: run ${r.id} (pid ${r.pid ?? '?'} on ${r.host ?? '?'}, started ${r.started_at ?? '?'}) stopped without finishing; it is now marked failed, and this run resumes its work.\n`);
+          },
           onProgress: progress ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `) : undefined,
         });
         if (progress) process.stderr.write('\r\x1b[K');

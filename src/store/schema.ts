@@ -110,6 +110,9 @@ export type RunsTable = {
   graph_requests: number | null;
   error: string | null;
   fell_back_to_full: Flag;
+  /** The process that ran it (null for runs recorded before migration 003). */
+  pid: number | null;
+  host: string | null;
 };
 
 export type LocksTable = {

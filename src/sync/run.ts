@@ -9,10 +9,10 @@ import type { GraphHttp } from '../entra/http.ts';
 import { readDelta, type GraphObject } from '../entra/paging.ts';
 import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
-  acquireRunLock, addMembers, clearPhotoPending, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getStoredPhotos,
+  acquireRunLock, addMembers, clearPhotoPending, closeInterruptedRuns, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getStoredPhotos,
   getSyncState, getUsersByIds, groupsNotSeen, insertRun, markGroupsSeen, markUsersSeen,
   missingDepartments, photoPendingPage, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
-  upsertUsers, usersNotSeen, type Store,
+  upsertUsers, usersNotSeen, type Run, type Store,
 } from '../store/index.ts';
 import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow, userFromRow, userToRow } from './mapping.ts';
@@ -35,6 +35,8 @@ export interface SyncOptions {
   lockWaitMs?: number;
   onWait?: (holder: { pid: number | null; host: string | null; since: string | null }) => void;
   onProgress?: (progress: SyncProgress) => void;
+  /** Earlier runs of the connection whose process stopped without finishing: this run closed them as failed and resumes their work. */
+  onInterrupted?: (runs: Run[]) => void;
   /** Structured run events (start, each phase, outcome), tagged with connectionId and runId. */
   logger?: Logger;
   now?: () => number;
@@ -107,7 +109,15 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
   const log = options.logger?.child({ connectionId: conn, runId: dryRun ? null : runId });
   log?.info({ full: options.full ?? false, dryRun }, 'sync run started');
   try {
-    if (!dryRun) await insertRun(store.db, { id: runId, connection_id: conn, mode: options.full ? 'full' : 'delta', dry_run: false, started_at: new Date(started).toISOString() });
+    if (!dryRun) {
+      // Holding the lock, no other run of this connection is alive: any still marked running was interrupted.
+      const interrupted = await closeInterruptedRuns(store.db, conn, runId);
+      if (interrupted.length > 0) {
+        log?.warn({ interrupted: interrupted.map((r) => ({ runId: r.id, pid: r.pid, host: r.host, startedAt: r.started_at })) }, 'closed runs interrupted before they finished');
+        options.onInterrupted?.(interrupted);
+      }
+      await insertRun(store.db, { id: runId, connection_id: conn, mode: options.full ? 'full' : 'delta', dry_run: false, started_at: new Date(started).toISOString() });
+    }
     const state = await getSyncState(store.db, conn);
     const resuming = !options.full && (state.users_next_link !== null || state.groups_next_link !== null) && state.round_id !== null;
     const round = resuming ? state.round_id! : randomUUID();
@@ -178,8 +188,9 @@ async function readPages(ctx: RunContext, resource: 'users' | 'groups', link: st
     if (resource === 'users') ctx.seenUsers = new Set();
     else ctx.seenGroups = new Set();
   }
-  if (mode === 'full' && resource === 'users' && !ctx.dryRun && (await getSyncState(ctx.store.db, ctx.conn)).photo_sweep_after === null) {
-    // A full read is followed by a photo sweep; recording it now means a run killed before the sweep still gets one.
+  if (mode === 'full' && resource === 'users' && !ctx.dryRun) {
+    // A full read is followed by a sweep of every photo from the first user: recording it now means a run killed before the sweep still gets
+    // one, and a sweep a killed run left half-way starts over (users a full read creates are not marked for a photo check of their own).
     await saveSyncState(ctx.store.db, ctx.conn, { photo_sweep_after: '' });
   }
   const select = resource === 'users' ? USER_SELECT : GROUP_SELECT;
@@ -385,7 +396,8 @@ async function syncPhotos(ctx: RunContext, fullRun: boolean, sweepHours: number 
   const presentCount = await countUsers(store.db, conn, { source_state: 'present' });
   const hours = sweepHours ?? (presentCount + ctx.dryCreated.length <= SMALL_DIRECTORY ? 0 : 24);
   const due = fullRun || state.last_photo_sweep_at === null || now() - Date.parse(state.last_photo_sweep_at) >= hours * 3_600_000;
-  const sweepFrom = state.photo_sweep_after ?? (due ? '' : null);
+  // A full run sweeps from the first user whatever a killed run left; otherwise a sweep in progress resumes where it stopped.
+  const sweepFrom = fullRun ? '' : (state.photo_sweep_after ?? (due ? '' : null));
   if (sweepFrom !== null) {
     for await (const checked of prefetch(photoChecks(ctx, 'all', sweepFrom))) {
       await applyPhotos(ctx, checked, fullRun, { photo_sweep_after: checked.chunk[checked.chunk.length - 1] });

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../db.ts';
 import { directoryMigration } from './001-directory.ts';
 import { photoPendingMigration } from './002-photo-pending.ts';
+import { runProcessMigration } from './003-run-process.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -10,6 +11,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
       return {
         '001-directory': directoryMigration(dialect),
         '002-photo-pending': photoPendingMigration,
+        '003-run-process': runProcessMigration,
       };
     },
   };

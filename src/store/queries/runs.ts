@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Database, RunRow, RunStatus } from '../schema.ts';
 
@@ -15,6 +16,9 @@ export type NewRun = {
   dry_run: boolean;
   status?: RunStatus;
   started_at?: string;
+  /** The process running it; default this one. */
+  pid?: number;
+  host?: string;
 };
 
 export type RunOutcome = {
@@ -40,8 +44,28 @@ export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void
       status: run.status ?? 'running',
       started_at: run.started_at ?? new Date().toISOString(),
       fell_back_to_full: 0,
+      pid: run.pid ?? process.pid,
+      host: run.host ?? hostname(),
     })
     .execute();
+}
+
+/**
+ * Closes the connection's runs still marked `running` as failed: call it holding the connection's run lock, when no other
+ * run can be alive, so each of them belongs to a process that stopped without finishing (killed, crashed, power lost).
+ * Returns the runs it closed.
+ */
+export async function closeInterruptedRuns(db: Kysely<Database>, connectionId: string, resumedBy: string, at = new Date().toISOString()): Promise<Run[]> {
+  const dead = await db.selectFrom('runs').selectAll().where('connection_id', '=', connectionId).where('status', '=', 'running')
+    .where('id', '!=', resumedBy).execute();
+  for (const run of dead) {
+    const who = run.pid === null ? 'its process' : `process ${run.pid} on ${run.host ?? 'an unknown host'}`;
+    const error = `interrupted: ${who} stopped without finishing; resumed by run ${resumedBy}`;
+    // When it died is unknown: it ends when it is found, and its duration stays unknown.
+    await db.updateTable('runs').set({ status: 'failed', finished_at: at, error }).where('id', '=', run.id).where('status', '=', 'running').execute();
+    Object.assign(run, { status: 'failed', finished_at: at, error });
+  }
+  return dead.map(decodeRun);
 }
 
 export async function setRunStatus(db: Kysely<Database>, id: string, status: RunStatus): Promise<void> {
