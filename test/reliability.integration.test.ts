@@ -1,14 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { loadConnectionConfig } from '../src/config/env.ts';
+import { caNetworkClient } from '../src/emulator/auth/ca-network-client.ts';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
-import { getSyncState, listRuns, openStore, type Store } from '../src/store/index.ts';
+import type { GraphError } from '../src/entra/errors.ts';
+import type { FetchLike } from '../src/entra/http.ts';
+import { getSyncState, getUsersByIds, listRuns, openStore, type Store } from '../src/store/index.ts';
+import { connectGraph } from '../src/sync/connect.ts';
+import { runSync } from '../src/sync/run.ts';
 import { cliEnv, lastJson, runCli, startCli } from './support/cli.ts';
 import { assertDirectoryMatches } from './support/sync.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 // What a crash probe of the engine found (issue 8), each reproduced with the real command killed by SIGKILL:
-// a full run killed inside its photo sweep, and runs killed mid-way left `running` in the history.
+// a full run killed inside its photo sweep, and runs killed mid-way left `running` in the history; and links to a
+// foreign host that a rewriting proxy slipped into Graph's answers.
 
 async function withStore<T>(target: Target, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(target.options());
@@ -118,6 +126,53 @@ function reliabilitySuite(makeTarget: () => Target) {
       assert.ok(dead.error!.endsWith(resumer), dead.error!);
       await assertDirectoryMatches(store, emulator);
     });
+  });
+
+  it('a next or delta link rewritten to a foreign host stops the run: nothing of its page, and no foreign link, is stored', async () => {
+    const store = await openStore(target.options());
+    const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
+    // A proxy between usersync and Graph that rewrites the links of users delta pages.
+    let rewrite: '@odata.deltaLink' | '@odata.nextLink' = '@odata.deltaLink';
+    const fetch: FetchLike = async (url, init) => {
+      const res = await undiciFetch(url, { ...init, dispatcher });
+      let text = Buffer.from(await res.arrayBuffer()).toString('utf8');
+      if (new URL(url).pathname.endsWith('/users/delta')) text = text.replace(new RegExp(`("${rewrite.replace('.', '\\.')}":")https://[^/]+`), '$1https://evil.example');
+      const bytes = new TextEncoder().encode(text);
+      return { status: res.status, headers: res.headers, arrayBuffer: async () => bytes.buffer as ArrayBuffer };
+    };
+    const http = connectGraph(loadConnectionConfig(emulator.env()), { fetch, networkClient: caNetworkClient(emulator.caPem) });
+    const links = async () => {
+      const state = await getSyncState(store.db, 'default');
+      return [state.users_delta_link, state.users_next_link, state.groups_delta_link, state.groups_next_link];
+    };
+    try {
+      assert.equal((await runCli(['sync', '--json'], env())).code, 0, 'a delta link to start from');
+      const t = emulator.tenant;
+      const changed = [0, 1, 2].map((i) => t.user(i).id);
+      for (const id of changed) t.updateUser(id, { jobTitle: 'Rewritten away' });
+      const before = await links();
+      const refused = (e: GraphError) => {
+        assert.equal(e.code, 'foreign_link');
+        assert.match(e.message, /for \/users\/delta carried an @odata\.(delta|next)Link to https:\/\/evil\.example/);
+        assert.doesNotMatch(e.message, /set USERSYNC_GRAPH_URL/);
+        return true;
+      };
+      await assert.rejects(runSync({ store, http }), refused);
+      assert.deepEqual(await links(), before, 'the stored links are as they were');
+      const rows = await getUsersByIds(store.db, 'default', changed);
+      assert.ok(rows.every((r) => r.job_title !== 'Rewritten away'), 'nothing of the refused page was written');
+
+      rewrite = '@odata.nextLink';
+      await assert.rejects(runSync({ store, http }, { full: true }), refused);
+      for (const link of await links()) assert.ok(link === null || link.startsWith(emulator.graphUrl), `only Graph links are stored (${link})`);
+
+      const run = await runCli(['sync', '--json'], env());
+      assert.equal(run.code, 0, run.stderr);
+      await assertDirectoryMatches(store, emulator);
+    } finally {
+      await dispatcher.close();
+      await store.close();
+    }
   });
 }
 

@@ -47,6 +47,8 @@ export interface GraphHttpOptions {
 
 export interface GraphHttp {
   readonly graphUrl: string;
+  /** Whether a link Graph returned points at the configured Graph (only those are followed or stored). */
+  isGraphLink(url: string): boolean;
   get(pathOrUrl: string, options?: RequestOptions): Promise<GraphResponse>;
   post(pathOrUrl: string, body: unknown, options?: RequestOptions): Promise<GraphResponse>;
   /** Every HTTP request sent to Graph since creation or reset(), retries and $batch posts included. */
@@ -79,13 +81,14 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
 
   function resolve(pathOrUrl: string): string {
     if (/^https?:\/\//i.test(pathOrUrl)) {
-      // A nextLink elsewhere would receive our bearer token: follow links only on the configured Graph host.
-      if (new URL(pathOrUrl).origin !== origin) {
-        const other = new URL(pathOrUrl).origin;
+      // A link elsewhere would receive our bearer token: follow links only on the configured Graph host.
+      const other = new URL(pathOrUrl).origin;
+      if (other !== origin) {
         throw new GraphError({
           code: 'foreign_link',
           path: graphPath(pathOrUrl),
-          message: `Graph returned a link to ${other}, not to USERSYNC_GRAPH_URL (${origin}); it was not followed: set USERSYNC_GRAPH_URL to ${other} if that is the Graph endpoint of the tenant's cloud`,
+          message: `A link to ${other} was about to be followed, but the configured Graph is ${origin}; it was not followed and no token was sent. `
+            + 'If it is a stored delta link from an earlier version, start over with `usersync sync --full`; otherwise check what sits between usersync and Graph (a proxy rewriting answers)',
         });
       }
       return pathOrUrl;
@@ -173,6 +176,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
 
   return {
     graphUrl,
+    isGraphLink: (url) => URL.canParse(url) && new URL(url).origin === origin,
     get: (pathOrUrl, requestOptions) => request('GET', pathOrUrl, undefined, requestOptions),
     post: (pathOrUrl, body, requestOptions) => request('POST', pathOrUrl, body, requestOptions),
     get requestCount() { return requestCount; },

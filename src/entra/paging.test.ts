@@ -87,6 +87,22 @@ describe('readDelta', () => {
     }
   });
 
+  it('refuses a page whose next or delta link points away from the configured Graph, naming the object and the host', async () => {
+    const first = `${GRAPH}/v1.0/users/delta?$select=id`;
+    for (const [name, link] of [['@odata.nextLink', 'https://evil.example/v1.0/users/delta?$skiptoken=x'], ['@odata.deltaLink', 'http://graph.example.test/v1.0/users/delta?$deltatoken=x'], ['@odata.deltaLink', 'users/delta?$deltatoken=x']]) {
+      const { http, asked } = fakeGraph({ [first]: { body: { value: [{ id: 'a' }], [name]: link } } });
+      await assert.rejects(collect(readDelta(http, { resource: 'users', link: null, select: ['id'] })), (e: GraphError) => {
+        assert.equal(e.code, 'foreign_link');
+        assert.match(e.message, new RegExp(`answer for /users/delta carried an ${name} to `));
+        assert.ok(e.message.includes(URL.canParse(link) ? new URL(link).origin : link), e.message);
+        assert.match(e.message, /neither followed nor stored it/);
+        assert.doesNotMatch(e.message, /set USERSYNC_GRAPH_URL/);
+        return true;
+      });
+      assert.equal(asked.length, 1, 'the link was not followed');
+    }
+  });
+
   it('rejects a delta page without either link, or an item without id', async () => {
     const first = `${GRAPH}/v1.0/users/delta?$select=id`;
     for (const body of [{ value: [{ id: 'a' }] }, { value: [{ displayName: 'x' }], '@odata.deltaLink': 'd' }]) {

@@ -30,7 +30,7 @@ export async function* pages(http: GraphHttp, firstUrl: string, headers?: Record
   let next: string | undefined = firstUrl;
   while (next !== undefined) {
     const response = await http.get(next, { headers });
-    const page = parsePage(pageSchema, response);
+    const page = parsePage(http, pageSchema, response);
     yield page;
     next = page.nextLink;
   }
@@ -55,13 +55,34 @@ export async function* readDelta(http: GraphHttp, read: DeltaRead): AsyncGenerat
   let next: string | undefined = read.link ?? `/${read.resource}/delta?$select=${read.select.join(',')}`;
   while (next !== undefined) {
     const response = await http.get(next, { headers: read.headers });
-    const page = parsePage(deltaPageSchema, response);
+    const page = parsePage(http, deltaPageSchema, response);
     yield page;
     next = page.nextLink;
   }
 }
 
-function parsePage(schema: z.ZodType<z.infer<typeof pageSchema>>, response: GraphResponse): Page {
+/**
+ * A page's links are followed with our token and stored as the next run's starting point: one pointing away from the configured
+ * Graph (a rewriting proxy, a tampered answer) refuses the whole page, so nothing of it is written and the link is never stored.
+ */
+function checkLinks(http: GraphHttp, page: Page, response: GraphResponse): void {
+  for (const [name, link] of [['@odata.nextLink', page.nextLink], ['@odata.deltaLink', page.deltaLink]] as const) {
+    if (link === undefined || http.isGraphLink(link)) continue;
+    const path = graphPath(response.url);
+    const host = URL.canParse(link) ? new URL(link).origin : `"${link.slice(0, 80)}" (not an absolute URL)`;
+    throw new GraphError({
+      code: 'foreign_link',
+      status: response.status,
+      requestId: response.requestId ?? undefined,
+      path,
+      message: withRequestId(`Graph's answer for ${path} carried an ${name} to ${host}, not to the configured Graph (${new URL(http.graphUrl).origin}); `
+        + 'usersync neither followed nor stored it, and wrote nothing of that page. Something between usersync and Graph is rewriting answers '
+        + '(a proxy or a TLS-inspecting gateway): take it out of the path, then run the sync again', response.requestId),
+    });
+  }
+}
+
+function parsePage(http: GraphHttp, schema: z.ZodType<z.infer<typeof pageSchema>>, response: GraphResponse): Page {
   const result = schema.safeParse(response.json());
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -76,9 +97,11 @@ function parsePage(schema: z.ZodType<z.infer<typeof pageSchema>>, response: Grap
     });
   }
   const data = result.data;
-  return {
+  const page: Page = {
     value: data.value,
     ...(data['@odata.nextLink'] === undefined ? {} : { nextLink: data['@odata.nextLink'] }),
     ...(data['@odata.deltaLink'] === undefined ? {} : { deltaLink: data['@odata.deltaLink'] }),
   };
+  checkLinks(http, page, response);
+  return page;
 }
