@@ -2,6 +2,7 @@
 // usersync runs its TypeScript directly on Node 24 (type stripping). Started by an older Node,
 // it re-runs itself with the Node 24 that the project pins as a dependency.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,21 @@ import { fileURLToPath } from 'node:url';
 // instead of 420, at no measurable cost. execve keeps the pid, so signals still reach the sync.
 const V8_FLAGS = ['--max-semi-space-size=2', ...(process.argv[2] === 'sync' ? ['--max-old-space-size=256'] : [])];
 const major = Number(process.versions.node.split('.')[0]);
+// A CA file that cannot be read: say so once, here, instead of Node warning in each process it starts.
+const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+if (extraCa) {
+  let problem;
+  try {
+    if (!fs.statSync(extraCa).isFile()) problem = 'is not a file';
+    else fs.accessSync(extraCa, fs.constants.R_OK);
+  } catch (error) {
+    problem = error.code === 'ENOENT' ? 'does not exist' : error.code === 'EACCES' ? 'cannot be read by this user' : `cannot be read (${error.code ?? error.message})`;
+  }
+  if (problem) {
+    process.stderr.write(`usersync: NODE_EXTRA_CA_CERTS points at ${extraCa}, which ${problem}; it is ignored: set it to the PEM file of the CA that signs Graph's certificate (the emulator prints it as "ca"), or unset it.\n`);
+    delete process.env.NODE_EXTRA_CA_CERTS;
+  }
+}
 if (major >= 24 && typeof process.execve === 'function' && !process.execArgv.includes(V8_FLAGS[0])) {
   // Fewer malloc arenas: SQLite, TLS and V8 otherwise leave tens of MB of fragmented arenas behind.
   process.execve(process.execPath, [process.execPath, ...V8_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { MALLOC_ARENA_MAX: '2', ...process.env });

@@ -158,7 +158,12 @@ function cliSuite(makeTarget: () => Target) {
       assert.equal(started.connectionId, 'default');
       assert.equal(started.runId, summary.runId);
       assert.ok(lines.some((l) => l.msg === 'sync run succeeded' && l.runId === summary.runId));
-      assert.ok(lines.some((l) => /retrying/.test(l.msg)), 'throttled requests are logged at debug');
+      const retries = lines.filter((l) => /retrying/.test(l.msg));
+      assert.ok(retries.length > 0, 'throttled requests are logged at debug');
+      for (const line of retries) {
+        assert.equal(line.connectionId, 'default', 'a retry names its connection');
+        assert.equal(line.runId, summary.runId, 'a retry names its run');
+      }
       assert.ok(!run.stderr.includes(emulator.clientSecret), 'the client secret never appears in logs');
     } finally {
       emulator.faults.reset();

@@ -20,6 +20,7 @@ import {
   getUsersByIds,
   groupsNotSeen,
   insertRun,
+  closeInterruptedRuns,
   listDepartments,
   listDirectoryGroups,
   listDirectoryUsers,
@@ -145,7 +146,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
     const again = await open();
     assert.equal(again.dialect, dialect);
     const migrations = await again.db.selectFrom('kysely_migration' as any).select('name' as any).execute();
-    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory', '002-photo-pending']);
+    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory', '002-photo-pending', '003-run-process']);
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();
     opened.splice(opened.indexOf(again), 1);
@@ -466,6 +467,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.deepEqual(run2, {
         id: 'run-2', connection_id: conn, mode: 'full', dry_run: true, status: 'succeeded', started_at: '2025-01-02T00:00:00.000Z',
         finished_at: '2025-01-02T00:00:01.500Z', duration_ms: 1500, summary, graph_requests: 12, error: null, fell_back_to_full: true,
+        pid: process.pid, host: hostname(),
       });
       const runs = await listRuns(store.db, conn, 2);
       assert.deepEqual(runs.map((r) => r.id), ['run-3', 'run-2']);
@@ -475,6 +477,28 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.equal(run1.status, 'failed');
       assert.equal(run1.error, 'Graph denied /users (403)');
       assert.ok(run1.finished_at);
+    });
+  });
+
+  describe('interrupted runs', () => {
+    it('closes the connection\'s runs left running as failed, naming their process and the resumer, and nothing else', async () => {
+      const conn = newConnection();
+      const other = newConnection();
+      await insertRun(store.db, { id: `${conn}-dead`, connection_id: conn, mode: 'full', dry_run: false, pid: 4242, host: 'web-1' });
+      await insertRun(store.db, { id: `${conn}-done`, connection_id: conn, mode: 'delta', dry_run: false });
+      await finishRun(store.db, `${conn}-done`, { status: 'succeeded' });
+      await insertRun(store.db, { id: `${other}-live`, connection_id: other, mode: 'delta', dry_run: false });
+      await insertRun(store.db, { id: `${conn}-new`, connection_id: conn, mode: 'delta', dry_run: false });
+      const closed = await closeInterruptedRuns(store.db, conn, `${conn}-new`, '2026-01-01T00:00:00.000Z');
+      assert.deepEqual(closed.map((r) => r.id), [`${conn}-dead`]);
+      const dead = (await getRun(store.db, `${conn}-dead`))!;
+      assert.equal(dead.status, 'failed');
+      assert.equal(dead.finished_at, '2026-01-01T00:00:00.000Z');
+      assert.equal(dead.error, `interrupted: process 4242 on web-1 stopped without finishing; resumed by run ${conn}-new`);
+      assert.equal((await getRun(store.db, `${conn}-new`))!.status, 'running', 'the resumer itself is left alone');
+      assert.equal((await getRun(store.db, `${other}-live`))!.status, 'running', 'another connection\'s run is left alone');
+      assert.equal((await getRun(store.db, `${conn}-done`))!.status, 'succeeded');
+      assert.deepEqual(await closeInterruptedRuns(store.db, conn, `${conn}-new`), [], 'a second call finds nothing');
     });
   });
 

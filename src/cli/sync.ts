@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { loadConnectionConfig, loadStoreConfig } from '../config/env.ts';
+import { loadConnectionConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
-import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, pagesOfDirectoryUsers, type Store } from '../store/index.ts';
+import { listDepartments, listDirectoryGroups, listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
+import { withStore } from './store.ts';
 import { printTable } from './table.ts';
 
 const CONNECTION = 'default';
+/** List commands never create a store. */
+const READ_ONLY = { create: false };
 
 export function syncCommands(program: Command): void {
   program.command('sync')
@@ -57,7 +60,7 @@ export function syncCommands(program: Command): void {
       }
       const list = await listDirectoryUsers(store.db, CONNECTION);
       printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
-    }));
+    }, READ_ONLY));
 
   const groups = program.command('groups').description('The directory\'s groups.');
   groups.command('list').description('Every group with its direct user members.').option('--json', 'print JSON')
@@ -65,7 +68,7 @@ export function syncCommands(program: Command): void {
       const list = await listDirectoryGroups(store.db, CONNECTION);
       if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
       else printTable(list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })), `${list.length} groups`);
-    }));
+    }, READ_ONLY));
 
   const departments = program.command('departments').description('The directory\'s departments.');
   departments.command('list').description('Every department with its members.').option('--json', 'print JSON')
@@ -73,17 +76,7 @@ export function syncCommands(program: Command): void {
       const list = await listDepartments(store.db, CONNECTION);
       if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
       else printTable(list.map((d) => ({ name: d.name, members: d.members.length })), `${list.length} departments`);
-    }));
-}
-
-async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const { dataDir, databaseUrl } = loadStoreConfig();
-  const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
+    }, READ_ONLY));
 }
 
 function envNumber(name: string, what = 'a number of hours, 0 or more', max = Infinity): number | undefined {

@@ -106,7 +106,9 @@ async function runChunk(http: GraphHttp, chunk: BatchRequest[]): Promise<Map<str
     }
     if (retry.length === 0) return answers;
     pending = retry;
-    await http.sleep(http.retryDelayMs(attempt, longestRetryAfter));
+    const delay = http.retryDelayMs(attempt, longestRetryAfter);
+    http.logger?.debug({ path: '/$batch', items: retry.length, attempt: attempt + 1, delayMs: delay, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
+    await http.sleep(delay);
   }
 }
 

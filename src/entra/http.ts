@@ -42,8 +42,10 @@ export interface GraphHttpOptions {
   maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  logger?: Pick<Logger, 'debug' | 'warn'>;
+  logger?: HttpLogger;
 }
+
+export type HttpLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface GraphHttp {
   readonly graphUrl: string;
@@ -54,6 +56,9 @@ export interface GraphHttp {
   /** Every HTTP request sent to Graph since creation or reset(), retries and $batch posts included. */
   readonly requestCount: number;
   reset(): void;
+  /** The same client (connection pool, limits, request count) logging to `logger`, e.g. one tagged with a run's ids. */
+  withLogger(logger: HttpLogger | undefined): GraphHttp;
+  readonly logger: HttpLogger | undefined;
   /** The retry policy, shared with $batch item retries. */
   readonly maxRetries: number;
   retryDelayMs(attempt: number, retryAfter?: string | null): number;
@@ -113,7 +118,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     }
   }
 
-  async function request(method: string, pathOrUrl: string, body: unknown, requestOptions: RequestOptions = {}): Promise<GraphResponse> {
+  async function request(logger: HttpLogger | undefined, method: string, pathOrUrl: string, body: unknown, requestOptions: RequestOptions = {}): Promise<GraphResponse> {
     const url = resolve(pathOrUrl);
     const path = graphPath(url);
     // One client-request-id per logical call, kept across retries, so support can follow it.
@@ -146,7 +151,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
           throw unreachableError(error, url, 'Graph', 'USERSYNC_GRAPH_URL', retries);
         }
         const delay = retryDelayMs(retries);
-        options.logger?.debug({ path, error: (error as { code?: string }).code ?? String(error), attempt: retries + 1, delayMs: delay }, 'graph request failed on the network; retrying');
+        logger?.debug({ path, error: (error as { code?: string }).code ?? String(error), attempt: retries + 1, delayMs: delay }, 'graph request failed on the network; retrying');
         retries++;
         await sleep(delay);
         continue;
@@ -156,7 +161,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       const { status } = response;
       if (RETRYABLE_STATUSES.has(status) && retries < maxRetries) {
         const delay = retryDelayMs(retries, response.headers.get('retry-after'));
-        options.logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
+        logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
         retries++;
         await sleep(delay);
         continue;
@@ -174,17 +179,20 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     }
   }
 
-  return {
+  const client = (logger: HttpLogger | undefined): GraphHttp => ({
     graphUrl,
     isGraphLink: (url) => URL.canParse(url) && new URL(url).origin === origin,
-    get: (pathOrUrl, requestOptions) => request('GET', pathOrUrl, undefined, requestOptions),
-    post: (pathOrUrl, body, requestOptions) => request('POST', pathOrUrl, body, requestOptions),
+    get: (pathOrUrl, requestOptions) => request(logger, 'GET', pathOrUrl, undefined, requestOptions),
+    post: (pathOrUrl, body, requestOptions) => request(logger, 'POST', pathOrUrl, body, requestOptions),
     get requestCount() { return requestCount; },
     reset() { requestCount = 0; },
+    withLogger: client,
+    logger,
     maxRetries,
     retryDelayMs,
     sleep,
-  };
+  });
+  return client(options.logger);
 }
 
 function toResponse(url: string, status: number, headers: FetchResponseLike['headers'], bytes: Buffer): GraphResponse {

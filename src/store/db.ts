@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
-import { StoreError } from './errors.ts';
+import { corruptStoreError, processUser, StoreError } from './errors.ts';
 import { migrationProvider } from './migrations/index.ts';
 import type { Database } from './schema.ts';
 import { NodeSqliteDialect } from './sqlite-dialect.ts';
@@ -23,6 +23,11 @@ export type OpenStoreOptions = {
   dataDir?: string;
   /** PostgreSQL pool size; default 10. */
   poolSize?: number;
+  /**
+   * Create the store when there is none yet (default true). Read commands pass false: they fail with STORE_MISSING
+   * instead of leaving an empty store behind.
+   */
+  create?: boolean;
 };
 
 // What lock.ts needs to open its own session; kept out of Store so it is never logged.
@@ -34,10 +39,14 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const create = options.create ?? true;
   const store = isPostgresUrl(options.databaseUrl)
     ? await openPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : openSqlite(options.dataDir ?? './.usersync');
+    : openSqlite(options.dataDir ?? './.usersync', create);
   try {
+    if (!create && store.dialect === 'postgres' && !(await hasPostgresSchema(store))) {
+      throw new StoreError('STORE_MISSING', `No usersync directory exists in the PostgreSQL database ${store.location} yet: run \`usersync sync\` to create it, or check DATABASE_URL.`, { location: store.location });
+    }
     await migrate(store);
   } catch (error) {
     await store.close().catch(() => {});
@@ -63,10 +72,32 @@ export function postgresConnectionString(store: Store): string {
   return url;
 }
 
-function openSqlite(dataDir: string): Store {
+/**
+ * A cheap check before a run writes (SQLite's `quick_check`: every page's structure, not index contents; about 0.2 s for a
+ * 100k-user store): a damaged file is refused before anything is written to it, with what to do. PostgreSQL checks its own pages.
+ */
+export async function checkStore(store: Store): Promise<void> {
+  if (store.dialect !== 'sqlite') return;
+  const { rows } = await sql<{ quick_check: string }>`pragma quick_check(1)`.execute(store.db);
+  const result = rows[0]?.quick_check ?? 'no answer';
+  if (result !== 'ok') throw corruptStoreError(store.location, `quick_check: ${result.replace(/\*\*\* in database main \*\*\*\s*/, '').replace(/\s+/g, ' ').trim()}`);
+}
+
+function openSqlite(dataDir: string, create: boolean): Store {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
   const file = resolve(dir, 'usersync.db');
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new StoreError('STORE_NOT_A_FOLDER', `USERSYNC_DATA points at ${dir}, which is a file; it must be a folder (usersync keeps usersync.db in it): point USERSYNC_DATA at a folder, or move the file away.`, { location: dir });
+  }
+  if (!create && !existsSync(file)) {
+    throw new StoreError('STORE_MISSING', `No directory exists at ${dir} yet (no usersync.db there): run \`usersync sync\` to create it, or point USERSYNC_DATA at the folder that holds it.`, { location: file });
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StoreError('STORE_CANNOT_OPEN', `The folder ${dir} (USERSYNC_DATA) cannot be created by ${processUser()} (${code ?? (error as Error).message}): create it with write permission for that user, or point USERSYNC_DATA at a folder that user can write.`, { location: dir }, { cause: error });
+  }
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ path: file }) });
   return {
     db,
@@ -113,9 +144,16 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
   return store;
 }
 
+async function hasPostgresSchema(store: Store): Promise<boolean> {
+  const { rows } = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(store.db);
+  return rows[0]?.name !== null && rows[0]?.name !== undefined;
+}
+
 async function migrate(store: Store): Promise<void> {
   const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
   const { error, results } = await migrator.migrateToLatest();
+  // A damaged, read-only or unopenable file already says what to do.
+  if (error instanceof StoreError) throw error;
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     const reason = error instanceof Error ? error.message : String(error);

@@ -15,9 +15,12 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { sqliteFailure } from './errors.ts';
 
 // A Kysely dialect over Node's built-in `node:sqlite` (no native addon). One
 // connection per store, guarded by a mutex, like Kysely's own SqliteDialect.
+// Every SQLite failure that an operator must act on (a damaged file, permissions, a full disk) leaves
+// here as a StoreError naming the file and the fix.
 
 export type NodeSqliteDialectConfig = {
   /** Path of the database file, or ':memory:'. */
@@ -84,8 +87,12 @@ class NodeSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {
-    this.#db = openSqliteDatabase(this.#config.path, this.#config.busyTimeoutMs);
-    this.#connection = new NodeSqliteConnection(this.#db);
+    try {
+      this.#db = openSqliteDatabase(this.#config.path, this.#config.busyTimeoutMs);
+    } catch (error) {
+      throw sqliteFailure(error, this.#config.path);
+    }
+    this.#connection = new NodeSqliteConnection(this.#db, this.#config.path);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -134,12 +141,14 @@ const STATEMENT_CACHE_SIZE = 200;
 
 class NodeSqliteConnection implements DatabaseConnection {
   readonly #db: DatabaseSync;
+  readonly #path: string;
   // Chunked multi-row statements repeat the same SQL thousands of times per run;
   // preparing each once saves most of the per-statement cost.
   readonly #statements = new Map<string, { stmt: StatementSync; reader: boolean }>();
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, path: string) {
     this.#db = db;
+    this.#path = path;
   }
 
   clear(): void {
@@ -164,6 +173,14 @@ class NodeSqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return this.#execute<R>(compiledQuery);
+    } catch (error) {
+      throw sqliteFailure(error, this.#path);
+    }
+  }
+
+  #execute<R>(compiledQuery: CompiledQuery): QueryResult<R> {
     const { stmt, reader } = this.#prepare(compiledQuery.sql);
     const params = bindable(compiledQuery.parameters);
     if (reader) {
@@ -181,17 +198,21 @@ class NodeSqliteConnection implements DatabaseConnection {
     if (!SelectQueryNode.is(compiledQuery.query)) {
       throw new Error('node:sqlite dialect: only select queries can be streamed');
     }
-    // Not cached: an unfinished iterator keeps its statement busy.
-    const stmt = this.#db.prepare(compiledQuery.sql);
-    let rows: R[] = [];
-    for (const row of stmt.iterate(...bindable(compiledQuery.parameters))) {
-      rows.push(row as R);
-      if (rows.length >= chunkSize) {
-        yield { rows };
-        rows = [];
+    try {
+      // Not cached: an unfinished iterator keeps its statement busy.
+      const stmt = this.#db.prepare(compiledQuery.sql);
+      let rows: R[] = [];
+      for (const row of stmt.iterate(...bindable(compiledQuery.parameters))) {
+        rows.push(row as R);
+        if (rows.length >= chunkSize) {
+          yield { rows };
+          rows = [];
+        }
       }
+      if (rows.length > 0) yield { rows };
+    } catch (error) {
+      throw sqliteFailure(error, this.#path);
     }
-    if (rows.length > 0) yield { rows };
   }
 }
 

@@ -9,8 +9,8 @@ import type { GraphHttp } from '../entra/http.ts';
 import { readDelta, type GraphObject } from '../entra/paging.ts';
 import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
-  acquireRunLock, addMembers, clearPhotoPending, closeInterruptedRuns, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getStoredPhotos,
-  getSyncState, getUsersByIds, groupsNotSeen, insertRun, markGroupsSeen, markUsersSeen,
+  acquireRunLock, addMembers, checkStore, clearPhotoPending, closeInterruptedRuns, countUsers, deletePhoto, ensureDepartments, finishRun, getGroupsByIds, getStoredPhotos,
+  getSyncState, getUsersByIds, groupsNotSeen, insertRun, isStoreCorrupt, markGroupsSeen, markUsersSeen,
   missingDepartments, photoPendingPage, removeMembers, removeMembersNotSeen, saveSyncState, transaction, upsertGroups, upsertPhoto,
   upsertUsers, usersNotSeen, type Run, type Store,
 } from '../store/index.ts';
@@ -95,9 +95,11 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
   const started = now();
   const conn = options.connectionId ?? 'default';
   const dryRun = options.dryRun ?? false;
-  const { store, http } = deps;
+  const { store } = deps;
+  // A damaged store is refused before the lock, the run record or anything else is written to it.
+  await checkStore(store);
   const lock = dryRun ? null : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
-  const requestsBefore = http.requestCount;
+  const requestsBefore = deps.http.requestCount;
   const runId = randomUUID();
   const summary: SyncSummary = {
     status: 'succeeded', mode: 'delta', dryRun,
@@ -107,6 +109,9 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     graphRequests: 0, durationMs: 0, fellBackToFull: false, runId: dryRun ? null : runId,
   };
   const log = options.logger?.child({ connectionId: conn, runId: dryRun ? null : runId });
+  // Graph requests (and their retries) log with the run's ids too.
+  const http = log ? deps.http.withLogger(log) : deps.http;
+  let corrupt = false;
   log?.info({ full: options.full ?? false, dryRun }, 'sync run started');
   try {
     if (!dryRun) {
@@ -146,17 +151,19 @@ export async function runSync(deps: { store: Store; http: GraphHttp }, options: 
     }
     return summary;
   } catch (error) {
+    // Found damaged mid-run: the failed step rolled back, and nothing more is written (the run record and the lock stay as they are).
+    corrupt = isStoreCorrupt(error);
     // A safety stop keeps nothing of the refused round: the next run starts a fresh read (and stops again if the source is still short).
     if (error instanceof SafetyStop && !dryRun) await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null }).catch(() => {});
     log?.error({ error: error instanceof Error ? { message: error.message, code: (error as { code?: unknown }).code } : String(error) }, 'sync run failed');
-    if (!dryRun) {
+    if (!dryRun && !corrupt) {
       const message = error instanceof Error ? error.message : String(error);
       await finishRun(store.db, runId, { status: 'failed', finished_at: new Date(now()).toISOString(), duration_ms: Math.round(now() - started), graph_requests: http.requestCount - requestsBefore, error: message })
         .catch(() => { /* the run record is best effort; the original error matters */ });
     }
     throw error;
   } finally {
-    await lock?.release();
+    if (!corrupt) await lock?.release();
   }
 }
 
