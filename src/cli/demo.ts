@@ -11,7 +11,8 @@ import { printTable } from './table.ts';
 // `npm start`: a sync of the emulated demo tenant into a fresh directory, a few changes made in
 // "Entra", an incremental sync that picks them up, and the commands to keep exploring.
 
-export async function runDemo(emulator: Emulator): Promise<void> {
+/** Returns the demo's store folder, which the caller removes when the emulator stops (its tenant is gone with it). */
+export async function runDemo(emulator: Emulator): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'usersync-demo-'));
   const store = await openStore({ dataDir });
   const { http, close } = connectToEmulator(emulator);
@@ -53,4 +54,5 @@ docs/emulator.md describes the emulator and its control API; docs/how-sync-works
     await store.close();
     await close();
   }
+  return dataDir;
 }

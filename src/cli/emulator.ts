@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Emulator } from '../emulator/server.ts';
 import { integer } from './options.ts';
@@ -32,8 +33,8 @@ export function emulatorCommand(program: Command): void {
     .action(async () => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
       const { runDemo } = await import('./demo.ts');
-      await runDemo(emulator);
-      await untilSignal(emulator);
+      const dataDir = await runDemo(emulator);
+      await untilSignal(emulator, () => rmSync(dataDir, { recursive: true, force: true }));
     });
 }
 
@@ -53,9 +54,10 @@ export function connectionLine(e: Emulator) {
   return { authorityHost: e.authorityHost, graphUrl: e.graphUrl, tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret, ca: e.ca };
 }
 
-function untilSignal(emulator: Emulator): Promise<void> {
+/** Serves until SIGINT or SIGTERM, then stops the emulator (which removes its temporary folder) and runs `cleanup`. */
+function untilSignal(emulator: Emulator, cleanup?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => { void emulator.stop().finally(() => { resolve(); process.exit(0); }); };
+    const stop = () => { void emulator.stop().finally(() => { cleanup?.(); resolve(); process.exit(0); }); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

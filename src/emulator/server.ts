@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -47,7 +47,9 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   const tenant = createTenant({ ...options, now });
   const spec = tenant.spec;
   const [tls, signer] = await Promise.all([options.tls ? Promise.resolve(options.tls) : generateTls(), createTokenSigner()]);
-  const caPath = options.caPath ?? join(mkdtempSync(join(tmpdir(), 'usersync-emulator-')), 'ca.pem');
+  // The CA file lives in a temporary folder of our own unless the caller chose a path; stop() removes that folder.
+  const tempDir = options.caPath ? null : mkdtempSync(join(tmpdir(), 'usersync-emulator-'));
+  const caPath = options.caPath ?? join(tempDir!, 'ca.pem');
   writeFileSync(caPath, tls.caPem);
 
   const clientId = objectId(spec.seed, 'app', 1);
@@ -198,6 +200,7 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       NODE_EXTRA_CA_CERTS: caPath,
     }),
     stop: () => new Promise<void>((resolve, reject) => {
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
       server.close((error) => (error ? reject(error) : resolve()));
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     }),
