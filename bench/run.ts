@@ -1,5 +1,5 @@
 import { benchEmulator } from './emulator.ts';
-import { benchSync } from './sync.ts';
+import { benchStorm, benchSync } from './sync.ts';
 import { table } from './support.ts';
 
 // `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
@@ -15,6 +15,12 @@ if (!only || only === 'emulator') {
 if (!only || only === 'sync') {
   const rows = [...await benchSync(10_000), ...await benchSync(100_000, 1000)];
   console.log('\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n');
+  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
+}
+
+if (!only || only === 'storm') {
+  const rows = await benchStorm();
+  console.log('\nThrottling storm: a full read with a quarter of all requests throttled (SQLite, emulator in its own process)\n');
   console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
 }
 

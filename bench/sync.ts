@@ -33,10 +33,10 @@ async function runWorker(emulator: EmulatorProcess, dataDir: string, args: strin
   return { ...JSON.parse(out.trim().split('\n').pop()!), seconds: (performance.now() - started) / 1000 };
 }
 
-async function control(emulator: EmulatorProcess, path: string, body: unknown): Promise<any> {
+async function control(emulator: EmulatorProcess, path: string, body: unknown, method = 'POST'): Promise<any> {
   const dispatcher = new Agent({ connect: { ca: readFileSync(emulator.info.ca, 'utf8') } });
   try {
-    const res = await fetch(`${emulator.info.graphUrl}/_emulator${path}`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${emulator.info.graphUrl}/_emulator${path}`, { method, dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (res.status >= 300) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   } finally {
@@ -71,6 +71,30 @@ export async function benchSync(users: number, changes = 0): Promise<SyncRow[]> 
   } finally {
     await emulator.stop();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A throttling storm: the same full read of a fresh tenant, calm and then with 25 % of requests (and of $batch items) answered
+ * 429 with Retry-After 1 s, 5 % 503. It converges either way; the storm row shows what honouring Graph's waits costs.
+ */
+export async function benchStorm(users = 3000): Promise<SyncRow[]> {
+  const emulator = await spawnEmulator(['--users', String(users), '--seed', 'storm', '--delta-page-size', String(DELTA_PAGE)]);
+  const rows: SyncRow[] = [];
+  try {
+    for (const storm of [false, true]) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'usersync-bench-'));
+      try {
+        if (storm) await control(emulator, '/faults', { throttleRatio: 0.25, throttleRetryAfterSeconds: 1, unavailableRatio: 0.05 }, 'PUT');
+        const run = await runWorker(emulator, dataDir, []);
+        rows.push(row(`full, ${users.toLocaleString('en')} users, ${storm ? '25 % 429 (Retry-After 1 s) + 5 % 503' : 'no faults'}`, run, Math.ceil(users / DELTA_PAGE) + 1 + Math.ceil(users / BATCH)));
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+    return rows;
+  } finally {
+    await emulator.stop();
   }
 }
 

@@ -26,7 +26,9 @@ function fakeBatch(answer: (item: Item, post: number) => ItemReply, outer?: (pos
     const responses = items.map((item) => ({ id: item.id, ...answer(item, posts.length) })).reverse();
     return new Response(JSON.stringify({ responses }), { status: 200, headers: { 'content-type': 'application/json', 'request-id': `batch-${posts.length}` } });
   };
-  const http = createGraphHttp({ graphUrl: GRAPH, getToken: async () => 't', fetch, sleep: async (ms) => { sleeps.push(ms); }, random: () => 0.5 });
+  // A fake clock that only sleeping moves.
+  let clock = 0;
+  const http = createGraphHttp({ graphUrl: GRAPH, getToken: async () => 't', fetch, sleep: async (ms) => { sleeps.push(ms); clock += ms; }, now: () => clock, random: () => 0.5 });
   return { http, posts, sleeps };
 }
 
@@ -76,6 +78,26 @@ describe('runBatch', () => {
     const { http } = fakeBatch(() => ({ status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests' } } }));
     await assert.rejects(runBatch(http, [{ id: 'a', url: '/users/a/photo' }]), (e: GraphError) => e.code === 'throttled' && e.message.startsWith('Graph kept throttling /users/a/photo (429 TooManyRequests)'));
     assert.equal(http.requestCount, http.maxRetries + 1, 'the first post and every retry');
+  });
+
+  it('packs the throttled items of several posts into one retry, while the other posts go on', async () => {
+    // 60 items, 3 posts; the first post of each item throttles every fifth item.
+    const { http, posts, sleeps } = fakeBatch((item, post): ItemReply => {
+      const n = Number(item.id.slice(1));
+      if (post <= 3 && n % 5 === 0) return { status: 429, headers: { 'Retry-After': '1' }, body: { error: { code: 'TooManyRequests' } } };
+      return { status: 200, body: { id: item.id } };
+    });
+    const answers = await runBatch(http, ids(60).map((id) => ({ id, url: `/users/${id}` })), { concurrency: 1 });
+    assert.equal(answers.size, 60);
+    assert.deepEqual(posts.map((p) => p.length), [20, 20, 20, 12], 'the 12 throttled items travel together');
+    assert.deepEqual(sleeps, [1000], 'one wait of what Graph asked, after the fresh work ran out');
+    assert.equal(http.inFlightLimit, 8, 'a fifth of each post throttled leaves the requests in flight as they were');
+  });
+
+  it('lowers the requests in flight when most of a post is throttled', async () => {
+    const { http } = fakeBatch((_item, post): ItemReply => post === 1 ? { status: 429, headers: { 'Retry-After': '2' }, body: {} } : { status: 200, body: {} });
+    await runBatch(http, ids(10).map((id) => ({ id, url: `/users/${id}` })));
+    assert.equal(http.inFlightLimit, 4);
   });
 
   it('decodes base64 bodies of non-JSON items and passes headers through', async () => {

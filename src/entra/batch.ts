@@ -40,6 +40,19 @@ const responseSchema = z.looseObject({
 // (An outer 429/503/504 is retried by the HTTP layer like any request.)
 const OUTER_RETRY = [424];
 
+interface Pending {
+  request: BatchRequest;
+  /** Posts of this item so far. */
+  attempts: number;
+  /** Not to be sent again before this instant (http.now() clock). */
+  notBefore: number;
+}
+
+/**
+ * Runs GETs through $batch, `concurrency` posts at a time. Throttled items (429, 503, 504, or no answer) wait what Graph asked (the longest
+ * Retry-After of their post, else backoff) in a shared queue, while the posts in flight go on with the rest: one slow item never holds a
+ * whole post's worth of work, and retried items are packed with others into full posts.
+ */
 export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[], options: BatchOptions = {}): Promise<Map<string, BatchAnswer>> {
   const seen = new Set<string>();
   for (const r of requests) {
@@ -48,68 +61,97 @@ export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[
     seen.add(key);
     if (/^https?:|^\/?(v1\.0|beta)\//i.test(r.url)) throw new RangeError(`batch url '${r.url}' must be relative to the version root, such as /users/{id}`);
   }
-  const chunks: BatchRequest[][] = [];
-  for (let i = 0; i < requests.length; i += MAX_BATCH_SIZE) chunks.push(requests.slice(i, i + MAX_BATCH_SIZE));
 
   const answers = new Map<string, BatchAnswer>();
-  let nextChunk = 0;
-  const worker = async () => {
-    while (nextChunk < chunks.length) {
-      const chunk = chunks[nextChunk++];
-      for (const [id, answer] of await runChunk(http, chunk)) answers.set(id, answer);
+  let nextFresh = 0;
+  const waiting: Pending[] = [];
+  let failure: unknown;
+
+  /** The next post's items: retries whose wait is over first, then fresh requests; null when nothing is left for this worker. */
+  const take = async (): Promise<Pending[] | null> => {
+    for (;;) {
+      if (failure !== undefined) return null;
+      const now = http.now();
+      waiting.sort((a, b) => a.notBefore - b.notBefore);
+      const post: Pending[] = [];
+      while (post.length < MAX_BATCH_SIZE && waiting.length > 0 && waiting[0].notBefore <= now) post.push(waiting.shift()!);
+      while (post.length < MAX_BATCH_SIZE && nextFresh < requests.length) post.push({ request: requests[nextFresh++], attempts: 0, notBefore: 0 });
+      if (post.length > 0) return post;
+      if (waiting.length === 0) return null; // posts still in flight handle their own retries
+      // Sleep until the first wait is over, then take what is due by then.
+      const due = waiting[0].notBefore;
+      await http.sleep(Math.max(0, due - now));
+      for (const item of waiting) if (item.notBefore <= due) item.notBefore = Math.min(item.notBefore, http.now());
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, chunks.length) }, worker));
+
+  const worker = async () => {
+    for (let post = await take(); post !== null; post = await take()) {
+      try {
+        await sendPost(http, post, answers, waiting);
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, Math.ceil(requests.length / MAX_BATCH_SIZE))) }, worker));
+  if (failure !== undefined) throw failure;
   return answers;
 }
 
-async function runChunk(http: GraphHttp, chunk: BatchRequest[]): Promise<Map<string, BatchAnswer>> {
-  const answers = new Map<string, BatchAnswer>();
-  let pending = chunk;
-  for (let attempt = 0; ; attempt++) {
-    const response = await http.post('/$batch', {
-      requests: pending.map((r) => ({ id: r.id, method: 'GET', url: r.url.startsWith('/') ? r.url : `/${r.url}`, ...(r.headers ? { headers: r.headers } : {}) })),
-    }, { allow: OUTER_RETRY });
+/** One POST /$batch: answers go to `answers`, items to retry back to `waiting` with the wait Graph asked for. */
+async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, BatchAnswer>, waiting: Pending[]): Promise<void> {
+  for (const item of post) item.attempts++;
+  const response = await http.post('/$batch', {
+    requests: post.map(({ request: r }) => ({ id: r.id, method: 'GET', url: r.url.startsWith('/') ? r.url : `/${r.url}`, ...(r.headers ? { headers: r.headers } : {}) })),
+  }, { allow: OUTER_RETRY });
+  const attempt = Math.max(...post.map((p) => p.attempts)) - 1;
 
-    if (OUTER_RETRY.includes(response.status)) {
-      if (attempt >= http.maxRetries) throw errorFromResponse({ status: response.status, url: '/$batch', body: safeJson(response.json), requestId: response.requestId, retries: attempt });
-      await http.sleep(http.retryDelayMs(attempt, response.headers.get('retry-after')));
+  if (OUTER_RETRY.includes(response.status)) {
+    if (attempt >= http.maxRetries) throw errorFromResponse({ status: response.status, url: '/$batch', body: safeJson(response.json), requestId: response.requestId, retries: attempt });
+    const notBefore = http.now() + http.retryDelayMs(attempt, response.headers.get('retry-after'));
+    for (const item of post) waiting.push({ ...item, notBefore });
+    return;
+  }
+  const parsed = responseSchema.safeParse(response.json());
+  if (!parsed.success) {
+    throw new GraphError({
+      code: 'malformed_response', status: response.status, requestId: response.requestId ?? undefined, path: '/$batch',
+      message: withRequestId(`Graph returned a malformed $batch answer (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}); try again, and report it with the request-id if it persists`, response.requestId),
+    });
+  }
+
+  const byId = new Map(parsed.data.responses.map((item) => [item.id.toLowerCase(), item]));
+  const retry: Pending[] = [];
+  let longestRetryAfter: string | null = null;
+  let longestMs = -1;
+  let throttledItems = 0;
+  for (const pending of post) {
+    const { request } = pending;
+    const item = byId.get(request.id.toLowerCase());
+    // A missing answer is treated like a throttled one: ask again.
+    if (item === undefined || RETRYABLE_STATUSES.has(item.status)) {
+      if (pending.attempts > http.maxRetries) {
+        throw errorFromResponse({ status: item?.status ?? 503, url: request.url, body: item?.body, retries: pending.attempts - 1, requestId: response.requestId });
+      }
+      retry.push(pending);
+      if (item?.status === 429 || item?.status === 503) throttledItems++;
+      const retryAfter = item ? header(item.headers, 'retry-after') : undefined;
+      const ms = retryAfter === undefined ? -1 : http.retryDelayMs(0, retryAfter);
+      if (retryAfter !== undefined && ms > longestMs) { longestMs = ms; longestRetryAfter = retryAfter; }
       continue;
     }
-    const parsed = responseSchema.safeParse(response.json());
-    if (!parsed.success) {
-      throw new GraphError({
-        code: 'malformed_response', status: response.status, requestId: response.requestId ?? undefined, path: '/$batch',
-        message: withRequestId(`Graph returned a malformed $batch answer (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}); try again, and report it with the request-id if it persists`, response.requestId),
-      });
-    }
-
-    const byId = new Map(parsed.data.responses.map((item) => [item.id.toLowerCase(), item]));
-    const retry: BatchRequest[] = [];
-    let longestRetryAfter: string | null = null;
-    let longestMs = -1;
-    for (const request of pending) {
-      const item = byId.get(request.id.toLowerCase());
-      // A missing answer is treated like a throttled one: ask again.
-      if (item === undefined || RETRYABLE_STATUSES.has(item.status)) {
-        retry.push(request);
-        const retryAfter = item ? header(item.headers, 'retry-after') : undefined;
-        const ms = retryAfter === undefined ? -1 : http.retryDelayMs(0, retryAfter);
-        if (retryAfter !== undefined && ms > longestMs) { longestMs = ms; longestRetryAfter = retryAfter; }
-        if (attempt >= http.maxRetries) {
-          throw errorFromResponse({ status: item?.status ?? 503, url: request.url, body: item?.body, retries: attempt, requestId: response.requestId });
-        }
-        continue;
-      }
-      const headers = lowerCase(item.headers);
-      answers.set(request.id, { status: item.status, headers, body: decodeBody(item.body, headers['content-type']) });
-    }
-    if (retry.length === 0) return answers;
-    pending = retry;
-    const delay = http.retryDelayMs(attempt, longestRetryAfter);
-    http.logger?.debug({ path: '/$batch', items: retry.length, attempt: attempt + 1, delayMs: delay, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
-    await http.sleep(delay);
+    const headers = lowerCase(item.headers);
+    answers.set(request.id, { status: item.status, headers, body: decodeBody(item.body, headers['content-type']) });
   }
+  if (retry.length === 0) return;
+  // Graph's advice for batches: retry the failed items after the longest Retry-After among them.
+  const delay = http.retryDelayMs(attempt, longestRetryAfter);
+  // Items are throttled one by one; a post counts as throttled, lowering the requests in flight, when at least half of it was.
+  if (throttledItems * 2 >= post.length) http.throttled(delay);
+  http.logger?.debug({ path: '/$batch', items: retry.length, attempt: attempt + 1, delayMs: delay, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
+  const notBefore = http.now() + delay;
+  for (const item of retry) waiting.push({ ...item, notBefore });
 }
 
 /** JSON stays JSON; a string body of a non-JSON item is base64 (photos). */

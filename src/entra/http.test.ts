@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeltaTokenExpiredError, GraphError } from './errors.ts';
-import { backoffMs, createGraphHttp, createSemaphore, parseRetryAfter, type FetchLike, type GraphHttpOptions } from './http.ts';
+import { backoffMs, createAdaptiveLimit, createGraphHttp, createSemaphore, parseRetryAfter, type FetchLike, type GraphHttpOptions, type HttpLogger } from './http.ts';
 
 const GRAPH = 'https://graph.example.test';
 
@@ -236,6 +236,56 @@ describe('concurrency', () => {
     (await p3)();
     assert.deepEqual(order, [2, 3]);
     assert.equal(s.active, 0);
+  });
+});
+
+describe('adaptive concurrency', () => {
+  it('halves the requests in flight when Graph throttles, once per wait it asked for, and climbs back by one per full round', () => {
+    let clock = 0;
+    const limit = createAdaptiveLimit(8, () => clock);
+    assert.equal(limit.throttled(1000), 4);
+    assert.equal(limit.throttled(1000), null, 'answers to requests already in flight lower it once');
+    clock += 1000;
+    assert.equal(limit.throttled(2000), 2);
+    clock += 2000;
+    assert.equal(limit.throttled(0), 1);
+    clock += 1000;
+    assert.equal(limit.throttled(1000), null, 'never below one');
+    for (let i = 0; i < 1; i++) limit.succeeded();
+    assert.equal(limit.semaphore.limit, 2);
+    for (let i = 0; i < 2 + 3 + 4 + 5 + 6 + 7; i++) limit.succeeded();
+    assert.equal(limit.semaphore.limit, 8);
+    for (let i = 0; i < 50; i++) limit.succeeded();
+    assert.equal(limit.semaphore.limit, 8, 'never above maxInFlight');
+  });
+
+  it('a lower limit lets requests in flight finish; a retry goes ahead of requests not yet sent', async () => {
+    const s = createSemaphore(2);
+    const a = await s.acquire();
+    const b = await s.acquire();
+    s.limit = 1;
+    const order: string[] = [];
+    const fresh = s.acquire().then((r) => { order.push('fresh'); return r; });
+    const retry = s.acquire(true).then((r) => { order.push('retry'); return r; });
+    a();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(order, [], 'two in flight above a limit of one: the first release frees nothing');
+    b();
+    (await retry)();
+    (await fresh)();
+    assert.deepEqual(order, ['retry', 'fresh']);
+    assert.equal(s.active, 0);
+  });
+
+  it('lowers the limit on a throttled request and says so at debug, with the caller\'s logger', async () => {
+    const lines: [unknown, string][] = [];
+    const logger = { debug: (o: unknown, msg: string) => { lines.push([o, msg]); }, warn: () => {} } as unknown as HttpLogger;
+    const { fetch } = scripted([graphError(429, 'TooManyRequests', 'x', { 'Retry-After': '0' }), ok()]);
+    const http = createGraphHttp({ graphUrl: GRAPH, getToken: async () => 't', fetch, sleep: async () => {} }).withLogger(logger);
+    await http.get('/users');
+    assert.equal(http.inFlightLimit, 4, 'halved from 8; one answer since is not yet a full round of four');
+    assert.deepEqual(lines.find(([, msg]) => /fewer requests in flight/.test(msg))?.[0], { inFlightLimit: 4 });
+    assert.ok(lines.some(([, msg]) => /retrying/.test(msg)));
   });
 });
 

@@ -41,6 +41,8 @@ export interface GraphHttpOptions {
   timeoutMs?: number;
   maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock that `sleep` advances (tests pass a fake pair). */
+  now?: () => number;
   random?: () => number;
   logger?: HttpLogger;
 }
@@ -59,6 +61,11 @@ export interface GraphHttp {
   /** The same client (connection pool, limits, request count) logging to `logger`, e.g. one tagged with a run's ids. */
   withLogger(logger: HttpLogger | undefined): GraphHttp;
   readonly logger: HttpLogger | undefined;
+  /** A $batch item was throttled: the same adaptive back-off as a throttled request. */
+  throttled(waitMs: number): void;
+  /** Requests allowed in flight now (lowered while Graph throttles, up to maxInFlight). */
+  readonly inFlightLimit: number;
+  readonly now: () => number;
   /** The retry policy, shared with $batch item retries. */
   readonly maxRetries: number;
   retryDelayMs(attempt: number, retryAfter?: string | null): number;
@@ -78,7 +85,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   const maxRetries = options.maxRetries ?? 10;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
-  const semaphore = createSemaphore(options.maxInFlight ?? 8);
+  const now = options.now ?? Date.now;
+  const concurrency = createAdaptiveLimit(options.maxInFlight ?? 8, options.now);
+  const semaphore = concurrency.semaphore;
   let requestCount = 0;
 
   const retryDelayMs = (attempt: number, retryAfter?: string | null) =>
@@ -118,6 +127,11 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     }
   }
 
+  function throttled(logger: HttpLogger | undefined, waitMs: number): void {
+    const lowered = concurrency.throttled(waitMs);
+    if (lowered !== null) logger?.debug({ inFlightLimit: lowered }, 'graph is throttling; fewer requests in flight until it recovers');
+  }
+
   async function request(logger: HttpLogger | undefined, method: string, pathOrUrl: string, body: unknown, requestOptions: RequestOptions = {}): Promise<GraphResponse> {
     const url = resolve(pathOrUrl);
     const path = graphPath(url);
@@ -137,7 +151,8 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
         'client-request-id': clientRequestId,
         ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
       };
-      const release = await semaphore.acquire();
+      // A retry has already waited what Graph asked: it goes ahead of requests that have not been sent yet.
+      const release = await semaphore.acquire(retries > 0);
       let response: GraphResponse;
       try {
         response = await send(method, url, headers, payload);
@@ -159,6 +174,8 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       release();
 
       const { status } = response;
+      if (status === 429 || status === 503) throttled(logger, retryDelayMs(retries, response.headers.get('retry-after')));
+      else if (status < 400) concurrency.succeeded();
       if (RETRYABLE_STATUSES.has(status) && retries < maxRetries) {
         const delay = retryDelayMs(retries, response.headers.get('retry-after'));
         logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
@@ -188,6 +205,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     reset() { requestCount = 0; },
     withLogger: client,
     logger,
+    throttled: (waitMs) => throttled(logger, waitMs),
+    get inFlightLimit() { return semaphore.limit; },
+    now,
     maxRetries,
     retryDelayMs,
     sleep,
@@ -237,28 +257,72 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.round(ceiling / 2 + (ceiling / 2) * random());
 }
 
-/** A counting semaphore; `acquire` resolves to its release function (idempotent). */
-export function createSemaphore(limit: number) {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${limit}`);
+/**
+ * A counting semaphore whose limit can change; `acquire` resolves to its release function (idempotent). `urgent` waiters
+ * (retries that already waited what Graph asked) go to the front of the queue.
+ */
+export function createSemaphore(initialLimit: number) {
+  if (!Number.isInteger(initialLimit) || initialLimit < 1) throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${initialLimit}`);
+  let limit = initialLimit;
   let active = 0;
   const waiting: (() => void)[] = [];
+  const wake = () => {
+    while (active < limit && waiting.length > 0) {
+      active++;
+      waiting.shift()!();
+    }
+  };
   const releaser = () => {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = waiting.shift();
-      if (next) next(); // hand the slot over; `active` stays the same
-      else active--;
+      active--;
+      wake();
     };
   };
   return {
-    async acquire(): Promise<() => void> {
-      if (active < limit) active++;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
+    async acquire(urgent = false): Promise<() => void> {
+      if (active < limit && waiting.length === 0) active++;
+      else await new Promise<void>((resolve) => (urgent ? waiting.unshift(resolve) : waiting.push(resolve)));
       return releaser();
+    },
+    get limit() { return limit; },
+    /** A lower limit takes effect as requests finish (none is interrupted); a higher one at once. */
+    set limit(value: number) {
+      limit = Math.max(1, Math.floor(value));
+      wake();
     },
     get active() { return active; },
     get waiting() { return waiting.length; },
+  };
+}
+
+/**
+ * Requests in flight, adapted to how Graph answers (additive increase, multiplicative decrease): a 429 or 503 halves the
+ * limit, at most once per wait Graph asked for (the requests already in flight were sent before it spoke); then each
+ * `limit` answers in a row without one raise it by one, back up to `max`.
+ */
+export function createAdaptiveLimit(max: number, now: () => number = Date.now) {
+  const semaphore = createSemaphore(max);
+  let quietUntil = 0;
+  let successes = 0;
+  return {
+    semaphore,
+    /** Returns the new limit when this answer lowered it. */
+    throttled(waitMs: number): number | null {
+      successes = 0;
+      if (now() < quietUntil || semaphore.limit === 1) return null;
+      quietUntil = now() + Math.max(waitMs, 1000);
+      semaphore.limit = Math.ceil(semaphore.limit / 2);
+      return semaphore.limit;
+    },
+    succeeded(): void {
+      if (semaphore.limit >= max) return;
+      if (++successes >= semaphore.limit) {
+        successes = 0;
+        semaphore.limit = semaphore.limit + 1;
+      }
+    },
   };
 }
