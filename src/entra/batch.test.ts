@@ -61,7 +61,7 @@ describe('runBatch', () => {
     assert.equal(http.requestCount, 2);
   });
 
-  it('sends the whole batch again after an outer 424, and lets the HTTP layer retry an outer 429', async () => {
+  it('sends the whole batch again after an outer 424, and after an outer 429 once its Retry-After has passed', async () => {
     const { http, posts, sleeps } = fakeBatch(
       (item) => ({ status: 200, body: { id: item.id } }),
       (post) => post === 1 ? new Response(JSON.stringify({ error: { code: 'FailedDependency' } }), { status: 424 })

@@ -6,6 +6,8 @@ import { RETRYABLE_STATUSES, type GraphHttp } from './http.ts';
 // decoded from base64, and throttled items retried on their own after the longest Retry-After.
 
 export const MAX_BATCH_SIZE = 20;
+/** When only retries are left, those due within this long of the first travel together. */
+const GATHER_MS = 250;
 
 export interface BatchRequest {
   id: string;
@@ -25,6 +27,8 @@ export interface BatchAnswer {
 export interface BatchOptions {
   /** $batch posts in flight at once (the HTTP layer bounds all requests too). Photos: Outlook allows 4. */
   concurrency?: number;
+  /** Shared by several runBatch calls at once (e.g. overlapping photo chunks): a post is sent only holding one of its slots. */
+  slots?: { acquire(): Promise<() => void> };
 }
 
 const responseSchema = z.looseObject({
@@ -36,14 +40,16 @@ const responseSchema = z.looseObject({
   })),
 });
 
-// The throttling page says a batch with throttled items may itself fail with 424: send it all again.
-// (An outer 429/503/504 is retried by the HTTP layer like any request.)
-const OUTER_RETRY = [424];
+// The throttling page says a batch with throttled items may itself fail with 424: send it all again. An outer 429/503/504 is
+// retried here too, not slept on by the HTTP layer: its items wait in the queue while this worker goes on with other posts.
+const OUTER_RETRY = [424, 429, 503, 504];
 
 interface Pending {
   request: BatchRequest;
-  /** Posts of this item so far. */
+  /** Answers for this item that said to try again (429, 503, 504, or none). */
   attempts: number;
+  /** Posts with this item that failed as a whole (424, or an outer 429, 503, 504) in a row. */
+  postFailures: number;
   /** Not to be sent again before this instant (http.now() clock). */
   notBefore: number;
 }
@@ -67,30 +73,44 @@ export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[
   const waiting: Pending[] = [];
   let failure: unknown;
 
+  /** Waits until `due` (on http's clock); the items due by then count as due even if a fake clock did not move. */
+  const sleepUntil = async (due: number) => {
+    await http.sleep(Math.max(0, due - http.now()));
+    const now = http.now();
+    for (const item of waiting) if (item.notBefore <= due) item.notBefore = Math.min(item.notBefore, now);
+  };
+
   /** The next post's items: retries whose wait is over first, then fresh requests; null when nothing is left for this worker. */
   const take = async (): Promise<Pending[] | null> => {
     for (;;) {
       if (failure !== undefined) return null;
-      const now = http.now();
       waiting.sort((a, b) => a.notBefore - b.notBefore);
+      if (nextFresh >= requests.length) {
+        // Nothing fresh and nothing waiting: the posts still in flight handle their own retries.
+        if (waiting.length === 0) return null;
+        // Only retries are left: rather than a few now and a few a moment later, those due soon travel in one post.
+        const first = Math.max(http.now(), waiting[0].notBefore);
+        const last = waiting.slice(0, MAX_BATCH_SIZE).filter((item) => item.notBefore <= first + GATHER_MS).at(-1)!.notBefore;
+        if (last > http.now()) await sleepUntil(last);
+      }
+      const now = http.now();
       const post: Pending[] = [];
       while (post.length < MAX_BATCH_SIZE && waiting.length > 0 && waiting[0].notBefore <= now) post.push(waiting.shift()!);
-      while (post.length < MAX_BATCH_SIZE && nextFresh < requests.length) post.push({ request: requests[nextFresh++], attempts: 0, notBefore: 0 });
+      while (post.length < MAX_BATCH_SIZE && nextFresh < requests.length) post.push({ request: requests[nextFresh++], attempts: 0, postFailures: 0, notBefore: 0 });
       if (post.length > 0) return post;
-      if (waiting.length === 0) return null; // posts still in flight handle their own retries
-      // Sleep until the first wait is over, then take what is due by then.
-      const due = waiting[0].notBefore;
-      await http.sleep(Math.max(0, due - now));
-      for (const item of waiting) if (item.notBefore <= due) item.notBefore = Math.min(item.notBefore, http.now());
+      // Another worker took what was due meanwhile: look again.
     }
   };
 
   const worker = async () => {
     for (let post = await take(); post !== null; post = await take()) {
+      const release = await options.slots?.acquire();
       try {
         await sendPost(http, post, answers, waiting);
       } catch (error) {
         failure ??= error;
+      } finally {
+        release?.();
       }
     }
   };
@@ -101,16 +121,16 @@ export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[
 
 /** One POST /$batch: answers go to `answers`, items to retry back to `waiting` with the wait Graph asked for. */
 async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, BatchAnswer>, waiting: Pending[]): Promise<void> {
-  for (const item of post) item.attempts++;
   const response = await http.post('/$batch', {
     requests: post.map(({ request: r }) => ({ id: r.id, method: 'GET', url: r.url.startsWith('/') ? r.url : `/${r.url}`, ...(r.headers ? { headers: r.headers } : {}) })),
-  }, { allow: OUTER_RETRY });
-  const attempt = Math.max(...post.map((p) => p.attempts)) - 1;
-
+  }, { allow: OUTER_RETRY, callerRetries: true });
   if (OUTER_RETRY.includes(response.status)) {
-    if (attempt >= http.maxRetries) throw errorFromResponse({ status: response.status, url: '/$batch', body: safeJson(response.json), requestId: response.requestId, retries: attempt });
-    const notBefore = http.now() + http.retryDelayMs(attempt, response.headers.get('retry-after'));
-    for (const item of post) waiting.push({ ...item, notBefore });
+    const failures = Math.max(...post.map((p) => p.postFailures));
+    if (failures >= http.maxRetries) throw errorFromResponse({ status: response.status, url: '/$batch', body: safeJson(response.json), requestId: response.requestId, retries: failures });
+    const delay = http.retryDelayMs(failures, response.headers.get('retry-after'));
+    http.logger?.debug({ path: '/$batch', status: response.status, items: post.length, attempt: failures + 1, delayMs: delay, requestId: response.requestId }, 'graph batch throttled or unavailable; retrying its items');
+    const notBefore = http.now() + delay;
+    for (const item of post) waiting.push({ ...item, postFailures: item.postFailures + 1, notBefore });
     return;
   }
   const parsed = responseSchema.safeParse(response.json());
@@ -131,8 +151,8 @@ async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, B
     const item = byId.get(request.id.toLowerCase());
     // A missing answer is treated like a throttled one: ask again.
     if (item === undefined || RETRYABLE_STATUSES.has(item.status)) {
-      if (pending.attempts > http.maxRetries) {
-        throw errorFromResponse({ status: item?.status ?? 503, url: request.url, body: item?.body, retries: pending.attempts - 1, requestId: response.requestId });
+      if (pending.attempts >= http.maxRetries) {
+        throw errorFromResponse({ status: item?.status ?? 503, url: request.url, body: item?.body, retries: pending.attempts, requestId: response.requestId });
       }
       retry.push(pending);
       if (item?.status === 429 || item?.status === 503) throttledItems++;
@@ -145,13 +165,16 @@ async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, B
     answers.set(request.id, { status: item.status, headers, body: decodeBody(item.body, headers['content-type']) });
   }
   if (retry.length === 0) return;
-  // Graph's advice for batches: retry the failed items after the longest Retry-After among them.
-  const delay = http.retryDelayMs(attempt, longestRetryAfter);
+  // Graph's advice for batches: retry the failed items after the longest Retry-After among them; without one, each item backs off on
+  // its own count (an item unlucky five times does not hold back the others).
+  const now = http.now();
+  const delays = retry.map((item) => http.retryDelayMs(item.attempts, longestRetryAfter));
+  const longest = Math.max(...delays);
   // Items are throttled one by one; a post counts as throttled, lowering the requests in flight, when at least half of it was.
-  if (throttledItems * 2 >= post.length) http.throttled(delay);
-  http.logger?.debug({ path: '/$batch', items: retry.length, attempt: attempt + 1, delayMs: delay, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
-  const notBefore = http.now() + delay;
-  for (const item of retry) waiting.push({ ...item, notBefore });
+  if (throttledItems * 2 >= post.length) http.throttled(longest);
+  http.logger?.debug({ path: '/$batch', items: retry.length, delayMs: longest, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
+  // The post itself went through, so the item's run of failed posts is over.
+  retry.forEach((item, i) => waiting.push({ ...item, attempts: item.attempts + 1, postFailures: 0, notBefore: now + delays[i] }));
 }
 
 /** JSON stays JSON; a string body of a non-JSON item is base64 (photos). */

@@ -30,6 +30,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Error statuses the caller treats as answers (e.g. 404 for "no photo"); others throw a GraphError. */
   allow?: readonly number[];
+  /** The caller retries throttled answers itself (429/503/504 among `allow` are returned at once, not slept on here). */
+  callerRetries?: boolean;
 }
 
 export interface GraphHttpOptions {
@@ -176,7 +178,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       const { status } = response;
       if (status === 429 || status === 503) throttled(logger, retryDelayMs(retries, response.headers.get('retry-after')));
       else if (status < 400) concurrency.succeeded();
-      if (RETRYABLE_STATUSES.has(status) && retries < maxRetries) {
+      if (RETRYABLE_STATUSES.has(status) && retries < maxRetries && !(requestOptions.callerRetries && requestOptions.allow?.includes(status))) {
         const delay = retryDelayMs(retries, response.headers.get('retry-after'));
         logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
         retries++;

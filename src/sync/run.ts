@@ -5,7 +5,7 @@ import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem
 import { massDisableStop, SafetyStop } from '../core/policy.ts';
 import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft, type GroupChange, type UserChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
-import type { GraphHttp } from '../entra/http.ts';
+import { createSemaphore, type GraphHttp } from '../entra/http.ts';
 import { readDelta, type GraphObject } from '../entra/paging.ts';
 import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
@@ -421,25 +421,61 @@ async function syncPhotos(ctx: RunContext, fullRun: boolean, sweepHours: number 
 
 interface PhotoChunk { chunk: string[]; stored: Map<string, { etag: string | null; sha256: string }>; etags: Map<string, string | null>; photos: Map<string, Photo | null>; download: string[]; removed: string[] }
 
-/** Reads Graph for a chunk of users at a time ('all' present users, those 'pending' a check, or only those a dry run 'created'): ETags of stored photos, then bytes of new or changed ones. */
+/** Photo chunks read at once: a chunk's last throttled items (its tail) overlap the next chunk's reads. */
+const PHOTO_CHUNKS_IN_FLIGHT = 2;
+/** $batch posts of photo reads in flight across those chunks: Outlook, which serves photos, allows 4 concurrent requests. */
+const PHOTO_POSTS_IN_FLIGHT = 4;
+
+/**
+ * Reads Graph for a chunk of users at a time ('all' present users, those 'pending' a check, or only those a dry run 'created'): ETags of
+ * stored photos, then bytes of new or changed ones. Chunks are yielded in id order; the next one is read while this one finishes.
+ */
 async function* photoChecks(ctx: RunContext, which: 'all' | 'pending' | 'created', from: string): AsyncGenerator<PhotoChunk> {
-  const { store, conn, http } = ctx;
+  const { store, conn } = ctx;
   const extra = ctx.dryRun && which !== 'all' ? [...ctx.dryCreated] : [];
+  const slots = createSemaphore(PHOTO_POSTS_IN_FLIGHT);
   let after = from;
-  for (;;) {
-    let chunk = which === 'created' ? [] : await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, which === 'all');
-    if (chunk.length > 0) after = chunk[chunk.length - 1];
-    else if ((chunk = extra.splice(0, PHOTO_CHUNK)).length === 0) return;
-    if (ctx.dryGone.size > 0) chunk = chunk.filter((id) => !ctx.dryGone.has(id));
-    if (chunk.length === 0) continue;
-    const stored = await getStoredPhotos(store.db, conn, chunk);
-    const known = chunk.filter((id) => stored.get(id)?.etag);
-    const etags = known.length > 0 ? await photoEtags(http, known) : new Map<string, string | null>();
-    const download = chunk.filter((id) => !stored.get(id)?.etag || (etags.get(id) !== null && etags.get(id) !== stored.get(id)!.etag));
-    const removed = known.filter((id) => etags.get(id) === null);
-    const photos = download.length > 0 ? await photoBytes(http, download) : new Map<string, Photo | null>();
-    yield { chunk, stored, etags, photos, download, removed };
+  const nextChunk = async (): Promise<string[] | null> => {
+    for (;;) {
+      let chunk = which === 'created' ? [] : await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, which === 'all');
+      if (chunk.length > 0) after = chunk[chunk.length - 1];
+      else if ((chunk = extra.splice(0, PHOTO_CHUNK)).length === 0) return null;
+      if (ctx.dryGone.size > 0) chunk = chunk.filter((id) => !ctx.dryGone.has(id));
+      if (chunk.length > 0) return chunk;
+    }
+  };
+  const reads: Promise<PhotoChunk>[] = [];
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && reads.length < PHOTO_CHUNKS_IN_FLIGHT) {
+        const chunk = await nextChunk();
+        if (chunk === null) exhausted = true;
+        else {
+          const read = readPhotoChunk(ctx, chunk, slots);
+          // Awaited in turn below; until then a failure must not count as unhandled.
+          read.catch(() => {});
+          reads.push(read);
+        }
+      }
+      const read = reads.shift();
+      if (read === undefined) return;
+      yield await read;
+    }
+  } finally {
+    // Stopped early (a failure downstream): let the reads still running finish before the run closes the store.
+    await Promise.allSettled(reads);
   }
+}
+
+async function readPhotoChunk(ctx: RunContext, chunk: string[], slots: ReturnType<typeof createSemaphore>): Promise<PhotoChunk> {
+  const stored = await getStoredPhotos(ctx.store.db, ctx.conn, chunk);
+  const known = chunk.filter((id) => stored.get(id)?.etag);
+  const etags = known.length > 0 ? await photoEtags(ctx.http, known, { slots }) : new Map<string, string | null>();
+  const download = chunk.filter((id) => !stored.get(id)?.etag || (etags.get(id) !== null && etags.get(id) !== stored.get(id)!.etag));
+  const removed = known.filter((id) => etags.get(id) === null);
+  const photos = download.length > 0 ? await photoBytes(ctx.http, download, { slots }) : new Map<string, Photo | null>();
+  return { chunk, stored, etags, photos, download, removed };
 }
 
 async function applyPhotos(ctx: RunContext, { chunk, stored, etags, photos, download, removed }: PhotoChunk, fullRun: boolean, state?: { photo_sweep_after: string }): Promise<void> {
