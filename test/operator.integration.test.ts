@@ -196,6 +196,7 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
       [['users', 'lst'], "usersync: unknown command 'lst'; did you mean `list`?"],
       [['sync', '--everything'], "usersync: unknown option '--everything'; `usersync sync --help` lists what it takes"],
       [['backup'], "usersync: missing required argument 'file'; `usersync backup --help` lists what it takes"],
+      [['emulator', '--port', 'x'], "usersync: option '--port <port>' argument 'x' is invalid. --port must be a whole number from 0 to 65535"],
     ];
     for (const [args, expected] of cases) {
       const run = await runCli(args, env());
@@ -207,6 +208,10 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Usage: usersync sync \[options\]/);
     assert.match(help.stdout, /--full/);
+    const group = await runCli(['users'], env());
+    assert.equal(group.code, 1, 'a group without its subcommand shows its help and fails');
+    assert.match(group.stderr, /^Usage: usersync users/);
+    assert.doesNotMatch(group.stderr, /usersync: /);
   });
 
   it('a NODE_EXTRA_CA_CERTS that does not exist is said once, by usersync, with the fix', async () => {

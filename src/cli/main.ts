@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { backupCommand } from './backup.ts';
 import { emulatorCommand } from './emulator.ts';
@@ -11,6 +12,7 @@ export const USAGE_EXIT_CODE = 2;
 export function buildProgram(): Command {
   const program = new Command('usersync')
     .description('Keeps an application user directory in step with Microsoft Entra ID.')
+    .version(version(), '--version', 'print the version of usersync')
     // Usage mistakes come back as errors, printed by run() as one line; the usage itself only with --help.
     .exitOverride()
     .configureOutput({ outputError: () => {} });
@@ -33,6 +35,8 @@ export async function run(argv: string[]): Promise<void> {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exit code 0.
       if (error.exitCode === 0) return;
+      // A command group without its subcommand (`usersync users`) has just printed its help: that says enough.
+      if (error.code === 'commander.help') { process.exitCode = 1; return; }
       process.stderr.write(`usersync: ${usageLine(error, program, argv)}\n`);
       process.exitCode = USAGE_EXIT_CODE;
       return;
@@ -50,6 +54,8 @@ function usageLine(error: CommanderError, program: Command, argv: string[]): str
   const suggestion = /\(Did you mean (.+?)\?\)/.exec(rest.join(' '))?.[1];
   const text = first.trim().replace(/[.\s]+$/, '');
   if (suggestion) return `${text}; did you mean \`${suggestion}\`?`;
+  // A bad flag value: our parsers' messages already name the flag and the allowed values.
+  if (error.code === 'commander.invalidArgument') return text;
   return `${text}; \`${[program.name(), ...commandPath(program, argv), '--help'].join(' ')}\` lists what it takes`;
 }
 
@@ -64,4 +70,8 @@ function commandPath(program: Command, argv: string[]): string[] {
     command = next;
   }
   return path;
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
