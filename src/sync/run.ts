@@ -406,14 +406,14 @@ async function syncPhotos(ctx: RunContext, fullRun: boolean, sweepHours: number 
   // A full run sweeps from the first user whatever a killed run left; otherwise a sweep in progress resumes where it stopped.
   const sweepFrom = fullRun ? '' : (state.photo_sweep_after ?? (due ? '' : null));
   if (sweepFrom !== null) {
-    for await (const checked of prefetch(photoChecks(ctx, 'all', sweepFrom))) {
+    for await (const checked of photoChecks(ctx, 'all', sweepFrom)) {
       await applyPhotos(ctx, checked, fullRun, { photo_sweep_after: checked.chunk[checked.chunk.length - 1] });
       ctx.progress('photos', checked.chunk.length);
     }
     if (!ctx.dryRun) await saveSyncState(store.db, conn, { photo_sweep_after: null, last_photo_sweep_at: new Date(now()).toISOString() });
   }
   // Users marked since (or created in a dry run) that the sweep did not cover.
-  for await (const checked of prefetch(photoChecks(ctx, sweepFrom !== null && ctx.dryRun ? 'created' : 'pending', ''))) {
+  for await (const checked of photoChecks(ctx, sweepFrom !== null && ctx.dryRun ? 'created' : 'pending', '')) {
     await applyPhotos(ctx, checked, fullRun);
     ctx.progress('photos', checked.chunk.length);
   }
