@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { backupCommand } from './backup.ts';
 import { emulatorCommand } from './emulator.ts';
+import { expressionCommand } from './expression.ts';
 import { syncCommands } from './sync.ts';
 
 // The usersync command line. The contract (commands, flags, JSON shapes) is documented in the README.
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: () => {} });
   syncCommands(program);
   backupCommand(program);
+  expressionCommand(program);
   emulatorCommand(program);
   return program;
 }

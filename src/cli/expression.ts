@@ -1,0 +1,113 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { loadConnectionConfig } from '../config/env.ts';
+import { compileExpression, ExpressionError, graphUserAttributes, type CompiledExpression, type Outcome } from '../core/expression/index.ts';
+import { connectGraph } from '../sync/connect.ts';
+
+// `usersync expression`: try an expression of Entra's mapping language against a user object, a user read live from
+// Graph, or many {expression, input} lines at once (NDJSON, for checking the language against Microsoft's examples).
+
+export function expressionCommand(program: Command): void {
+  program.command('expression')
+    .description('Evaluate a mapping expression against a Graph user object and print {"value": …}; with - read NDJSON lines {"expression","input"} from stdin.')
+    .argument('<expression>', 'the expression, e.g. \'Join(" ", [givenName], [surname])\', or - for NDJSON on stdin')
+    .option('--input <json>', 'the Graph user object to evaluate against, as JSON')
+    .option('--user <upnOrId>', 'read the user from Graph (the AZURE_* variables) and evaluate against it')
+    .action(async (expression: string, flags: { input?: string; user?: string }) => {
+      if (expression === '-') {
+        if (flags.input !== undefined || flags.user !== undefined) throw new Error('--input and --user go with one expression; with - each NDJSON line carries its own "input".');
+        await evaluateLines();
+        return;
+      }
+      if (flags.input !== undefined && flags.user !== undefined) throw new Error('give --input or --user, not both.');
+      const compiled = compileOrExplain(expression);
+      const input = flags.user !== undefined ? await readUser(flags.user, compiled) : parseInput(flags.input);
+      process.stdout.write(`${JSON.stringify(evaluate(compiled, input))}\n`);
+    });
+}
+
+function compileOrExplain(expression: string): CompiledExpression {
+  try {
+    return compileExpression(expression);
+  } catch (error) {
+    throw new Error(`expression: ${(error as Error).message}`);
+  }
+}
+
+function evaluate(compiled: CompiledExpression, input: Record<string, unknown>): Outcome | { value: null; ignored: true } {
+  try {
+    const outcome = compiled.evaluate(graphUserAttributes(input));
+    return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
+  } catch (error) {
+    if (error instanceof ExpressionError) throw new Error(`expression: ${error.message}`);
+    throw error;
+  }
+}
+
+function parseInput(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--input is not JSON (${(error as Error).message}): give a Graph user object such as '{"givenName":"Ada","surname":"Lovelace"}'.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--input must be a JSON object (a Graph user), such as \'{"mail":"ada@contoso.com"}\'.');
+  return parsed as Record<string, unknown>;
+}
+
+/** The Graph properties that hold the attributes an expression reads. */
+export function graphSelect(attributes: readonly string[]): string[] {
+  const select = new Set(['id', 'userPrincipalName']);
+  for (const name of attributes) {
+    if (/^objectid$/i.test(name)) continue;
+    select.add(/^extensionattribute([1-9]|1[0-5])$/i.test(name) ? 'onPremisesExtensionAttributes' : name);
+  }
+  return [...select];
+}
+
+async function readUser(user: string, compiled: CompiledExpression): Promise<Record<string, unknown>> {
+  const http = connectGraph(loadConnectionConfig());
+  const response = await http.get(`/users/${encodeURIComponent(user)}?$select=${graphSelect(compiled.attributes).join(',')}`);
+  return response.json() as Record<string, unknown>;
+}
+
+/** One output line per input line, in order; a bad line answers {"error"} and the rest go on. */
+async function evaluateLines(): Promise<void> {
+  const cache = new Map<string, CompiledExpression | Error>();
+  let number = 0;
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    number++;
+    if (line.trim() === '') continue;
+    process.stdout.write(`${JSON.stringify(answer(line, number, cache))}\n`);
+  }
+}
+
+function answer(line: string, number: number, cache: Map<string, CompiledExpression | Error>): unknown {
+  let request: { expression?: unknown; input?: unknown };
+  try {
+    request = JSON.parse(line);
+  } catch (error) {
+    return { error: `line ${number} is not JSON (${(error as Error).message}); each line is {"expression": "…", "input": {…}}` };
+  }
+  if (typeof request?.expression !== 'string') return { error: `line ${number}: "expression" must be a string` };
+  const input = request.input ?? {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
+  let compiled = cache.get(request.expression);
+  if (compiled === undefined) {
+    try {
+      compiled = compileExpression(request.expression);
+    } catch (error) {
+      compiled = error as Error;
+    }
+    cache.set(request.expression, compiled);
+  }
+  if (compiled instanceof Error) return { error: compiled.message };
+  try {
+    const outcome = compiled.evaluate(graphUserAttributes(input as Record<string, unknown>));
+    return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
+  } catch (error) {
+    if (error instanceof ExpressionError) return { error: error.message };
+    throw error;
+  }
+}
