@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { CLI, runCli } from './support/cli.ts';
 
-// `usersync expression` as the contract gives it: one expression against --input or a user read live from the
-// emulator, and NDJSON lines on stdin answered line by line.
+// `usersync expression` and `usersync scope test` as the contract gives them: one expression against --input or a user
+// read live from the emulator, and NDJSON lines on stdin answered line by line.
 
 function withStdin(args: string[], stdin: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -65,5 +65,27 @@ describe('usersync expression', () => {
     const input = await runCli(['expression', '[a]', '--input', '[1]'], process.env);
     assert.equal(input.code, 1);
     assert.match(input.stderr, /^usersync: --input must be a JSON object/);
+  });
+});
+
+describe('usersync scope test', () => {
+  it('answers {"inScope"} per NDJSON line, and {"error"} naming the path for a bad filter', async () => {
+    const sales = [[{ attribute: 'department', operator: 'EQUALS', value: 'Sales' }]];
+    const lines = [
+      { filters: sales, input: { department: 'Sales' } },
+      { filters: sales, input: { department: 'Legal' } },
+      { filters: [[{ attribute: 'accountEnabled', operator: 'is true' }], [{ attribute: 'userType', operator: 'EQUALS', value: 'Guest' }]], input: { accountEnabled: false, userType: 'Guest' } },
+      { filters: [[{ attribute: 'department', operator: 'EQUAL', value: 'Sales' }]], input: {} },
+      { filters: [[{ attribute: 'jobTitle', operator: 'IS NULL', value: 'x' }]], input: {} },
+    ].map((l) => JSON.stringify(l));
+    const run = await withStdin(['scope', 'test', '-'], `${lines.join('\n')}\n`);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
+      { inScope: true },
+      { inScope: false },
+      { inScope: true },
+      { error: 'filters[0][0].operator: unknown operator "EQUAL"; did you mean "EQUALS"?' },
+      { error: 'filters[0][0].value: IS NULL takes no value; leave "value" out' },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { backupCommand } from './backup.ts';
 import { emulatorCommand } from './emulator.ts';
 import { expressionCommand } from './expression.ts';
+import { scopeCommands } from './scope.ts';
 import { syncCommands } from './sync.ts';
 
 // The usersync command line. The contract (commands, flags, JSON shapes) is documented in the README.
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   syncCommands(program);
   backupCommand(program);
   expressionCommand(program);
+  scopeCommands(program);
   emulatorCommand(program);
   return program;
 }
