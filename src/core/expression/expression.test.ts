@@ -186,7 +186,8 @@ describe('decisions where the reference is silent', () => {
     const user = { userPrincipalName: 'First.Last@Contoso.com', proxyAddresses: ['smtp:alias@contoso.com', 'SMTP:first.last@contoso.com', 'SIP:first.last@contoso.com'] };
     assert.equal(value('Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))', user), 'i:0#.f|membership|first.last@contoso.com');
     assert.equal(value('Join("", "/", Replace(Replace(ToLower([userPrincipalName]), , "[.@]", , "_", , ), , "$", , "/", , ))', user), '/first_last_contoso_com/');
-    assert.equal(value('Replace(Item(Split(Replace(Join(",", [proxyAddresses]), , "(^|.*,)SMTP:([^,]*).*", , "$2", , ), ","), 1), , "^$", , "", , )', user), 'first.last@contoso.com');
+    assert.equal(value('Replace(Join(",", [proxyAddresses]), , "(^|.*,)SMTP:([^,]*).*", , "$2", , )', user), 'first.last@contoso.com');
+    assert.equal(value('Replace([userPrincipalName], , "(?<Suffix>@(.)*)", "Suffix", "", , )', user), 'First.Last');
   });
 });
 
