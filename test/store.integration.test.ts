@@ -146,7 +146,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
     const again = await open();
     assert.equal(again.dialect, dialect);
     const migrations = await again.db.selectFrom('kysely_migration' as any).select('name' as any).execute();
-    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory', '002-photo-pending', '003-run-process']);
+    assert.deepEqual(migrations.map((m: any) => m.name), ['001-directory', '002-photo-pending', '003-run-process', '004-settings']);
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();
     opened.splice(opened.indexOf(again), 1);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { backupCommand } from './backup.ts';
+import { configCommands } from './config.ts';
+import { ExitError } from './options.ts';
 import { emulatorCommand } from './emulator.ts';
 import { expressionCommand } from './expression.ts';
 import { scopeCommands } from './scope.ts';
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
   syncCommands(program);
+  configCommands(program);
   backupCommand(program);
   expressionCommand(program);
   scopeCommands(program);
@@ -48,7 +51,7 @@ export async function run(argv: string[]): Promise<void> {
     // One line a person can act on; the messages of our own errors already name the fix.
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`usersync: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    process.exitCode = 1;
+    process.exitCode = error instanceof ExitError ? error.exitCode : 1;
   }
 }
 

@@ -4,20 +4,20 @@ import { createLogger } from '../config/log.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
+import { connectionOption } from './options.ts';
 import { withStore } from './store.ts';
 import { printTable } from './table.ts';
 
-const CONNECTION = 'default';
 /** List commands never create a store. */
 const READ_ONLY = { create: false };
 
 export function syncCommands(program: Command): void {
-  program.command('sync')
+  connectionOption(program.command('sync'))
     .description('Bring the directory in step with Entra ID: a full read the first time (or with --full), then only changes.')
     .option('--full', 're-read everything and reconcile; whatever the source no longer has is disabled')
     .option('--dry-run', 'compute and report the changes; write nothing and advance no delta link')
     .option('--json', 'print the summary as one JSON line (the last line of stdout)')
-    .action(async (flags: { full?: boolean; dryRun?: boolean; json?: boolean }) => {
+    .action(async (flags: { full?: boolean; dryRun?: boolean; json?: boolean; connection: string }) => {
       const config = loadConnectionConfig();
       for (const warning of config.warnings) process.stderr.write(`usersync: ${warning}\n`);
       const logger = createLogger();
@@ -25,7 +25,7 @@ export function syncCommands(program: Command): void {
         const http = connectGraph(config, { logger });
         const progress = !flags.json && process.stderr.isTTY;
         const summary = await runSync({ store, http }, {
-          connectionId: CONNECTION,
+          connectionId: flags.connection,
           full: flags.full,
           dryRun: flags.dryRun,
           photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
@@ -44,13 +44,13 @@ export function syncCommands(program: Command): void {
     });
 
   const users = program.command('users').description('The directory\'s users.');
-  users.command('list').description('Every directory user, disabled ones too.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
+  connectionOption(users.command('list')).description('Every directory user, disabled ones too.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
       if (flags.json) {
         // Streamed a page at a time: the whole directory is never held in memory.
         let first = true;
         process.stdout.write('[');
-        for await (const page of pagesOfDirectoryUsers(store.db, CONNECTION)) {
+        for await (const page of pagesOfDirectoryUsers(store.db, flags.connection)) {
           const text = page.map((u) => JSON.stringify(u)).join(',');
           await write(first ? text : `,${text}`);
           first = false;
@@ -58,22 +58,22 @@ export function syncCommands(program: Command): void {
         process.stdout.write(']\n');
         return;
       }
-      const list = await listDirectoryUsers(store.db, CONNECTION);
+      const list = await listDirectoryUsers(store.db, flags.connection);
       printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
     }, READ_ONLY));
 
   const groups = program.command('groups').description('The directory\'s groups.');
-  groups.command('list').description('Every group with its direct user members.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
-      const list = await listDirectoryGroups(store.db, CONNECTION);
+  connectionOption(groups.command('list')).description('Every group with its direct user members.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
+      const list = await listDirectoryGroups(store.db, flags.connection);
       if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
       else printTable(list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })), `${list.length} groups`);
     }, READ_ONLY));
 
   const departments = program.command('departments').description('The directory\'s departments.');
-  departments.command('list').description('Every department with its members.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean }) => withStore(async (store) => {
-      const list = await listDepartments(store.db, CONNECTION);
+  connectionOption(departments.command('list')).description('Every department with its members.').option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
+      const list = await listDepartments(store.db, flags.connection);
       if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
       else printTable(list.map((d) => ({ name: d.name, members: d.members.length })), `${list.length} departments`);
     }, READ_ONLY));

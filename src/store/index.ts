@@ -10,3 +10,4 @@ export * from './queries/departments.ts';
 export * from './queries/photos.ts';
 export * from './queries/sync-state.ts';
 export * from './queries/runs.ts';
+export * from './queries/settings.ts';

@@ -115,6 +115,15 @@ export type RunsTable = {
   host: string | null;
 };
 
+export type SettingsVersionsTable = {
+  connection_id: string;
+  version: number;
+  /** The whole settings document as JSON. */
+  document: string;
+  changed_at: string;
+  changed_by: string;
+};
+
 export type LocksTable = {
   name: string;
   owner: string;
@@ -133,6 +142,7 @@ export type Database = {
   sync_state: SyncStateTable;
   runs: RunsTable;
   locks: LocksTable;
+  settings_versions: SettingsVersionsTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

@@ -3,6 +3,7 @@ import type { StoreDialect } from '../db.ts';
 import { directoryMigration } from './001-directory.ts';
 import { photoPendingMigration } from './002-photo-pending.ts';
 import { runProcessMigration } from './003-run-process.ts';
+import { settingsMigration } from './004-settings.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -12,6 +13,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '001-directory': directoryMigration(dialect),
         '002-photo-pending': photoPendingMigration,
         '003-run-process': runProcessMigration,
+        '004-settings': settingsMigration(dialect),
       };
     },
   };
