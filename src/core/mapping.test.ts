@@ -38,7 +38,7 @@ describe('mapping', () => {
 
   it('applyOn create sets a field only when the user is created; IgnoreFlowIfNullOrEmpty keeps the stored value', () => {
     const mapping = compileMapping({ fields: { department: { source: 'department', applyOn: 'create' }, city: { expression: 'IgnoreFlowIfNullOrEmpty([city])' } } });
-    const created = mapping.map(ada, null) as { ok: { profile: Record<string, string | null>; custom: Record<string, never> } };
+    const created = mapping.map(ada, null) as unknown as { ok: { profile: Record<string, string | null>; custom: Record<string, never> } };
     assert.equal(created.ok.profile.department, 'Research');
     const stored = { profile: { ...created.ok.profile, department: 'Set by the app', city: 'Leeds' }, custom: {} } as never;
     const updated = mapping.map({ ...ada, department: 'Physics' }, stored) as { ok: { profile: Record<string, string | null> } };
