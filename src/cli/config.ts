@@ -51,7 +51,7 @@ export function configCommands(program: Command): void {
           ? `Saved the settings of connection "${flags.connection}" as version ${version.version}.\n`
           : `The settings of connection "${flags.connection}" are already this document (version ${version.version}); nothing changed.\n`);
         // Honest while the sync's scope and mapping stages are being built (issue 9): remove when sync applies the settings.
-        process.stdout.write('Note: this version of usersync validates and keeps settings; the sync does not apply them yet (docs/settings.md).\n');
+        process.stdout.write('Note: `usersync preview UPN` applies these settings to a user; the sync does not apply them yet (docs/settings.md).\n');
       });
     });
 

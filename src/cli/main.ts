@@ -5,6 +5,7 @@ import { configCommands } from './config.ts';
 import { ExitError } from './options.ts';
 import { emulatorCommand } from './emulator.ts';
 import { expressionCommand } from './expression.ts';
+import { previewCommand } from './preview.ts';
 import { scopeCommands } from './scope.ts';
 import { syncCommands } from './sync.ts';
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   backupCommand(program);
   expressionCommand(program);
   scopeCommands(program);
+  previewCommand(program);
   emulatorCommand(program);
   return program;
 }

@@ -162,7 +162,12 @@ export async function* pagesOfDirectoryUsers(db: Kysely<Database>, connectionId:
   }
 }
 
-function listingQuery(db: Kysely<Database>, connectionId: string, after: { login: string | null; id: string } | null, limit: number): Promise<DirectoryUserListing[]> {
+/** One directory user in the contract shape, or undefined when the directory does not have them. */
+export async function getDirectoryUserListing(db: Kysely<Database>, connectionId: string, externalId: string): Promise<DirectoryUserListing | undefined> {
+  return (await listingQuery(db, connectionId, null, 1, externalId))[0];
+}
+
+function listingQuery(db: Kysely<Database>, connectionId: string, after: { login: string | null; id: string } | null, limit: number, only?: string): Promise<DirectoryUserListing[]> {
   let query = db
     .selectFrom('directory_users as u')
     .leftJoin('directory_users as m', (join) =>
@@ -196,6 +201,7 @@ function listingQuery(db: Kysely<Database>, connectionId: string, after: { login
       'p.sha256 as photo',
       'u.status as status',
     ])
+    .$if(only !== undefined, (q) => q.where('u.external_id', '=', only!))
     .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
     .orderBy('u.external_id')
     .limit(limit);
