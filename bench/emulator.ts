@@ -4,7 +4,13 @@ import { graphToken, rssMb, spawnEmulator } from './support.ts';
 
 // Emulator bench: start-up time and memory by tenant size, and requests per second for a users page.
 
-export interface EmulatorRow { users: number; startupMs: number; rssMb: number; rssAfterPagesMb: number; usersPageRps: number }
+export interface EmulatorRow {
+  users: number;
+  startupMs: number;
+  rssMb: number;
+  rssAfterPagesMb: number;
+  usersPageRps: number;
+}
 
 export async function benchEmulator(users: number, seconds = 5): Promise<EmulatorRow> {
   const emulator = await spawnEmulator(['--users', String(users), '--seed', 'bench']);
@@ -29,7 +35,13 @@ export async function benchEmulator(users: number, seconds = 5): Promise<Emulato
     const rps = done / ((performance.now() - started) / 1000);
     const rssAfter = rssMb(emulator.child.pid!);
     await dispatcher.close();
-    return { users, startupMs: Math.round(emulator.startMs), rssMb: Math.round(rssStart), rssAfterPagesMb: Math.round(rssAfter), usersPageRps: Math.round(rps) };
+    return {
+      users,
+      startupMs: Math.round(emulator.startMs),
+      rssMb: Math.round(rssStart),
+      rssAfterPagesMb: Math.round(rssAfter),
+      usersPageRps: Math.round(rps),
+    };
   } finally {
     await emulator.stop();
   }

@@ -8,24 +8,73 @@ const only = process.argv[2];
 if (!only || only === 'emulator') {
   const rows = [];
   for (const users of [10_000, 100_000, 1_000_000]) rows.push(await benchEmulator(users));
-  console.log('\nEmulator: start-up (until the JSON line), resident memory, users pages (100 per page, 8 concurrent clients)\n');
-  console.log(table(rows.map((r) => ({ users: r.users.toLocaleString('en'), 'start-up ms': r.startupMs, 'RSS MB at start': r.rssMb, 'RSS MB after load': r.rssAfterPagesMb, 'users pages/s': r.usersPageRps }))));
+  console.log(
+    '\nEmulator: start-up (until the JSON line), resident memory, users pages (100 per page, 8 concurrent clients)\n',
+  );
+  console.log(
+    table(
+      rows.map((r) => ({
+        users: r.users.toLocaleString('en'),
+        'start-up ms': r.startupMs,
+        'RSS MB at start': r.rssMb,
+        'RSS MB after load': r.rssAfterPagesMb,
+        'users pages/s': r.usersPageRps,
+      })),
+    ),
+  );
 }
 
 if (!only || only === 'sync') {
-  const rows = [...await benchSync(10_000), ...await benchSync(100_000, 1000)];
-  console.log('\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n');
-  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
+  const rows = [...(await benchSync(10_000)), ...(await benchSync(100_000, 1000))];
+  console.log(
+    '\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n',
+  );
+  console.log(
+    table(
+      rows.map((r) => ({
+        scenario: r.scenario,
+        seconds: r.seconds,
+        'Graph requests': r.graphRequests,
+        'lower bound': r.lowerBound,
+        ratio: r.ratio,
+        'peak RSS MB': r.peakRssMb,
+      })),
+    ),
+  );
 }
 
 if (!only || only === 'storm') {
   const rows = await benchStorm();
-  console.log('\nThrottling storm: a full read with a quarter of all requests throttled (SQLite, emulator in its own process)\n');
-  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
+  console.log(
+    '\nThrottling storm: a full read with a quarter of all requests throttled (SQLite, emulator in its own process)\n',
+  );
+  console.log(
+    table(
+      rows.map((r) => ({
+        scenario: r.scenario,
+        seconds: r.seconds,
+        'Graph requests': r.graphRequests,
+        'lower bound': r.lowerBound,
+        ratio: r.ratio,
+        'peak RSS MB': r.peakRssMb,
+      })),
+    ),
+  );
 }
 
 // Not in the default run (about ten minutes): `npm run bench -- sync-1m` checks that memory stays flat at a million users.
 if (only === 'sync-1m') {
   const rows = await benchSync(1_000_000);
-  console.log(table(rows.map((r) => ({ scenario: r.scenario, seconds: r.seconds, 'Graph requests': r.graphRequests, 'lower bound': r.lowerBound, ratio: r.ratio, 'peak RSS MB': r.peakRssMb }))));
+  console.log(
+    table(
+      rows.map((r) => ({
+        scenario: r.scenario,
+        seconds: r.seconds,
+        'Graph requests': r.graphRequests,
+        'lower bound': r.lowerBound,
+        ratio: r.ratio,
+        'peak RSS MB': r.peakRssMb,
+      })),
+    ),
+  );
 }

@@ -8,6 +8,9 @@ import { runSync } from '../src/sync/run.ts';
 
 const { dataDir, databaseUrl } = loadStoreConfig();
 const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined });
-const summary = await runSync({ store, http: connectGraph(loadConnectionConfig()) }, { full: process.argv.includes('--full') });
+const summary = await runSync(
+  { store, http: connectGraph(loadConnectionConfig()) },
+  { full: process.argv.includes('--full') },
+);
 await store.close();
 process.stdout.write(`${JSON.stringify({ summary, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);

@@ -17,17 +17,44 @@ const DELTA_PAGE = 200;
 const MEMBERS_PER_PAGE = 1000;
 const BATCH = 20;
 
-export interface SyncRow { scenario: string; seconds: number; graphRequests: number; lowerBound: number; ratio: number; peakRssMb: number; summary: SyncSummary }
+export interface SyncRow {
+  scenario: string;
+  seconds: number;
+  graphRequests: number;
+  lowerBound: number;
+  ratio: number;
+  peakRssMb: number;
+  summary: SyncSummary;
+}
 
-async function runWorker(emulator: EmulatorProcess, dataDir: string, args: string[]): Promise<{ summary: SyncSummary; maxRssMb: number; seconds: number }> {
+async function runWorker(
+  emulator: EmulatorProcess,
+  dataDir: string,
+  args: string[],
+): Promise<{ summary: SyncSummary; maxRssMb: number; seconds: number }> {
   const { info } = emulator;
-  const env = { MALLOC_ARENA_MAX: '2', ...process.env, AZURE_AUTHORITY_HOST: info.authorityHost, USERSYNC_GRAPH_URL: info.graphUrl, AZURE_TENANT_ID: info.tenantId, AZURE_CLIENT_ID: info.clientId, AZURE_CLIENT_SECRET: info.clientSecret, NODE_EXTRA_CA_CERTS: info.ca, USERSYNC_DATA: dataDir };
+  const env = {
+    MALLOC_ARENA_MAX: '2',
+    ...process.env,
+    AZURE_AUTHORITY_HOST: info.authorityHost,
+    USERSYNC_GRAPH_URL: info.graphUrl,
+    AZURE_TENANT_ID: info.tenantId,
+    AZURE_CLIENT_ID: info.clientId,
+    AZURE_CLIENT_SECRET: info.clientSecret,
+    NODE_EXTRA_CA_CERTS: info.ca,
+    USERSYNC_DATA: dataDir,
+  };
   delete (env as NodeJS.ProcessEnv).DATABASE_URL;
   const started = performance.now();
   // The same V8 flags as bin/usersync.js gives the CLI.
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=256', WORKER, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--max-old-space-size=256', WORKER, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`sync worker exited with ${code}`);
   return { ...JSON.parse(out.trim().split('\n').pop()!), seconds: (performance.now() - started) / 1000 };
@@ -36,7 +63,12 @@ async function runWorker(emulator: EmulatorProcess, dataDir: string, args: strin
 async function control(emulator: EmulatorProcess, path: string, body: unknown, method = 'POST'): Promise<any> {
   const dispatcher = new Agent({ connect: { ca: readFileSync(emulator.info.ca, 'utf8') } });
   try {
-    const res = await fetch(`${emulator.info.graphUrl}/_emulator${path}`, { method, dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${emulator.info.graphUrl}/_emulator${path}`, {
+      method,
+      dispatcher,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (res.status >= 300) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   } finally {
@@ -47,12 +79,26 @@ async function control(emulator: EmulatorProcess, path: string, body: unknown, m
 /** Full sync of a fresh tenant; with `changes`, then that many user changes and an incremental sync. */
 export async function benchSync(users: number, changes = 0): Promise<SyncRow[]> {
   const groups = Math.round(users * 0.02);
-  const emulator = await spawnEmulator(['--users', String(users), '--groups', String(groups), '--seed', 'bench', '--delta-page-size', String(DELTA_PAGE), '--members-per-page', String(MEMBERS_PER_PAGE)]);
+  const emulator = await spawnEmulator([
+    '--users',
+    String(users),
+    '--groups',
+    String(groups),
+    '--seed',
+    'bench',
+    '--delta-page-size',
+    String(DELTA_PAGE),
+    '--members-per-page',
+    String(MEMBERS_PER_PAGE),
+  ]);
   const dataDir = mkdtempSync(join(tmpdir(), 'usersync-bench-'));
   try {
     const full = await runWorker(emulator, dataDir, []);
     const memberships = Math.round(users * 3); // the generator's average; only used for the groups-page bound
-    const fullBound = Math.ceil(users / DELTA_PAGE) + Math.max(Math.ceil(groups / DELTA_PAGE), Math.ceil(memberships / MEMBERS_PER_PAGE)) + Math.ceil(users / BATCH);
+    const fullBound =
+      Math.ceil(users / DELTA_PAGE) +
+      Math.max(Math.ceil(groups / DELTA_PAGE), Math.ceil(memberships / MEMBERS_PER_PAGE)) +
+      Math.ceil(users / BATCH);
     const rows: SyncRow[] = [row(`full, ${users.toLocaleString('en')} users`, full, fullBound)];
     if (changes > 0) {
       // `changes` distinct users (7919 is prime, so the indices don't repeat), a tenth of them moving department.
@@ -60,12 +106,18 @@ export async function benchSync(users: number, changes = 0): Promise<SyncRow[]> 
       const script = Array.from({ length: changes }, (_, k) => ({
         op: 'updateUser',
         id: ids[(k * 7919) % users],
-        patch: k % 10 === 0 ? { jobTitle: `Bench title ${k}`, department: `Bench department ${k % 50}` } : { jobTitle: `Bench title ${k}` },
+        patch:
+          k % 10 === 0
+            ? { jobTitle: `Bench title ${k}`, department: `Bench department ${k % 50}` }
+            : { jobTitle: `Bench title ${k}` },
       }));
-      for (let i = 0; i < script.length; i += 500) await control(emulator, '/script', { changes: script.slice(i, i + 500) });
+      for (let i = 0; i < script.length; i += 500)
+        await control(emulator, '/script', { changes: script.slice(i, i + 500) });
       const delta = await runWorker(emulator, dataDir, []);
       const deltaBound = Math.ceil(changes / DELTA_PAGE) + 1;
-      rows.push(row(`incremental, ${changes.toLocaleString('en')} changes in ${users.toLocaleString('en')}`, delta, deltaBound));
+      rows.push(
+        row(`incremental, ${changes.toLocaleString('en')} changes in ${users.toLocaleString('en')}`, delta, deltaBound),
+      );
     }
     return rows;
   } finally {
@@ -79,15 +131,34 @@ export async function benchSync(users: number, changes = 0): Promise<SyncRow[]> 
  * 429 with Retry-After 1 s, 5 % 503. It converges either way; the storm row shows what honouring Graph's waits costs.
  */
 export async function benchStorm(users = 3000): Promise<SyncRow[]> {
-  const emulator = await spawnEmulator(['--users', String(users), '--seed', 'storm', '--delta-page-size', String(DELTA_PAGE)]);
+  const emulator = await spawnEmulator([
+    '--users',
+    String(users),
+    '--seed',
+    'storm',
+    '--delta-page-size',
+    String(DELTA_PAGE),
+  ]);
   const rows: SyncRow[] = [];
   try {
     for (const storm of [false, true]) {
       const dataDir = mkdtempSync(join(tmpdir(), 'usersync-bench-'));
       try {
-        if (storm) await control(emulator, '/faults', { throttleRatio: 0.25, throttleRetryAfterSeconds: 1, unavailableRatio: 0.05 }, 'PUT');
+        if (storm)
+          await control(
+            emulator,
+            '/faults',
+            { throttleRatio: 0.25, throttleRetryAfterSeconds: 1, unavailableRatio: 0.05 },
+            'PUT',
+          );
         const run = await runWorker(emulator, dataDir, []);
-        rows.push(row(`full, ${users.toLocaleString('en')} users, ${storm ? '25 % 429 (Retry-After 1 s) + 5 % 503' : 'no faults'}`, run, Math.ceil(users / DELTA_PAGE) + 1 + Math.ceil(users / BATCH)));
+        rows.push(
+          row(
+            `full, ${users.toLocaleString('en')} users, ${storm ? '25 % 429 (Retry-After 1 s) + 5 % 503' : 'no faults'}`,
+            run,
+            Math.ceil(users / DELTA_PAGE) + 1 + Math.ceil(users / BATCH),
+          ),
+        );
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }
@@ -118,6 +189,18 @@ async function userIds(emulator: EmulatorProcess, users: number): Promise<string
   }
 }
 
-function row(scenario: string, run: { summary: SyncSummary; maxRssMb: number; seconds: number }, lowerBound: number): SyncRow {
-  return { scenario, seconds: Math.round(run.summary.durationMs / 100) / 10, graphRequests: run.summary.graphRequests, lowerBound, ratio: Math.round((run.summary.graphRequests / lowerBound) * 100) / 100, peakRssMb: run.maxRssMb, summary: run.summary };
+function row(
+  scenario: string,
+  run: { summary: SyncSummary; maxRssMb: number; seconds: number },
+  lowerBound: number,
+): SyncRow {
+  return {
+    scenario,
+    seconds: Math.round(run.summary.durationMs / 100) / 10,
+    graphRequests: run.summary.graphRequests,
+    lowerBound,
+    ratio: Math.round((run.summary.graphRequests / lowerBound) * 100) / 100,
+    peakRssMb: run.maxRssMb,
+    summary: run.summary,
+  };
 }

@@ -20,16 +20,27 @@ if (extraCa) {
     if (!fs.statSync(extraCa).isFile()) problem = 'is not a file';
     else fs.accessSync(extraCa, fs.constants.R_OK);
   } catch (error) {
-    problem = error.code === 'ENOENT' ? 'does not exist' : error.code === 'EACCES' ? 'cannot be read by this user' : `cannot be read (${error.code ?? error.message})`;
+    problem =
+      error.code === 'ENOENT'
+        ? 'does not exist'
+        : error.code === 'EACCES'
+          ? 'cannot be read by this user'
+          : `cannot be read (${error.code ?? error.message})`;
   }
   if (problem) {
-    process.stderr.write(`usersync: NODE_EXTRA_CA_CERTS points at ${extraCa}, which ${problem}; it is ignored: set it to the PEM file of the CA that signs Graph's certificate (the emulator prints it as "ca"), or unset it.\n`);
+    process.stderr.write(
+      `usersync: NODE_EXTRA_CA_CERTS points at ${extraCa}, which ${problem}; it is ignored: set it to the PEM file of the CA that signs Graph's certificate (the emulator prints it as "ca"), or unset it.\n`,
+    );
     delete process.env.NODE_EXTRA_CA_CERTS;
   }
 }
 if (major >= 24 && typeof process.execve === 'function' && !process.execArgv.includes(V8_FLAGS[0])) {
   // Fewer malloc arenas: SQLite, TLS and V8 otherwise leave tens of MB of fragmented arenas behind.
-  process.execve(process.execPath, [process.execPath, ...V8_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { MALLOC_ARENA_MAX: '2', ...process.env });
+  process.execve(
+    process.execPath,
+    [process.execPath, ...V8_FLAGS, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { MALLOC_ARENA_MAX: '2', ...process.env },
+  );
 }
 if (major >= 24) {
   const { run } = await import('../src/cli/main.ts');
@@ -40,12 +51,17 @@ if (major >= 24) {
   try {
     node = require.resolve('node/bin/node');
   } catch {
-    console.error(`usersync needs Node.js 24 or later (this is ${process.version}). Run \`npm install\` in the usersync folder, or install Node 24.`);
+    console.error(
+      `usersync needs Node.js 24 or later (this is ${process.version}). Run \`npm install\` in the usersync folder, or install Node 24.`,
+    );
     process.exit(1);
   }
   // No execve before Node 24: run the pinned Node as a child and pass our signals on, so Ctrl+C and
   // `kill` stop the sync too (SIGKILL cannot be passed on; on Node 24 the process is replaced instead).
-  const child = spawn(node, [...V8_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { MALLOC_ARENA_MAX: '2', ...process.env } });
+  const child = spawn(node, [...V8_FLAGS, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { MALLOC_ARENA_MAX: '2', ...process.env },
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1)));
 }

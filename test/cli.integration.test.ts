@@ -16,8 +16,28 @@ import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from '
 // concurrent invocations, and runs killed with SIGKILL at random instants.
 
 const SUMMARY_KEYS = ['status', 'mode', 'dryRun', 'users', 'groups', 'departments', 'graphRequests', 'durationMs'];
-const USER_KEYS = ['externalId', 'loginAccount', 'name', 'email', 'firstName', 'lastName', 'userType', 'jobTitle', 'department', 'lineManager',
-  'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeNo', 'faxNumber', 'photo', 'status'];
+const USER_KEYS = [
+  'externalId',
+  'loginAccount',
+  'name',
+  'email',
+  'firstName',
+  'lastName',
+  'userType',
+  'jobTitle',
+  'department',
+  'lineManager',
+  'country',
+  'officeLocation',
+  'city',
+  'mobilePhone',
+  'postalCode',
+  'companyName',
+  'employeeNo',
+  'faxNumber',
+  'photo',
+  'status',
+];
 
 async function matches(target: Target, emulator: Emulator): Promise<void> {
   const store = await openStore(target.options());
@@ -34,7 +54,13 @@ function cliSuite(makeTarget: () => Target) {
   before(async () => {
     target = makeTarget();
     await target.setup();
-    emulator = await startEmulator({ users: 1500, groups: 30, seed: 'cli-suite', deltaPageSize: 50, deltaMembersPerPage: 100 });
+    emulator = await startEmulator({
+      users: 1500,
+      groups: 30,
+      seed: 'cli-suite',
+      deltaPageSize: 50,
+      deltaMembersPerPage: 100,
+    });
   });
   after(async () => {
     await emulator.stop();
@@ -94,7 +120,7 @@ function cliSuite(makeTarget: () => Target) {
   it('converges after runs killed with SIGKILL at random instants', async () => {
     const t = emulator.tenant;
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     // Slow Graph down so that a run lasts longer than the kill window and most kills land mid-run.
     emulator.faults.update({ slowRatio: 1, slowMs: 40 });
     let killed = 0;
@@ -107,8 +133,14 @@ function cliSuite(makeTarget: () => Target) {
           if (r < 0.5) t.updateUser(t.userIdOf(i), { department: `Dept ${round}-${k % 5}` });
           else if (r < 0.6) t.deleteUser(t.userIdOf(i));
           else if (r < 0.7) t.setPhoto(t.userIdOf(i), 'generate');
-          else if (r < 0.8) { if (!t.userGroups(i).includes(1 + (k % 20))) t.addMember(t.group(1 + (k % 20)).id, t.userIdOf(i)); }
-          else t.createUser({ userPrincipalName: `kill.${round}.${k}@contoso.com`, displayName: `Kill ${round} ${k}`, department: 'Killed' });
+          else if (r < 0.8) {
+            if (!t.userGroups(i).includes(1 + (k % 20))) t.addMember(t.group(1 + (k % 20)).id, t.userIdOf(i));
+          } else
+            t.createUser({
+              userPrincipalName: `kill.${round}.${k}@contoso.com`,
+              displayName: `Kill ${round} ${k}`,
+              department: 'Killed',
+            });
         }
         if (round === 3) emulator.faults.expireDeltaTokens();
         const args = round === 4 ? ['sync', '--full', '--json'] : ['sync', '--json'];
@@ -125,7 +157,11 @@ function cliSuite(makeTarget: () => Target) {
     assert.equal(final.code, 0, final.stderr);
     await matches(target, emulator);
     const again = lastJson((await runCli(['sync', '--json'], env())).stdout);
-    assert.deepEqual(again.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 }, 'nothing duplicated or left to redo');
+    assert.deepEqual(
+      again.users,
+      { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 },
+      'nothing duplicated or left to redo',
+    );
   });
 
   it('signs in with a certificate from AZURE_CLIENT_CERTIFICATE_PATH, registered through the control API', async () => {
@@ -135,10 +171,21 @@ function cliSuite(makeTarget: () => Target) {
     writeFileSync(path, `${cert.keyPem}${cert.certPem}`);
     const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
     try {
-      const res = await fetch(`${emulator.graphUrl}/_emulator/apps/${emulator.clientId}/certificates`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pem: cert.certPem }) });
+      const res = await fetch(`${emulator.graphUrl}/_emulator/apps/${emulator.clientId}/certificates`, {
+        method: 'POST',
+        dispatcher,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pem: cert.certPem }),
+      });
       assert.equal(res.status, 201);
-      assert.equal(((await res.json()) as { thumbprintSha256: string }).thumbprintSha256, cert.thumbprintSha256.toUpperCase());
-      const run = await runCli(['sync', '--json'], env({ AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path }));
+      assert.equal(
+        ((await res.json()) as { thumbprintSha256: string }).thumbprintSha256,
+        cert.thumbprintSha256.toUpperCase(),
+      );
+      const run = await runCli(
+        ['sync', '--json'],
+        env({ AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path }),
+      );
       assert.equal(run.code, 0, run.stderr);
       assert.equal(lastJson(run.stdout).status, 'succeeded');
     } finally {
@@ -153,7 +200,10 @@ function cliSuite(makeTarget: () => Target) {
       const run = await runCli(['sync', '--json'], env({ USERSYNC_LOG_LEVEL: 'debug' }));
       assert.equal(run.code, 0, run.stderr);
       const summary = lastJson(run.stdout);
-      const lines = run.stderr.trim().split('\n').map((line) => JSON.parse(line));
+      const lines = run.stderr
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       const started = lines.find((l) => l.msg === 'sync run started');
       assert.equal(started.connectionId, 'default');
       assert.equal(started.runId, summary.runId);

@@ -11,12 +11,20 @@ import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from '
 // `usersync config show|set|validate` as the contract gives it, on both stores: JSON or YAML in, every problem as
 // `path: message` with exit 2 and nothing changed, versions with who and when, and connections kept apart.
 
-function withStdin(args: string[], stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function withStdin(
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.stdin.end(stdin);
   return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
 }
@@ -61,7 +69,9 @@ function configSuite(makeTarget: () => Target) {
     const show = await runCli(['config', 'show', '--json'], env());
     assert.deepEqual(JSON.parse(show.stdout), {
       scope: { filters: [[{ attribute: 'department', operator: 'EQUALS', value: 'Sales' }]] },
-      mapping: { custom: { claimsAccount: { expression: 'Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))' } } },
+      mapping: {
+        custom: { claimsAccount: { expression: 'Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))' } },
+      },
     });
     const yaml = await runCli(['config', 'show'], env());
     assert.match(yaml.stdout, /^scope:\n  filters:\n/);
@@ -70,7 +80,10 @@ function configSuite(makeTarget: () => Target) {
   });
 
   it('an invalid document prints every problem as path: message, exits 2 and changes nothing', async () => {
-    const bad = JSON.stringify({ scope: { filters: [[{ attribute: 'department', operator: 'EQUAL', value: 'Sales' }]], disabledAccounts: 'keep' }, bogus: 1 });
+    const bad = JSON.stringify({
+      scope: { filters: [[{ attribute: 'department', operator: 'EQUAL', value: 'Sales' }]], disabledAccounts: 'keep' },
+      bogus: 1,
+    });
     for (const command of ['set', 'validate']) {
       const run = await withStdin(['config', command, '-'], bad, env());
       assert.equal(run.code, 2, `${command}: ${run.stderr}`);
@@ -82,7 +95,11 @@ function configSuite(makeTarget: () => Target) {
       ]);
     }
     const show = await runCli(['config', 'show', '--json'], env());
-    assert.equal(JSON.parse(show.stdout).scope.filters[0][0].operator, 'EQUALS', 'the stored settings are as they were');
+    assert.equal(
+      JSON.parse(show.stdout).scope.filters[0][0].operator,
+      'EQUALS',
+      'the stored settings are as they were',
+    );
     const notYaml = await withStdin(['config', 'validate', '-'], 'scope: [', env());
     assert.equal(notYaml.code, 2);
     assert.match(notYaml.stderr, /^usersync: standard input is not JSON or YAML: /);
@@ -94,13 +111,24 @@ function configSuite(makeTarget: () => Target) {
   it('keeps every version with who and when; connections are kept apart', async () => {
     const set = await withStdin(['config', 'set', '-'], JSON.stringify({ departments: { sync: false } }), env());
     assert.equal(set.code, 0, set.stderr);
-    const history = JSON.parse((await runCli(['config', 'show', '--history', '--json'], env())).stdout) as { version: number; changedBy: string; changedAt: string; document: unknown }[];
-    assert.deepEqual(history.map((v) => v.version), [2, 1]);
+    const history = JSON.parse((await runCli(['config', 'show', '--history', '--json'], env())).stdout) as {
+      version: number;
+      changedBy: string;
+      changedAt: string;
+      document: unknown;
+    }[];
+    assert.deepEqual(
+      history.map((v) => v.version),
+      [2, 1],
+    );
     assert.deepEqual(history[0].document, { departments: { sync: false } });
     assert.match(history[0].changedBy, /@.+ \(command line\)$/);
     assert.ok(Date.parse(history[0].changedAt) >= Date.parse(history[1].changedAt));
     const text = (await runCli(['config', 'show', '--history'], env())).stdout;
-    assert.match(text, /^version 2 .* changed scope\.filters, mapping\.custom, departments\.sync\nversion 1 .* changed scope\.filters, mapping\.custom\n$/);
+    assert.match(
+      text,
+      /^version 2 .* changed scope\.filters, mapping\.custom, departments\.sync\nversion 1 .* changed scope\.filters, mapping\.custom\n$/,
+    );
 
     const other = await runCli(['config', 'show', '--json', '--connection', 'emea'], env());
     assert.equal(other.stdout, '{}\n', 'another connection has its own (default) settings');

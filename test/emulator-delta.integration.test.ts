@@ -12,8 +12,12 @@ import { startTestEmulator, type TestEmulator } from './support/emulator.ts';
 // with tokens from Microsoft's own msal-node.
 
 let t: TestEmulator;
-before(async () => { t = await startTestEmulator({ users: 80, groups: 8, seed: 'delta-http', deltaPageSize: 25, deltaMembersPerPage: 7 }); });
-after(async () => { await t.stop(); });
+before(async () => {
+  t = await startTestEmulator({ users: 80, groups: 8, seed: 'delta-http', deltaPageSize: 25, deltaMembersPerPage: 7 });
+});
+after(async () => {
+  await t.stop();
+});
 
 async function control(method: string, path: string, body?: unknown) {
   const res = await t.raw(`${t.emulator.graphUrl}/_emulator${path}`, {
@@ -47,7 +51,12 @@ describe('msal-node against the emulator', () => {
 
   it('gets a token with a client secret that Graph accepts', async () => {
     const app = new ConfidentialClientApplication({
-      auth: { clientId: t.emulator.clientId, authority: authority(), clientSecret: t.emulator.clientSecret, knownAuthorities: [host()] },
+      auth: {
+        clientId: t.emulator.clientId,
+        authority: authority(),
+        clientSecret: t.emulator.clientSecret,
+        knownAuthorities: [host()],
+      },
       system: { networkClient: caNetworkClient(t.emulator.caPem) },
     });
     const result = await app.acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] });
@@ -60,7 +69,12 @@ describe('msal-node against the emulator', () => {
     const cert = await generateClientCertificate();
     t.emulator.app.certificates.push({ pem: cert.certPem });
     const app = new ConfidentialClientApplication({
-      auth: { clientId: t.emulator.clientId, authority: authority(), knownAuthorities: [host()], clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem } },
+      auth: {
+        clientId: t.emulator.clientId,
+        authority: authority(),
+        knownAuthorities: [host()],
+        clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem },
+      },
       system: { networkClient: caNetworkClient(t.emulator.caPem) },
     });
     const result = await app.acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] });
@@ -69,14 +83,22 @@ describe('msal-node against the emulator', () => {
 
   it('surfaces a wrong secret as invalid_client 7000215', async () => {
     const app = new ConfidentialClientApplication({
-      auth: { clientId: t.emulator.clientId, authority: authority(), clientSecret: 'wrong', knownAuthorities: [host()] },
+      auth: {
+        clientId: t.emulator.clientId,
+        authority: authority(),
+        clientSecret: 'wrong',
+        knownAuthorities: [host()],
+      },
       system: { networkClient: caNetworkClient(t.emulator.caPem) },
     });
-    await assert.rejects(app.acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] }), (error: any) => {
-      assert.equal(error.errorCode, 'invalid_client');
-      assert.equal(Number(error.errorNo), 7000215);
-      return true;
-    });
+    await assert.rejects(
+      app.acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'] }),
+      (error: any) => {
+        assert.equal(error.errorCode, 'invalid_client');
+        assert.equal(Number(error.errorNo), 7000215);
+        return true;
+      },
+    );
   });
 });
 
@@ -87,7 +109,10 @@ describe('users delta over HTTPS', () => {
     const first = await round(`/v1.0/users/delta?${select}`);
     assert.equal(first.items.length, 80);
     assert.ok(first.pages >= 4, 'paged at 25 users per page');
-    assert.ok(first.items.some((u) => u['manager@delta']), 'the initial round carries managers');
+    assert.ok(
+      first.items.some((u) => u['manager@delta']),
+      'the initial round carries managers',
+    );
 
     const empty = await round(first.deltaLink);
     assert.deepEqual(empty.items, []);
@@ -95,14 +120,21 @@ describe('users delta over HTTPS', () => {
 
     const tenant = t.emulator.tenant;
     const u = (i: number) => tenant.user(i);
-    const created = await control('POST', '/users', { userPrincipalName: 'new.hire@contoso.com', displayName: 'New Hire', department: 'Brand New Department', accountEnabled: true });
+    const created = await control('POST', '/users', {
+      userPrincipalName: 'new.hire@contoso.com',
+      displayName: 'New Hire',
+      department: 'Brand New Department',
+      accountEnabled: true,
+    });
     await control('PATCH', `/users/${u(10).id}`, { department: 'Legal' });
     await control('PATCH', `/users/${u(11).id}`, { accountEnabled: false });
     await control('PATCH', `/users/${u(12).id}`, { userPrincipalName: 'renamed.person@contoso.com' });
     await control('PATCH', `/users/${u(13).id}`, { officeLocation: 'Not selected 1' }); // unselected: must not surface
     await control('PUT', `/users/${u(14).id}/photo`, { generate: true }); // photos never surface in delta
     await control('PUT', `/users/${u(15).id}/manager`, { managerId: u(1).id });
-    const withManager = [...tenant.liveUsers()].find((i) => i > 20 && tenant.managerIndex(i) !== undefined && tenant.directReports(i).length === 0)!;
+    const withManager = [...tenant.liveUsers()].find(
+      (i) => i > 20 && tenant.managerIndex(i) !== undefined && tenant.directReports(i).length === 0,
+    )!;
     const oldManager = u(tenant.managerIndex(withManager)!).id;
     await control('PUT', `/users/${u(withManager).id}/manager`, { managerId: null });
     await control('DELETE', `/users/${u(16).id}`);
@@ -120,7 +152,9 @@ describe('users delta over HTTPS', () => {
     assert.equal(byId.has(u(13).id), false, 'a change to an unselected property does not surface');
     assert.equal(byId.has(u(14).id), false, 'photo changes are not in users delta');
     assert.deepEqual(byId.get(u(15).id)['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: u(1).id }]);
-    assert.deepEqual(byId.get(u(withManager).id)['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: oldManager, '@removed': { reason: 'deleted' } }]);
+    assert.deepEqual(byId.get(u(withManager).id)['manager@delta'], [
+      { '@odata.type': '#microsoft.graph.user', id: oldManager, '@removed': { reason: 'deleted' } },
+    ]);
     assert.deepEqual(byId.get(u(16).id)['@removed'], { reason: 'changed' });
     assert.deepEqual(byId.get(u(17).id)['@removed'], { reason: 'deleted' });
     assert.equal(byId.get(u(18).id)['@removed'], undefined, 'restored users come back as normal objects');
@@ -140,7 +174,9 @@ describe('users delta over HTTPS', () => {
   });
 
   it('honours Prefer: return=minimal', async () => {
-    const start = (await t.graph('/v1.0/users/delta?$deltatoken=latest&$select=displayName,department,jobTitle')).body['@odata.deltaLink'];
+    const start = (await t.graph('/v1.0/users/delta?$deltatoken=latest&$select=displayName,department,jobTitle')).body[
+      '@odata.deltaLink'
+    ];
     const target = t.emulator.tenant.user(30);
     await control('PATCH', `/users/${target.id}`, { jobTitle: 'Chief Minimalist' });
     const next = await round(start, { Prefer: 'return=minimal' });
@@ -161,7 +197,10 @@ describe('groups delta over HTTPS', () => {
     const g0 = tenant.group(0).id;
     assert.ok(first.items.filter((g) => g.id === g0).length > 1, 'a large group reappears with further slices');
     for (const g of tenant.liveGroups()) {
-      assert.deepEqual([...members.get(tenant.group(g).id)!].sort(), [...tenant.groupMembers(g)].map((m) => m.ref.id).sort());
+      assert.deepEqual(
+        [...members.get(tenant.group(g).id)!].sort(),
+        [...tenant.groupMembers(g)].map((m) => m.ref.id).sort(),
+      );
     }
 
     const group = await control('POST', '/groups', { displayName: 'Delta Testers', kind: 'security' });
@@ -173,21 +212,31 @@ describe('groups delta over HTTPS', () => {
     const next = await round(first.deltaLink);
     const byId = new Map(next.items.map((g) => [g.id, g]));
     assert.deepEqual(byId.get(group.id)['members@delta'], [{ '@odata.type': '#microsoft.graph.user', id: member }]);
-    assert.deepEqual(byId.get(tenant.group(1).id)['members@delta'], [{ '@odata.type': '#microsoft.graph.user', id: leaver, '@removed': { reason: 'deleted' } }]);
+    assert.deepEqual(byId.get(tenant.group(1).id)['members@delta'], [
+      { '@odata.type': '#microsoft.graph.user', id: leaver, '@removed': { reason: 'deleted' } },
+    ]);
     assert.equal(byId.get(tenant.group(2).id).displayName, 'Renamed Group');
     assert.equal(byId.get(tenant.group(2).id)['members@delta'], undefined);
 
     await control('DELETE', `/groups/${group.id}`);
     const deleted = await round(next.deltaLink);
-    assert.deepEqual(deleted.items.find((g) => g.id === group.id)['@removed'], { reason: 'deleted' }, 'security groups are deleted permanently');
+    assert.deepEqual(
+      deleted.items.find((g) => g.id === group.id)['@removed'],
+      { reason: 'deleted' },
+      'security groups are deleted permanently',
+    );
   });
 });
 
 describe('usersync emulator command', () => {
   it('prints one JSON line with the connection values and serves Graph', async () => {
-    const child = spawn(process.execPath, ['bin/usersync.js', 'emulator', '--port', '0', '--users', '30', '--seed', 'cli'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['bin/usersync.js', 'emulator', '--port', '0', '--users', '30', '--seed', 'cli'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
-      const [line] = await once(createInterface({ input: child.stdout! }), 'line') as [string];
+      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const info = JSON.parse(line);
       assert.deepEqual(Object.keys(info), ['authorityHost', 'graphUrl', 'tenantId', 'clientId', 'clientSecret', 'ca']);
       assert.match(info.graphUrl, /^https:\/\/127\.0\.0\.1:\d+$/);

@@ -5,12 +5,28 @@ import { readAll, startTestEmulator, type TestEmulator } from './support/emulato
 // Graph v1.0 fidelity over real HTTPS: shapes, headers, status codes and error bodies as
 // ../shared/reference/microsoft-graph.md records them.
 
-const DEFAULT_USER_PROPS = ['businessPhones', 'displayName', 'givenName', 'id', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName'];
+const DEFAULT_USER_PROPS = [
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'id',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+];
 const EVENTUAL = { ConsistencyLevel: 'eventual' };
 
 let t: TestEmulator;
-before(async () => { t = await startTestEmulator({ users: 250, groups: 12, seed: 'fidelity' }); });
-after(async () => { await t.stop(); });
+before(async () => {
+  t = await startTestEmulator({ users: 250, groups: 12, seed: 'fidelity' });
+});
+after(async () => {
+  await t.stop();
+});
 
 function expectError(res: { status: number; body: any }, status: number, code: string, message?: RegExp) {
   assert.equal(res.status, status, JSON.stringify(res.body));
@@ -21,7 +37,8 @@ function expectError(res: { status: number; body: any }, status: number, code: s
 }
 
 const user = (i: number) => t.emulator.tenant.user(i);
-const withManager = () => [...t.emulator.tenant.liveUsers()].find((i) => t.emulator.tenant.managerIndex(i) !== undefined)!;
+const withManager = () =>
+  [...t.emulator.tenant.liveUsers()].find((i) => t.emulator.tenant.managerIndex(i) !== undefined)!;
 const withPhoto = () => [...t.emulator.tenant.liveUsers()].find((i) => t.emulator.tenant.photo(i) !== null)!;
 const withoutPhoto = () => [...t.emulator.tenant.liveUsers()].find((i) => t.emulator.tenant.photo(i) === null)!;
 
@@ -49,7 +66,10 @@ describe('users', () => {
 
   it('returns selected-but-unset properties as null and echoes the selection in @odata.context', async () => {
     const res = await t.graph('/v1.0/users?$select=id,department,faxNumber,onPremisesExtensionAttributes&$top=999');
-    assert.equal(res.body['@odata.context'], `${t.emulator.graphUrl}/v1.0/$metadata#users(id,department,faxNumber,onPremisesExtensionAttributes)`);
+    assert.equal(
+      res.body['@odata.context'],
+      `${t.emulator.graphUrl}/v1.0/$metadata#users(id,department,faxNumber,onPremisesExtensionAttributes)`,
+    );
     assert.ok(res.body.value.some((u: any) => u.faxNumber === null));
     assert.ok(res.body.value.every((u: any) => 'extensionAttribute15' in u.onPremisesExtensionAttributes));
   });
@@ -57,17 +77,53 @@ describe('users', () => {
   const errorCases: [string, string, Record<string, string>, number, string, RegExp][] = [
     ['unknown $select property', '/v1.0/users?$select=id,shoeSize', {}, 400, 'Request_BadRequest', /shoeSize/],
     ['collection-unreadable property', '/v1.0/users?$select=id,skills', {}, 501, 'NotImplemented', /not yet supported/],
-    ['$top above 999', '/v1.0/users?$top=1000', {}, 400, 'Request_UnsupportedQuery', /Invalid page size specified: '1000'. Must be between 1 and 999 inclusive./],
-    ['endsWith without advanced mode', "/v1.0/users?$filter=endswith(mail,'@contoso.com')", {}, 400, 'Request_UnsupportedQuery', /ConsistencyLevel/],
-    ['ne without advanced mode', "/v1.0/users?$filter=department ne 'Sales'", {}, 400, 'Request_UnsupportedQuery', /\$count=true/],
-    ['$count segment without ConsistencyLevel', '/v1.0/users/$count', {}, 400, 'Request_BadRequest', /\$count is not currently supported/],
-    ['$search without ConsistencyLevel', '/v1.0/users?$search="displayName:a"', {}, 400, 'Request_UnsupportedQuery', /ConsistencyLevel: eventual/],
+    [
+      '$top above 999',
+      '/v1.0/users?$top=1000',
+      {},
+      400,
+      'Request_UnsupportedQuery',
+      /Invalid page size specified: '1000'. Must be between 1 and 999 inclusive./,
+    ],
+    [
+      'endsWith without advanced mode',
+      "/v1.0/users?$filter=endswith(mail,'@contoso.com')",
+      {},
+      400,
+      'Request_UnsupportedQuery',
+      /ConsistencyLevel/,
+    ],
+    [
+      'ne without advanced mode',
+      "/v1.0/users?$filter=department ne 'Sales'",
+      {},
+      400,
+      'Request_UnsupportedQuery',
+      /\$count=true/,
+    ],
+    [
+      '$count segment without ConsistencyLevel',
+      '/v1.0/users/$count',
+      {},
+      400,
+      'Request_BadRequest',
+      /\$count is not currently supported/,
+    ],
+    [
+      '$search without ConsistencyLevel',
+      '/v1.0/users?$search="displayName:a"',
+      {},
+      400,
+      'Request_UnsupportedQuery',
+      /ConsistencyLevel: eventual/,
+    ],
     ['unknown user', '/v1.0/users/nobody@contoso.com', {}, 404, 'Request_ResourceNotFound', /does not exist/],
     ['unknown segment', '/v1.0/usres', {}, 400, 'BadRequest', /usres/],
     ['$expand=photo', '/v1.0/users?$expand=photo', {}, 400, 'Request_BadRequest', /photo/],
   ];
   for (const [name, path, headers, status, code, message] of errorCases) {
-    it(`rejects ${name} as Graph does`, async () => expectError(await t.graph(path, { headers }), status, code, message));
+    it(`rejects ${name} as Graph does`, async () =>
+      expectError(await t.graph(path, { headers }), status, code, message));
   }
 
   it('filters with eq, startsWith, in and lambdas in basic mode', async () => {
@@ -77,18 +133,31 @@ describe('users', () => {
     const expected = [...t.emulator.tenant.liveUsers()].filter((i) => user(i).department === 'Sales').length;
     assert.equal(sales.length, expected);
     const guests = await readAll(t, "/v1.0/users?$filter=userType eq 'Guest'&$select=id,userType,userPrincipalName");
-    assert.ok(guests.length > 0 && guests.every((u) => u.userType === 'Guest' && u.userPrincipalName.includes('#EXT#')));
+    assert.ok(
+      guests.length > 0 && guests.every((u) => u.userType === 'Guest' && u.userPrincipalName.includes('#EXT#')),
+    );
     const disabled = await readAll(t, '/v1.0/users?$filter=accountEnabled eq false&$select=id,accountEnabled');
     assert.ok(disabled.length > 0 && disabled.every((u) => u.accountEnabled === false));
     const u0 = user(0);
-    const one = await t.graph(`/v1.0/users?$filter=${encodeURIComponent(`userPrincipalName eq '${u0.userPrincipalName.toUpperCase()}'`)}`);
-    assert.deepEqual(one.body.value.map((u: any) => u.id), [u0.id]);
-    const sip = await readAll(t, "/v1.0/users?$filter=proxyAddresses/any(p:startswith(p,'SIP:'))&$select=id,proxyAddresses");
+    const one = await t.graph(
+      `/v1.0/users?$filter=${encodeURIComponent(`userPrincipalName eq '${u0.userPrincipalName.toUpperCase()}'`)}`,
+    );
+    assert.deepEqual(
+      one.body.value.map((u: any) => u.id),
+      [u0.id],
+    );
+    const sip = await readAll(
+      t,
+      "/v1.0/users?$filter=proxyAddresses/any(p:startswith(p,'SIP:'))&$select=id,proxyAddresses",
+    );
     assert.ok(sip.length > 0 && sip.every((u) => u.proxyAddresses.some((p: string) => p.startsWith('SIP:'))));
   });
 
   it('supports advanced queries with ConsistencyLevel: eventual and $count=true', async () => {
-    const res = await t.graph("/v1.0/users?$filter=endswith(mail,'@contoso.com')&$count=true&$select=id,mail&$top=999", { headers: EVENTUAL });
+    const res = await t.graph(
+      "/v1.0/users?$filter=endswith(mail,'@contoso.com')&$count=true&$select=id,mail&$top=999",
+      { headers: EVENTUAL },
+    );
     assert.equal(res.status, 200);
     assert.equal(res.body['@odata.count'], res.body.value.length);
     assert.ok(res.body.value.every((u: any) => u.mail.endsWith('@contoso.com')));
@@ -107,7 +176,9 @@ describe('users', () => {
     assert.equal(byId.body['@odata.context'], `${t.emulator.graphUrl}/v1.0/$metadata#users/$entity`);
     assert.deepEqual({ ...byUpn.body }, { ...byId.body });
     const guest = [...t.emulator.tenant.liveUsers()].map(user).find((x) => x.userType === 'Guest')!;
-    const byGuestUpn = await t.graph(`/v1.0/users/${guest.userPrincipalName.replace('#', '%23').replace('#', '%23')}?$select=id,userType,mail`);
+    const byGuestUpn = await t.graph(
+      `/v1.0/users/${guest.userPrincipalName.replace('#', '%23').replace('#', '%23')}?$select=id,userType,mail`,
+    );
     assert.equal(byGuestUpn.status, 200);
     assert.equal(byGuestUpn.body.id, guest.id);
     assert.equal(byGuestUpn.body.userType, 'Guest');
@@ -115,7 +186,11 @@ describe('users', () => {
 
   it('accepts OData key syntax for ids and UPNs', async () => {
     const u = user(4);
-    for (const path of [`/v1.0/users('${u.userPrincipalName}')`, `/v1.0/users(%27${u.id}%27)?$select=id`, `/v1.0/users('${u.id}')/memberOf`]) {
+    for (const path of [
+      `/v1.0/users('${u.userPrincipalName}')`,
+      `/v1.0/users(%27${u.id}%27)?$select=id`,
+      `/v1.0/users('${u.id}')/memberOf`,
+    ]) {
       const res = await t.graph(path);
       assert.equal(res.status, 200, path);
     }
@@ -130,7 +205,12 @@ describe('users', () => {
     assert.equal(res.body['@odata.context'], `${t.emulator.graphUrl}/v1.0/$metadata#directoryObjects/$entity`);
     assert.equal(res.body['@odata.type'], '#microsoft.graph.user');
     assert.equal(res.body.id, m.id);
-    expectError(await t.graph(`/v1.0/users/${user(0).id}/manager`), 404, 'Request_ResourceNotFound', /Resource 'manager' does not exist/);
+    expectError(
+      await t.graph(`/v1.0/users/${user(0).id}/manager`),
+      404,
+      'Request_ResourceNotFound',
+      /Resource 'manager' does not exist/,
+    );
   });
 
   it('expands manager on lists, at most 100 per page', async () => {
@@ -176,20 +256,27 @@ describe('groups', () => {
   it('lists groups of all four kinds', async () => {
     const groups = await readAll(t, '/v1.0/groups?$select=id,displayName,groupTypes,mailEnabled,securityEnabled');
     assert.equal(groups.length, 12);
-    const kinds = new Set(groups.map((g) => (g.groupTypes.includes('Unified') ? 'm365' : `${g.mailEnabled}/${g.securityEnabled}`)));
+    const kinds = new Set(
+      groups.map((g) => (g.groupTypes.includes('Unified') ? 'm365' : `${g.mailEnabled}/${g.securityEnabled}`)),
+    );
     assert.deepEqual([...kinds].sort(), ['false/true', 'm365', 'true/false', 'true/true']);
   });
 
   it('pages members of a large group and casts to users', async () => {
     const g0 = t.emulator.tenant.group(0);
-    const members = await readAll(t, `/v1.0/groups/${g0.id}/members/microsoft.graph.user?$select=id,userPrincipalName&$top=30`);
+    const members = await readAll(
+      t,
+      `/v1.0/groups/${g0.id}/members/microsoft.graph.user?$select=id,userPrincipalName&$top=30`,
+    );
     const expected = [...t.emulator.tenant.groupMembers(0)].filter((m) => m.ref.kind === 'user');
     assert.equal(members.length, expected.length);
     assert.ok(members.every((m) => m['@odata.type'] === '#microsoft.graph.user' && m.userPrincipalName));
   });
 
   it('shows nested groups in members and flattens them in transitiveMembers', async () => {
-    const parent = [...t.emulator.tenant.liveGroups()].find((g) => [...t.emulator.tenant.groupMembers(g)].some((m) => m.ref.kind === 'group'))!;
+    const parent = [...t.emulator.tenant.liveGroups()].find((g) =>
+      [...t.emulator.tenant.groupMembers(g)].some((m) => m.ref.kind === 'group'),
+    )!;
     const id = t.emulator.tenant.group(parent).id;
     const direct = await readAll(t, `/v1.0/groups/${id}/members`);
     assert.ok(direct.some((m) => m['@odata.type'] === '#microsoft.graph.group'));
@@ -204,7 +291,12 @@ describe('authorization', () => {
     const missing = await t.graph('/v1.0/users', { token: null });
     expectError(missing, 401, 'InvalidAuthenticationToken', /^Access token is empty\.$/);
     assert.match(missing.headers.get('www-authenticate')!, /^Bearer realm=""/);
-    expectError(await t.graph('/v1.0/users', { token: 'not-a-jwt' }), 401, 'InvalidAuthenticationToken', /CompactToken parsing failed/);
+    expectError(
+      await t.graph('/v1.0/users', { token: 'not-a-jwt' }),
+      401,
+      'InvalidAuthenticationToken',
+      /CompactToken parsing failed/,
+    );
   });
 
   it('answers 403 Authorization_RequestDenied when the granted roles do not allow the call', async () => {
@@ -213,7 +305,12 @@ describe('authorization', () => {
       t.emulator.app.roles = ['User.Read.All'];
       const token = await t.token();
       assert.equal((await t.graph('/v1.0/users?$top=1', { token })).status, 200);
-      expectError(await t.graph('/v1.0/groups', { token }), 403, 'Authorization_RequestDenied', /Insufficient privileges/);
+      expectError(
+        await t.graph('/v1.0/groups', { token }),
+        403,
+        'Authorization_RequestDenied',
+        /Insufficient privileges/,
+      );
       t.emulator.app.roles = ['GroupMember.Read.All'];
       expectError(await t.graph('/v1.0/users', { token: await t.token() }), 403, 'Authorization_RequestDenied');
     } finally {
@@ -226,14 +323,26 @@ describe('authorization', () => {
     const res = await t.raw(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: 'https://vault.azure.net/.default' }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: emulator.clientId,
+        client_secret: emulator.clientSecret,
+        scope: 'https://vault.azure.net/.default',
+      }).toString(),
     });
     assert.equal(res.status, 200);
-    expectError(await t.graph('/v1.0/users', { token: res.body.access_token }), 401, 'InvalidAuthenticationToken', /Invalid audience/);
+    expectError(
+      await t.graph('/v1.0/users', { token: res.body.access_token }),
+      401,
+      'InvalidAuthenticationToken',
+      /Invalid audience/,
+    );
   });
 
   it('echoes client-request-id', async () => {
-    const res = await t.graph('/v1.0/users?$top=1', { headers: { 'client-request-id': '0d3b1b5c-1111-4222-8333-444455556666' } });
+    const res = await t.graph('/v1.0/users?$top=1', {
+      headers: { 'client-request-id': '0d3b1b5c-1111-4222-8333-444455556666' },
+    });
     assert.equal(res.headers.get('client-request-id'), '0d3b1b5c-1111-4222-8333-444455556666');
   });
 });
@@ -266,19 +375,46 @@ describe('$batch', () => {
   });
 
   const badBatches: [string, unknown, RegExp][] = [
-    ['more than 20 requests', { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/users' })) }, /20/],
-    ['duplicate ids', { requests: [{ id: 'a', method: 'GET', url: '/users' }, { id: 'A', method: 'GET', url: '/users' }] }, /unique/],
+    [
+      'more than 20 requests',
+      { requests: Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/users' })) },
+      /20/,
+    ],
+    [
+      'duplicate ids',
+      {
+        requests: [
+          { id: 'a', method: 'GET', url: '/users' },
+          { id: 'A', method: 'GET', url: '/users' },
+        ],
+      },
+      /unique/,
+    ],
     ['no requests array', { calls: [] }, /requests/],
-    ['an unknown dependency', { requests: [{ id: 'a', method: 'GET', url: '/users', dependsOn: ['b'] }] }, /depends on 'b'/],
+    [
+      'an unknown dependency',
+      { requests: [{ id: 'a', method: 'GET', url: '/users', dependsOn: ['b'] }] },
+      /depends on 'b'/,
+    ],
   ];
   for (const [name, body, message] of badBatches) {
-    it(`rejects a batch with ${name}`, async () => expectError(await t.graph('/v1.0/$batch', { method: 'POST', body }), 400, 'BadRequest', message));
+    it(`rejects a batch with ${name}`, async () =>
+      expectError(await t.graph('/v1.0/$batch', { method: 'POST', body }), 400, 'BadRequest', message));
   }
 
   it('throttles batch items individually', async () => {
     t.emulator.faults.update({ throttleRatio: 0.5, throttleRetryAfterSeconds: 3 });
     try {
-      const res = await t.graph('/v1.0/$batch', { method: 'POST', body: { requests: Array.from({ length: 20 }, (_, i) => ({ id: String(i), method: 'GET', url: `/users/${user(i).id}?$select=id` })) } });
+      const res = await t.graph('/v1.0/$batch', {
+        method: 'POST',
+        body: {
+          requests: Array.from({ length: 20 }, (_, i) => ({
+            id: String(i),
+            method: 'GET',
+            url: `/users/${user(i).id}?$select=id`,
+          })),
+        },
+      });
       assert.equal(res.status, 200);
       const statuses = res.body.responses.map((r: any) => r.status);
       assert.ok(statuses.includes(429) && statuses.includes(200), statuses.join(','));

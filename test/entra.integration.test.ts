@@ -95,7 +95,10 @@ describe('tokens through msal-node', () => {
     const { tokens } = client(config({ AZURE_CLIENT_SECRET: undefined, AZURE_CLIENT_CERTIFICATE_PATH: path }));
     await assert.rejects(tokens.getToken(), (e: GraphError) => {
       assert.equal(e.code, 'bad_certificate');
-      assert.match(e.message, /\(AADSTS700027: .*\): upload the certificate in AZURE_CLIENT_CERTIFICATE_PATH \(SHA-256 thumbprint [0-9A-F]{64}\)/);
+      assert.match(
+        e.message,
+        /\(AADSTS700027: .*\): upload the certificate in AZURE_CLIENT_CERTIFICATE_PATH \(SHA-256 thumbprint [0-9A-F]{64}\)/,
+      );
       return true;
     });
   });
@@ -104,7 +107,12 @@ describe('tokens through msal-node', () => {
     const { http } = client(config({ AZURE_CLIENT_SECRET: 'not-the-secret' }));
     await assert.rejects(http.get('/users'), (e: GraphError) => {
       assert.equal(e.code, 'bad_secret');
-      assert.match(e.message, new RegExp(`^The client secret for app ${emulator.clientId} is wrong or expired \\(AADSTS7000215\\): create a new secret in the app registration and set AZURE_CLIENT_SECRET to its value`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `^The client secret for app ${emulator.clientId} is wrong or expired \\(AADSTS7000215\\): create a new secret in the app registration and set AZURE_CLIENT_SECRET to its value`,
+        ),
+      );
       assert.match(e.message, /correlation-id: [0-9a-f-]{36}$/);
       assert.ok(!e.message.includes('not-the-secret'));
       return true;
@@ -114,15 +122,26 @@ describe('tokens through msal-node', () => {
 
   it('an unknown tenant and an unknown app say which variable to check', async () => {
     const tenant = client(config({ AZURE_TENANT_ID: randomUUID() }));
-    await assert.rejects(tenant.tokens.getToken(), (e: GraphError) => e.code === 'unknown_tenant' && /AADSTS90002\): check AZURE_TENANT_ID/.test(e.message));
+    await assert.rejects(
+      tenant.tokens.getToken(),
+      (e: GraphError) => e.code === 'unknown_tenant' && /AADSTS90002\): check AZURE_TENANT_ID/.test(e.message),
+    );
     const app = client(config({ AZURE_CLIENT_ID: randomUUID() }));
-    await assert.rejects(app.tokens.getToken(), (e: GraphError) => e.code === 'unknown_app' && /AADSTS700016\): check AZURE_CLIENT_ID/.test(e.message));
+    await assert.rejects(
+      app.tokens.getToken(),
+      (e: GraphError) => e.code === 'unknown_app' && /AADSTS700016\): check AZURE_CLIENT_ID/.test(e.message),
+    );
   });
 
   it('a token service that is not listening is reported as unreachable', async () => {
     const port = await closedPort();
     const { tokens } = client(config({ AZURE_AUTHORITY_HOST: `https://127.0.0.1:${port}` }));
-    await assert.rejects(tokens.getToken(), (e: GraphError) => e.code === 'unreachable' && e.message.includes(`nothing accepts connections at 127.0.0.1:${port}; check AZURE_AUTHORITY_HOST`));
+    await assert.rejects(
+      tokens.getToken(),
+      (e: GraphError) =>
+        e.code === 'unreachable' &&
+        e.message.includes(`nothing accepts connections at 127.0.0.1:${port}; check AZURE_AUTHORITY_HOST`),
+    );
   });
 });
 
@@ -132,11 +151,17 @@ describe('Graph errors', () => {
     emulator.app.roles = ['User.Read.All', 'ProfilePhoto.Read.All'];
     try {
       const { http } = client();
-      await assert.rejects(collect(readDelta(http, { resource: 'groups', link: null, select: ['displayName', 'members'] })), (e: GraphError) => {
-        assert.equal(e.code, 'permission_denied');
-        assert.match(e.message, /^Graph denied \/groups\/delta \(403 Authorization_RequestDenied\): grant GroupMember\.Read\.All to the app and re-consent \(grant admin consent again\)\. request-id: [0-9a-f-]{36}$/);
-        return true;
-      });
+      await assert.rejects(
+        collect(readDelta(http, { resource: 'groups', link: null, select: ['displayName', 'members'] })),
+        (e: GraphError) => {
+          assert.equal(e.code, 'permission_denied');
+          assert.match(
+            e.message,
+            /^Graph denied \/groups\/delta \(403 Authorization_RequestDenied\): grant GroupMember\.Read\.All to the app and re-consent \(grant admin consent again\)\. request-id: [0-9a-f-]{36}$/,
+          );
+          return true;
+        },
+      );
     } finally {
       emulator.app.roles = roles;
     }
@@ -145,7 +170,12 @@ describe('Graph errors', () => {
   it('Graph that is not listening is reported as unreachable', async () => {
     const port = await closedPort();
     const { http } = client(config({ USERSYNC_GRAPH_URL: `https://127.0.0.1:${port}` }));
-    await assert.rejects(http.get('/users'), (e: GraphError) => e.code === 'unreachable' && e.message.startsWith(`Cannot reach Graph at 127.0.0.1:${port}: nothing accepts connections`));
+    await assert.rejects(
+      http.get('/users'),
+      (e: GraphError) =>
+        e.code === 'unreachable' &&
+        e.message.startsWith(`Cannot reach Graph at 127.0.0.1:${port}: nothing accepts connections`),
+    );
   });
 });
 
@@ -154,19 +184,39 @@ describe('TLS trust', () => {
   it('an untrusted Graph certificate points at NODE_EXTRA_CA_CERTS', async () => {
     const { tokens } = client();
     const http = createGraphHttp({ graphUrl: emulator.graphUrl, getToken: () => tokens.getToken() });
-    await assert.rejects(http.get('/users'), (e: GraphError) => e.code === 'unreachable' && /its TLS certificate is not trusted \([A-Z_]+\); for a self-signed or private CA set NODE_EXTRA_CA_CERTS/.test(e.message));
+    await assert.rejects(
+      http.get('/users'),
+      (e: GraphError) =>
+        e.code === 'unreachable' &&
+        /its TLS certificate is not trusted \([A-Z_]+\); for a self-signed or private CA set NODE_EXTRA_CA_CERTS/.test(
+          e.message,
+        ),
+    );
   });
 
   it('an untrusted token service certificate points at NODE_EXTRA_CA_CERTS', async () => {
     const tokens = createTokenProvider(config());
-    await assert.rejects(tokens.getToken(), (e: GraphError) => e.code === 'unreachable' && /^Cannot reach the token service at 127\.0\.0\.1:\d+: its TLS certificate is not trusted .*NODE_EXTRA_CA_CERTS.*check AZURE_AUTHORITY_HOST$/.test(e.message));
+    await assert.rejects(
+      tokens.getToken(),
+      (e: GraphError) =>
+        e.code === 'unreachable' &&
+        /^Cannot reach the token service at 127\.0\.0\.1:\d+: its TLS certificate is not trusted .*NODE_EXTRA_CA_CERTS.*check AZURE_AUTHORITY_HOST$/.test(
+          e.message,
+        ),
+    );
   });
 });
 
 describe('delta paging', () => {
   it('a round returns every user exactly once, then only the changes', async () => {
     const { http } = client();
-    const pages = await collect(readDelta(http, { resource: 'users', link: null, select: ['displayName', 'accountEnabled', 'userPrincipalName'] }));
+    const pages = await collect(
+      readDelta(http, {
+        resource: 'users',
+        link: null,
+        select: ['displayName', 'accountEnabled', 'userPrincipalName'],
+      }),
+    );
     assert.ok(pages.length >= USERS / 25, `${pages.length} pages`);
     assert.ok(pages.slice(0, -1).every((p) => p.nextLink && !p.deltaLink));
     const deltaLink = pages.at(-1)!.deltaLink!;
@@ -180,7 +230,10 @@ describe('delta paging', () => {
     emulator.tenant.updateUser(changed, { displayName: 'Renamed Person' });
     const next = await collect(readDelta(http, { resource: 'users', link: deltaLink, select: [] }));
     const changes = next.flatMap((p) => p.value);
-    assert.deepEqual(changes.map((u) => [u.id, u.displayName]), [[changed, 'Renamed Person']]);
+    assert.deepEqual(
+      changes.map((u) => [u.id, u.displayName]),
+      [[changed, 'Renamed Person']],
+    );
     assert.ok(next.at(-1)!.deltaLink);
   });
 
@@ -188,11 +241,17 @@ describe('delta paging', () => {
     const { http } = client();
     const pages = await collect(readDelta(http, { resource: 'users', link: null, select: ['displayName'] }));
     emulator.faults.expireDeltaTokens();
-    await assert.rejects(collect(readDelta(http, { resource: 'users', link: pages.at(-1)!.deltaLink!, select: [] })), (e: GraphError) => {
-      assert.ok(e instanceof DeltaTokenExpiredError);
-      assert.match(e.message, /^Graph rejected the delta link for \/users\/delta \(400 syncStateNotFound\): the delta token expired or was reset; read everything again \(a full sync\)\. request-id: /);
-      return true;
-    });
+    await assert.rejects(
+      collect(readDelta(http, { resource: 'users', link: pages.at(-1)!.deltaLink!, select: [] })),
+      (e: GraphError) => {
+        assert.ok(e instanceof DeltaTokenExpiredError);
+        assert.match(
+          e.message,
+          /^Graph rejected the delta link for \/users\/delta \(400 syncStateNotFound\): the delta token expired or was reset; read everything again \(a full sync\)\. request-id: /,
+        );
+        return true;
+      },
+    );
   });
 });
 
@@ -204,7 +263,9 @@ describe('under injected faults', () => {
     const { tokens, http } = client(config(), { maxRetries: 30, sleep: fastSleep, ...options });
     await tokens.getToken(); // token requests are not Graph requests
     emulator.requests.reset();
-    const pages = await collect(readDelta(http, { resource: 'users', link: null, select: ['displayName', 'accountEnabled'] }));
+    const pages = await collect(
+      readDelta(http, { resource: 'users', link: null, select: ['displayName', 'accountEnabled'] }),
+    );
     const ids = pages.flatMap((p) => p.value.map((u) => u.id as string));
     assert.equal(ids.length, new Set(ids).size);
     assert.deepEqual(new Set(ids), new Set(liveUserIds()));
@@ -266,9 +327,13 @@ describe('photos in $batch', () => {
     emulator.faults.update({ throttleRatio: 0.3, throttleRetryAfterSeconds: 0.01, paths: 'photo' });
     const { http } = client(config(), { maxRetries: 30 });
     const users = [...emulator.tenant.liveUsers()].slice(0, 60);
-    const bytes = await photoBytes(http, users.map((i) => emulator.tenant.userIdOf(i)));
+    const bytes = await photoBytes(
+      http,
+      users.map((i) => emulator.tenant.userIdOf(i)),
+    );
     assert.ok(emulator.faults.counts.throttle > 0);
-    for (const i of users) assert.deepEqual(bytes.get(emulator.tenant.userIdOf(i))?.bytes ?? null, emulator.tenant.photo(i)?.bytes ?? null);
+    for (const i of users)
+      assert.deepEqual(bytes.get(emulator.tenant.userIdOf(i))?.bytes ?? null, emulator.tenant.photo(i)?.bytes ?? null);
     assert.ok(http.requestCount > 3);
   });
 });

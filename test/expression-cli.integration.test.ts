@@ -8,23 +8,36 @@ import { CLI, runCli } from './support/cli.ts';
 // `usersync expression` and `usersync scope test` as the contract gives them: one expression against --input or a user
 // read live from the emulator, and NDJSON lines on stdin answered line by line.
 
-function withStdin(args: string[], stdin: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function withStdin(
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.stdin.end(stdin);
   return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
 }
 
 describe('usersync expression', () => {
   let emulator: Emulator;
-  before(async () => { emulator = await startEmulator({ users: 20, seed: 'expression-cli' }); });
+  before(async () => {
+    emulator = await startEmulator({ users: 20, seed: 'expression-cli' });
+  });
   after(() => emulator.stop());
 
   it('evaluates one expression against --input and prints {"value": …}', async () => {
-    const run = await runCli(['expression', 'Join(" ", [givenName], [surname])', '--input', '{"givenName":"Ada","surname":"Lovelace"}'], process.env);
+    const run = await runCli(
+      ['expression', 'Join(" ", [givenName], [surname])', '--input', '{"givenName":"Ada","surname":"Lovelace"}'],
+      process.env,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, '{"value":"Ada Lovelace"}\n');
     const ignored = await runCli(['expression', 'IgnoreFlowIfNullOrEmpty([department])', '--input', '{}'], process.env);
@@ -34,9 +47,19 @@ describe('usersync expression', () => {
   it('reads the user live with --user, asking Graph for the properties the expression needs', async () => {
     const user = emulator.tenant.user(3);
     const env = { ...process.env, ...emulator.env() };
-    const run = await runCli(['expression', 'Join("|", ToLower([userPrincipalName]), [objectId], [department])', '--user', user.userPrincipalName as string], env);
+    const run = await runCli(
+      [
+        'expression',
+        'Join("|", ToLower([userPrincipalName]), [objectId], [department])',
+        '--user',
+        user.userPrincipalName as string,
+      ],
+      env,
+    );
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(JSON.parse(run.stdout), { value: [String(user.userPrincipalName).toLowerCase(), user.id, user.department].filter(Boolean).join('|') });
+    assert.deepEqual(JSON.parse(run.stdout), {
+      value: [String(user.userPrincipalName).toLowerCase(), user.id, user.department].filter(Boolean).join('|'),
+    });
   });
 
   it('answers NDJSON lines in order: values, ignored flows and errors, without stopping', async () => {
@@ -49,7 +72,10 @@ describe('usersync expression', () => {
     ].map((l) => JSON.stringify(l));
     const run = await withStdin(['expression', '-'], `${lines.join('\n')}\nnot json\n`);
     assert.equal(run.code, 0, run.stderr);
-    const out = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const out = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(out[0], { value: 'X' });
     assert.deepEqual(out[1], { value: null, ignored: true });
     assert.match(out[2].error, /a comma or \) was expected in Left\(…\) at character 9/);
@@ -61,7 +87,10 @@ describe('usersync expression', () => {
   it('a bad expression or input is one line on stderr, exit 1', async () => {
     const unknown = await runCli(['expression', 'Joinn(",", [a])'], process.env);
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'usersync: expression: unknown function "Joinn" at character 1: did you mean "Join"?\n');
+    assert.equal(
+      unknown.stderr,
+      'usersync: expression: unknown function "Joinn" at character 1: did you mean "Join"?\n',
+    );
     const input = await runCli(['expression', '[a]', '--input', '[1]'], process.env);
     assert.equal(input.code, 1);
     assert.match(input.stderr, /^usersync: --input must be a JSON object/);
@@ -74,18 +103,30 @@ describe('usersync scope test', () => {
     const lines = [
       { filters: sales, input: { department: 'Sales' } },
       { filters: sales, input: { department: 'Legal' } },
-      { filters: [[{ attribute: 'accountEnabled', operator: 'is true' }], [{ attribute: 'userType', operator: 'EQUALS', value: 'Guest' }]], input: { accountEnabled: false, userType: 'Guest' } },
+      {
+        filters: [
+          [{ attribute: 'accountEnabled', operator: 'is true' }],
+          [{ attribute: 'userType', operator: 'EQUALS', value: 'Guest' }],
+        ],
+        input: { accountEnabled: false, userType: 'Guest' },
+      },
       { filters: [[{ attribute: 'department', operator: 'EQUAL', value: 'Sales' }]], input: {} },
       { filters: [[{ attribute: 'jobTitle', operator: 'IS NULL', value: 'x' }]], input: {} },
     ].map((l) => JSON.stringify(l));
     const run = await withStdin(['scope', 'test', '-'], `${lines.join('\n')}\n`);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(run.stdout.trim().split('\n').map((l) => JSON.parse(l)), [
-      { inScope: true },
-      { inScope: false },
-      { inScope: true },
-      { error: 'filters[0][0].operator: unknown operator "EQUAL"; did you mean "EQUALS"?' },
-      { error: 'filters[0][0].value: IS NULL takes no value; leave "value" out' },
-    ]);
+    assert.deepEqual(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [
+        { inScope: true },
+        { inScope: false },
+        { inScope: true },
+        { error: 'filters[0][0].operator: unknown operator "EQUAL"; did you mean "EQUALS"?' },
+        { error: 'filters[0][0].value: IS NULL takes no value; leave "value" out' },
+      ],
+    );
   });
 });

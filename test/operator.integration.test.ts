@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,20 +69,30 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
   };
 
   for (const [kind, damage] of [
-    ['16 KB of garbage in the middle', (file: string) => {
-      const bytes = readFileSync(file);
-      const middle = Math.floor(bytes.length / 2 / 16384) * 16384;
-      for (let i = 0; i < 16384; i++) bytes[middle + i] = (i * 131 + 7) & 0xff;
-      writeFileSync(file, bytes);
-    }],
+    [
+      '16 KB of garbage in the middle',
+      (file: string) => {
+        const bytes = readFileSync(file);
+        const middle = Math.floor(bytes.length / 2 / 16384) * 16384;
+        for (let i = 0; i < 16384; i++) bytes[middle + i] = (i * 131 + 7) & 0xff;
+        writeFileSync(file, bytes);
+      },
+    ],
     ['truncated to half', (file: string) => truncateSync(file, Math.floor(statSync(file).size / 2))],
-    ['not a database', (file: string) => writeFileSync(file, 'these are not the pages you are looking for\n'.repeat(500))],
+    [
+      'not a database',
+      (file: string) => writeFileSync(file, 'these are not the pages you are looking for\n'.repeat(500)),
+    ],
   ] as const) {
     it(`a store ${kind}: sync refuses it, writes nothing and says which file and what to do`, async () => {
       const { dir, file } = damaged(kind.replace(/\W+/g, '-'), damage);
       const before = sha256(file);
       emulator.tenant.updateUser(emulator.tenant.user(3).id, { jobTitle: `Seen after damage ${kind}` });
-      for (const args of [['sync', '--json'], ['sync', '--full', '--json'], ['sync', '--dry-run', '--json']]) {
+      for (const args of [
+        ['sync', '--json'],
+        ['sync', '--full', '--json'],
+        ['sync', '--dry-run', '--json'],
+      ]) {
         const run = await runCli(args, env({ USERSYNC_DATA: dir }));
         assert.equal(run.code, 1, `${args.join(' ')} fails`);
         const line = oneLine(run.stderr);
@@ -129,10 +153,18 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
 
   it('list commands on a folder with no store say so and create nothing', async () => {
     const empty = join(root, 'nothing-here');
-    for (const args of [['users', 'list', '--json'], ['groups', 'list'], ['departments', 'list', '--json'], ['backup', join(root, 'b.db')]]) {
+    for (const args of [
+      ['users', 'list', '--json'],
+      ['groups', 'list'],
+      ['departments', 'list', '--json'],
+      ['backup', join(root, 'b.db')],
+    ]) {
       const run = await runCli(args, env({ USERSYNC_DATA: empty }));
       assert.equal(run.code, 1, args.join(' '));
-      assert.equal(oneLine(run.stderr), `usersync: No directory exists at ${empty} yet (no usersync.db there): run \`usersync sync\` to create it, or point USERSYNC_DATA at the folder that holds it.`);
+      assert.equal(
+        oneLine(run.stderr),
+        `usersync: No directory exists at ${empty} yet (no usersync.db there): run \`usersync sync\` to create it, or point USERSYNC_DATA at the folder that holds it.`,
+      );
       assert.equal(run.stdout, '');
     }
     assert.equal(existsSync(empty), false, 'no folder was created');
@@ -144,7 +176,10 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
     for (const args of [['sync'], ['users', 'list']]) {
       const run = await runCli(args, env({ USERSYNC_DATA: file }));
       assert.equal(run.code, 1);
-      assert.equal(oneLine(run.stderr), `usersync: USERSYNC_DATA points at ${file}, which is a file; it must be a folder (usersync keeps usersync.db in it): point USERSYNC_DATA at a folder, or move the file away.`);
+      assert.equal(
+        oneLine(run.stderr),
+        `usersync: USERSYNC_DATA points at ${file}, which is a file; it must be a folder (usersync keeps usersync.db in it): point USERSYNC_DATA at a folder, or move the file away.`,
+      );
     }
   });
 
@@ -152,12 +187,19 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
     // As root every file is writable: run the command as nobody (uid 65534) instead.
     const asRoot = process.getuid?.() === 0;
     const user = asRoot ? 'nobody (uid 65534)' : new RegExp(`\\(uid ${process.getuid?.()}\\)`);
-    const run = (args: string[], dir: string) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: env({ USERSYNC_DATA: dir }), stdio: ['ignore', 'ignore', 'pipe'], ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
-      let stderr = '';
-      child.stderr!.on('data', (d) => { stderr += d; });
-      void once(child, 'exit').then(([code]) => resolve({ code: code as number | null, stderr }));
-    });
+    const run = (args: string[], dir: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, ...args], {
+          env: env({ USERSYNC_DATA: dir }),
+          stdio: ['ignore', 'ignore', 'pipe'],
+          ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+        });
+        let stderr = '';
+        child.stderr!.on('data', (d) => {
+          stderr += d;
+        });
+        void once(child, 'exit').then(([code]) => resolve({ code: code as number | null, stderr }));
+      });
     const readOnly = join(root, 'read-only');
     mkdirSync(readOnly);
     copyFileSync(store(), join(readOnly, 'usersync.db'));
@@ -165,12 +207,18 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
     chmodSync(readOnly, 0o555);
     const locked = join(root, 'locked');
     mkdirSync(locked, { mode: 0o700 });
-    if (asRoot) { chmodSync(root, 0o755); chownSync(locked, 0, 0); }
-    else chmodSync(locked, 0o000);
+    if (asRoot) {
+      chmodSync(root, 0o755);
+      chownSync(locked, 0, 0);
+    } else chmodSync(locked, 0o000);
     try {
       const ro = await run(['sync', '--json'], readOnly);
       assert.equal(ro.code, 1);
-      const roLine = ro.stderr.trim().split('\n').filter((l) => !l.includes('NODE_EXTRA_CA_CERTS')).join('\n');
+      const roLine = ro.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('NODE_EXTRA_CA_CERTS'))
+        .join('\n');
       assert.ok(roLine.includes(join(readOnly, 'usersync.db')), roLine);
       assert.match(roLine, /cannot be written by/);
       if (typeof user === 'string') assert.ok(roLine.includes(user), roLine);
@@ -179,7 +227,11 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
 
       const shut = await run(['sync', '--json'], join(locked, 'data'));
       assert.equal(shut.code, 1);
-      const shutLine = shut.stderr.trim().split('\n').filter((l) => !l.includes('NODE_EXTRA_CA_CERTS')).join('\n');
+      const shutLine = shut.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('NODE_EXTRA_CA_CERTS'))
+        .join('\n');
       assert.ok(shutLine.includes(join(locked, 'data')), shutLine);
       assert.match(shutLine, /cannot be (created|opened) by/);
       assert.match(shutLine, /write permission|writable/);
@@ -196,7 +248,10 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
       [['users', 'lst'], "usersync: unknown command 'lst'; did you mean `list`?"],
       [['sync', '--everything'], "usersync: unknown option '--everything'; `usersync sync --help` lists what it takes"],
       [['backup'], "usersync: missing required argument 'file'; `usersync backup --help` lists what it takes"],
-      [['emulator', '--port', 'x'], "usersync: option '--port <port>' argument 'x' is invalid. --port must be a whole number from 0 to 65535"],
+      [
+        ['emulator', '--port', 'x'],
+        "usersync: option '--port <port>' argument 'x' is invalid. --port must be a whole number from 0 to 65535",
+      ],
     ];
     for (const [args, expected] of cases) {
       const run = await runCli(args, env());
@@ -217,14 +272,20 @@ describe('operator mistakes and damaged stores (SQLite)', () => {
   it('a NODE_EXTRA_CA_CERTS that does not exist is said once, by usersync, with the fix', async () => {
     const run = await runCli(['users', 'list', '--json'], env({ NODE_EXTRA_CA_CERTS: join(root, 'no-such-ca.pem') }));
     assert.equal(run.code, 0);
-    assert.equal(oneLine(run.stderr), `usersync: NODE_EXTRA_CA_CERTS points at ${join(root, 'no-such-ca.pem')}, which does not exist; it is ignored: set it to the PEM file of the CA that signs Graph's certificate (the emulator prints it as "ca"), or unset it.`);
+    assert.equal(
+      oneLine(run.stderr),
+      `usersync: NODE_EXTRA_CA_CERTS points at ${join(root, 'no-such-ca.pem')}, which does not exist; it is ignored: set it to the PEM file of the CA that signs Graph's certificate (the emulator prints it as "ca"), or unset it.`,
+    );
   });
 
   it('the emulator removes its temporary folder when stopped with SIGTERM', async () => {
     const emu = startCli(['emulator', '--users', '10'], env());
     const line = await new Promise<string>((resolve) => {
       let out = '';
-      emu.child.stdout!.on('data', (d) => { out += d; if (out.includes('\n')) resolve(out.split('\n')[0]); });
+      emu.child.stdout!.on('data', (d) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
     });
     const ca = JSON.parse(line).ca as string;
     assert.ok(existsSync(ca), 'the CA file exists while it runs');
@@ -248,17 +309,25 @@ describe('operator mistakes (PostgreSQL)', { skip: pgSkip }, () => {
     const env = { ...process.env, DATABASE_URL: target.options().databaseUrl };
     const run = await runCli(['users', 'list', '--json'], env);
     assert.equal(run.code, 1);
-    assert.match(oneLine(run.stderr), /^usersync: No usersync directory exists in the PostgreSQL database postgres:\/\/.+ yet: run `usersync sync` to create it/);
+    assert.match(
+      oneLine(run.stderr),
+      /^usersync: No usersync directory exists in the PostgreSQL database postgres:\/\/.+ yet: run `usersync sync` to create it/,
+    );
     const client = new pg.Client({ connectionString: target.options().databaseUrl });
     await client.connect();
     try {
-      const { rows } = await client.query("select count(*)::int as n from information_schema.tables where table_schema = 'public'");
+      const { rows } = await client.query(
+        "select count(*)::int as n from information_schema.tables where table_schema = 'public'",
+      );
       assert.equal(rows[0].n, 0, 'no table was created');
     } finally {
       await client.end();
     }
     const backup = await runCli(['backup', 'x.db'], env);
     assert.equal(backup.code, 1);
-    assert.match(oneLine(backup.stderr), /DATABASE_URL selects PostgreSQL: back it up with pg_dump, e\.g\. `pg_dump --format=custom --file usersync\.dump "\$DATABASE_URL"`/);
+    assert.match(
+      oneLine(backup.stderr),
+      /DATABASE_URL selects PostgreSQL: back it up with pg_dump, e\.g\. `pg_dump --format=custom --file usersync\.dump "\$DATABASE_URL"`/,
+    );
   });
 });

@@ -9,12 +9,20 @@ import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from '
 // `usersync preview` (provision on demand) against the emulator on both stores: the scope decision with its reason,
 // the record the settings produce, its difference from the stored one, a few Graph requests, and nothing written.
 
-function withStdin(args: string[], stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function withStdin(
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.stdin.end(stdin);
   return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
 }
@@ -54,10 +62,15 @@ function previewSuite(makeTarget: () => Target) {
     assert.equal(sync.code, 0, sync.stderr);
     const t = emulator.tenant;
     const inside = [...t.liveUsers()].map((i) => t.user(i)).find((u) => u.department && u.jobTitle)!;
-    const outside = [...t.liveUsers()].map((i) => t.user(i)).find((u) => u.department && u.department !== inside.department)!;
+    const outside = [...t.liveUsers()]
+      .map((i) => t.user(i))
+      .find((u) => u.department && u.department !== inside.department)!;
     const settings = {
       scope: { filters: [[{ attribute: 'department', operator: 'EQUALS', value: inside.department }]] },
-      mapping: { fields: { jobTitle: { expression: 'ToUpper([jobTitle])' } }, custom: { claims: { expression: 'Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))' } } },
+      mapping: {
+        fields: { jobTitle: { expression: 'ToUpper([jobTitle])' } },
+        custom: { claims: { expression: 'Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))' } },
+      },
     };
     const set = await withStdin(['config', 'set', '-'], JSON.stringify(settings), env());
     assert.equal(set.code, 0, set.stderr);
@@ -73,7 +86,10 @@ function previewSuite(makeTarget: () => Target) {
 
     const q = await preview(outside.userPrincipalName as string);
     assert.equal(q.inScope, false);
-    assert.equal(q.reason, `filter 1, clause 1 (department EQUALS ${JSON.stringify(inside.department)}): department is ${JSON.stringify(outside.department)}`);
+    assert.equal(
+      q.reason,
+      `filter 1, clause 1 (department EQUALS ${JSON.stringify(inside.department)}): department is ${JSON.stringify(outside.department)}`,
+    );
     assert.equal(q.record.status, 'disabled', 'a user out of scope would be disabled');
 
     const human = await runCli(['preview', outside.userPrincipalName as string], env());
@@ -82,11 +98,13 @@ function previewSuite(makeTarget: () => Target) {
     assert.equal((await runCli(['users', 'list', '--json'], env())).stdout, listBefore, 'preview writes nothing');
   });
 
-  it('with scope groups it reads the user\'s groups too, and says when the user is in none', async () => {
+  it("with scope groups it reads the user's groups too, and says when the user is in none", async () => {
     const t = emulator.tenant;
     const group = t.group(2);
     const member = [...t.groupMembers(2)].find((m) => m.ref.kind === 'user')!.ref.id;
-    const stranger = [...t.liveUsers()].map((i) => t.user(i)).find((u) => !t.userGroups(t.userIndex(u.id as string)!).includes(2))!;
+    const stranger = [...t.liveUsers()]
+      .map((i) => t.user(i))
+      .find((u) => !t.userGroups(t.userIndex(u.id as string)!).includes(2))!;
     const set = await withStdin(['config', 'set', '-'], JSON.stringify({ scope: { groups: [group.id] } }), env());
     assert.equal(set.code, 0, set.stderr);
     const inGroup = await preview(member);

@@ -59,10 +59,14 @@ function reliabilitySuite(makeTarget: () => Target) {
     let position = '';
     try {
       const run = startCli(['sync', '--full', '--json'], env());
-      await until(async () => {
-        position = (await withStore(target, (s) => getSyncState(s.db, 'default'))).photo_sweep_after ?? '';
-        return position !== '';
-      }, 60_000, 'the photo sweep to commit a position');
+      await until(
+        async () => {
+          position = (await withStore(target, (s) => getSyncState(s.db, 'default'))).photo_sweep_after ?? '';
+          return position !== '';
+        },
+        60_000,
+        'the photo sweep to commit a position',
+      );
       run.child.kill('SIGKILL');
       assert.equal((await run.result).signal, 'SIGKILL');
     } finally {
@@ -101,11 +105,15 @@ function reliabilitySuite(makeTarget: () => Target) {
     let killedRun = '';
     try {
       const run = startCli(['sync', '--json'], env());
-      await until(async () => {
-        const runs = await withStore(target, (s) => listRuns(s.db, 'default'));
-        killedRun = runs.find((r) => r.status === 'running')?.id ?? '';
-        return killedRun !== '';
-      }, 30_000, 'the run to be recorded');
+      await until(
+        async () => {
+          const runs = await withStore(target, (s) => listRuns(s.db, 'default'));
+          killedRun = runs.find((r) => r.status === 'running')?.id ?? '';
+          return killedRun !== '';
+        },
+        30_000,
+        'the run to be recorded',
+      );
       await sleep(100);
       run.child.kill('SIGKILL');
       assert.equal((await run.result).signal, 'SIGKILL');
@@ -115,10 +123,17 @@ function reliabilitySuite(makeTarget: () => Target) {
     const next = await runCli(['sync', '--json'], env());
     assert.equal(next.code, 0, next.stderr);
     const resumer = lastJson(next.stdout).runId;
-    assert.match(next.stderr, new RegExp(`run ${killedRun} \\(pid \\d+ on .+\\) stopped without finishing; it is now marked failed`));
+    assert.match(
+      next.stderr,
+      new RegExp(`run ${killedRun} \\(pid \\d+ on .+\\) stopped without finishing; it is now marked failed`),
+    );
     await withStore(target, async (store) => {
       const runs = await listRuns(store.db, 'default');
-      assert.deepEqual(runs.filter((r) => r.status === 'running'), [], 'no phantom running run');
+      assert.deepEqual(
+        runs.filter((r) => r.status === 'running'),
+        [],
+        'no phantom running run',
+      );
       const dead = runs.find((r) => r.id === killedRun)!;
       assert.equal(dead.status, 'failed');
       assert.ok(dead.finished_at, 'the dead run has an end');
@@ -136,11 +151,15 @@ function reliabilitySuite(makeTarget: () => Target) {
     const fetch: FetchLike = async (url, init) => {
       const res = await undiciFetch(url, { ...init, dispatcher });
       let text = Buffer.from(await res.arrayBuffer()).toString('utf8');
-      if (new URL(url).pathname.endsWith('/users/delta')) text = text.replace(new RegExp(`("${rewrite.replace('.', '\\.')}":")https://[^/]+`), '$1https://evil.example');
+      if (new URL(url).pathname.endsWith('/users/delta'))
+        text = text.replace(new RegExp(`("${rewrite.replace('.', '\\.')}":")https://[^/]+`), '$1https://evil.example');
       const bytes = new TextEncoder().encode(text);
       return { status: res.status, headers: res.headers, arrayBuffer: async () => bytes.buffer as ArrayBuffer };
     };
-    const http = connectGraph(loadConnectionConfig(emulator.env()), { fetch, networkClient: caNetworkClient(emulator.caPem) });
+    const http = connectGraph(loadConnectionConfig(emulator.env()), {
+      fetch,
+      networkClient: caNetworkClient(emulator.caPem),
+    });
     const links = async () => {
       const state = await getSyncState(store.db, 'default');
       return [state.users_delta_link, state.users_next_link, state.groups_delta_link, state.groups_next_link];
@@ -160,11 +179,15 @@ function reliabilitySuite(makeTarget: () => Target) {
       await assert.rejects(runSync({ store, http }), refused);
       assert.deepEqual(await links(), before, 'the stored links are as they were');
       const rows = await getUsersByIds(store.db, 'default', changed);
-      assert.ok(rows.every((r) => r.job_title !== 'Rewritten away'), 'nothing of the refused page was written');
+      assert.ok(
+        rows.every((r) => r.job_title !== 'Rewritten away'),
+        'nothing of the refused page was written',
+      );
 
       rewrite = '@odata.nextLink';
       await assert.rejects(runSync({ store, http }, { full: true }), refused);
-      for (const link of await links()) assert.ok(link === null || link.startsWith(emulator.graphUrl), `only Graph links are stored (${link})`);
+      for (const link of await links())
+        assert.ok(link === null || link.startsWith(emulator.graphUrl), `only Graph links are stored (${link})`);
 
       const run = await runCli(['sync', '--json'], env());
       assert.equal(run.code, 0, run.stderr);

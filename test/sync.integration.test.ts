@@ -17,7 +17,13 @@ function syncSuite(makeTarget: () => Target) {
   before(async () => {
     target = makeTarget();
     await target.setup();
-    emulator = await startEmulator({ users: 180, groups: 14, seed: 'sync-suite', deltaPageSize: 40, deltaMembersPerPage: 25 });
+    emulator = await startEmulator({
+      users: 180,
+      groups: 14,
+      seed: 'sync-suite',
+      deltaPageSize: 40,
+      deltaMembersPerPage: 25,
+    });
     h = await syncHarness(emulator, target);
   });
   after(async () => {
@@ -48,14 +54,22 @@ function syncSuite(makeTarget: () => Target) {
 
   it('carries every change kind through delta', async () => {
     const t = tenant();
-    const hire = t.createUser({ userPrincipalName: 'grace.hopper@contoso.com', displayName: 'Grace Hopper', department: 'Compilers', mail: 'grace.hopper@contoso.com', jobTitle: 'Rear Admiral' });
+    const hire = t.createUser({
+      userPrincipalName: 'grace.hopper@contoso.com',
+      displayName: 'Grace Hopper',
+      department: 'Compilers',
+      mail: 'grace.hopper@contoso.com',
+      jobTitle: 'Rear Admiral',
+    });
     t.setManager(hire.id, u(2).id);
     t.updateUser(u(10).id, { jobTitle: 'Principal Analyst', city: 'Reykjavik' });
     t.updateUser(u(11).id, { accountEnabled: false });
     t.updateUser(u(12).id, { userPrincipalName: 'renamed.twelve@contoso.com' });
     t.updateUser(u(13).id, { department: 'Brand New Department' });
     t.setManager(u(14).id, u(3).id);
-    const leaver = [...t.liveUsers()].find((i) => i > 100 && t.directReports(i).length === 0 && t.managerIndex(i) !== undefined)!;
+    const leaver = [...t.liveUsers()].find(
+      (i) => i > 100 && t.directReports(i).length === 0 && t.managerIndex(i) !== undefined,
+    )!;
     t.setManager(u(leaver).id, null);
     t.deleteUser(u(20).id);
     t.deleteUser(u(21).id, true);
@@ -99,14 +113,23 @@ function syncSuite(makeTarget: () => Target) {
     const t = tenant();
     for (let i = 30; i < 60; i++) t.updateUser(u(i).id, { jobTitle: `Storm ${i}` });
     t.addMember(t.group(2).id, u(59).id);
-    emulator.faults.update({ throttleRatio: 0.25, throttleRetryAfterSeconds: 0.01, unavailableRatio: 0.05, unavailableRetryAfterSeconds: 0.01, resetRatio: 0.05 });
+    emulator.faults.update({
+      throttleRatio: 0.25,
+      throttleRetryAfterSeconds: 0.01,
+      unavailableRatio: 0.05,
+      unavailableRetryAfterSeconds: 0.01,
+      resetRatio: 0.05,
+    });
     try {
       emulator.requests.reset();
       const summary = await h.sync();
       assert.ok(summary.users.updated >= 30);
       const injected = emulator.faults.snapshot().injected;
       assert.ok(injected.throttle + injected.unavailable + injected.reset > 0, 'faults were injected');
-      assert.ok(summary.graphRequests >= emulator.requests.totals.graphRequests - 1, 'graphRequests counts retries too');
+      assert.ok(
+        summary.graphRequests >= emulator.requests.totals.graphRequests - 1,
+        'graphRequests counts retries too',
+      );
     } finally {
       emulator.faults.reset();
     }
@@ -153,7 +176,11 @@ function syncSuite(makeTarget: () => Target) {
     const stateAfter = await getSyncState(h.store.db, 'default');
     assert.equal(stateAfter.users_delta_link, stateBefore.users_delta_link);
     const real = await h.sync();
-    assert.deepEqual({ ...real.users, unchanged: 0 }, { ...dry.users, unchanged: 0 }, 'the real run does what the dry run said');
+    assert.deepEqual(
+      { ...real.users, unchanged: 0 },
+      { ...dry.users, unchanged: 0 },
+      'the real run does what the dry run said',
+    );
     assert.deepEqual(real.groups, dry.groups);
     assert.equal(dry.users.disabled, 1);
     assert.equal(real.departments.created, dry.departments.created);
@@ -175,9 +202,16 @@ function syncSuite(makeTarget: () => Target) {
     const listBefore = await listDirectoryUsers(h.store.db, 'default');
     t.updateUser(u(40).id, { jobTitle: 'Fine change' });
     t.updateUser(u(41).id, { userPrincipalName: 42 as unknown as string });
-    await assert.rejects(h.sync(), (e: Error) => e instanceof SourceDataError && e.message.includes(u(41).id) && /userPrincipalName/.test(e.message));
+    await assert.rejects(
+      h.sync(),
+      (e: Error) => e instanceof SourceDataError && e.message.includes(u(41).id) && /userPrincipalName/.test(e.message),
+    );
     assert.deepEqual(await listDirectoryUsers(h.store.db, 'default'), listBefore, 'nothing from the page was written');
-    assert.equal((await getSyncState(h.store.db, 'default')).users_delta_link, stateBefore.users_delta_link, 'the delta link did not move');
+    assert.equal(
+      (await getSyncState(h.store.db, 'default')).users_delta_link,
+      stateBefore.users_delta_link,
+      'the delta link did not move',
+    );
     t.updateUser(u(41).id, { userPrincipalName: 'fixed.fortyone@contoso.com' });
     const summary = await h.sync();
     assert.ok(summary.users.updated >= 2);
@@ -189,7 +223,10 @@ function syncSuite(makeTarget: () => Target) {
     const before = await listDirectoryUsers(h.store.db, 'default');
     emulator.faults.update({ noUsersUntil: Date.now() + 60_000 });
     try {
-      await assert.rejects(h.sync({ full: true }), (e: Error) => e instanceof SafetyStop && /Stopped before disabling \d+ of \d+ users/.test(e.message));
+      await assert.rejects(
+        h.sync({ full: true }),
+        (e: Error) => e instanceof SafetyStop && /Stopped before disabling \d+ of \d+ users/.test(e.message),
+      );
       emulator.faults.expireDeltaTokens(); // the automatic fallback to a full read must be held back too
       await assert.rejects(h.sync(), SafetyStop);
     } finally {

@@ -5,30 +5,56 @@ import { integer } from './options.ts';
 
 // The emulator and the demo load only when asked for, so `usersync sync` does not carry them.
 
-interface EmulatorFlags { port: number; host: string; users: number; groups?: number; seed: string; cert?: string; key?: string; ca?: string; roles?: string; deltaPageSize?: number; membersPerPage?: number }
+interface EmulatorFlags {
+  port: number;
+  host: string;
+  users: number;
+  groups?: number;
+  seed: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  roles?: string;
+  deltaPageSize?: number;
+  membersPerPage?: number;
+}
 
 export function emulatorCommand(program: Command): void {
-  program.command('emulator')
-    .description('Serve an emulated Microsoft Graph + Entra ID tenant over HTTPS; prints one JSON line with the connection values when listening.')
+  program
+    .command('emulator')
+    .description(
+      'Serve an emulated Microsoft Graph + Entra ID tenant over HTTPS; prints one JSON line with the connection values when listening.',
+    )
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), 0)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--users <n>', 'number of generated users', integer('--users', 1, 2_000_000), 50)
-    .option('--groups <n>', 'number of generated groups (default: 2% of users, at least 10)', integer('--groups', 0, 200_000))
+    .option(
+      '--groups <n>',
+      'number of generated groups (default: 2% of users, at least 10)',
+      integer('--groups', 0, 200_000),
+    )
     .option('--seed <seed>', 'seed of the generated tenant (same seed, same tenant)', 'usersync')
     .option('--cert <file>', 'server certificate (PEM) instead of a generated one; needs --key')
     .option('--key <file>', 'private key (PEM) of --cert')
     .option('--ca <file>', 'CA certificate (PEM) that signed --cert')
     .option('--roles <list>', 'comma-separated application permissions granted to the app', undefined)
     .option('--delta-page-size <n>', 'objects per delta page', integer('--delta-page-size', 1, 5000))
-    .option('--members-per-page <n>', 'members@delta entries per page before a group is split', integer('--members-per-page', 1, 100_000))
+    .option(
+      '--members-per-page <n>',
+      'members@delta entries per page before a group is split',
+      integer('--members-per-page', 1, 100_000),
+    )
     .action(async (flags: EmulatorFlags) => {
       const emulator = await startFromFlags(flags);
       process.stdout.write(`${JSON.stringify(connectionLine(emulator))}\n`);
-      process.stderr.write(`usersync emulator: ${emulator.tenant.userCount()} users, ${emulator.tenant.groupCount()} groups on ${emulator.graphUrl} (Ctrl+C stops)\n`);
+      process.stderr.write(
+        `usersync emulator: ${emulator.tenant.userCount()} users, ${emulator.tenant.groupCount()} groups on ${emulator.graphUrl} (Ctrl+C stops)\n`,
+      );
       await untilSignal(emulator);
     });
 
-  program.command('demo', { hidden: true })
+  program
+    .command('demo', { hidden: true })
     .description('Sync the emulated demo tenant and show the directory (npm start).')
     .action(async () => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
@@ -39,25 +65,48 @@ export function emulatorCommand(program: Command): void {
 }
 
 async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
-  if ((flags.cert === undefined) !== (flags.key === undefined)) throw new Error('--cert and --key go together: give both, or neither to generate a certificate.');
+  if ((flags.cert === undefined) !== (flags.key === undefined))
+    throw new Error('--cert and --key go together: give both, or neither to generate a certificate.');
   const { loadTls } = await import('../emulator/tls.ts');
   const { startEmulator } = await import('../emulator/server.ts');
   const tls = flags.cert && flags.key ? await loadTls({ cert: flags.cert, key: flags.key, ca: flags.ca }) : undefined;
   return startEmulator({
-    port: flags.port, host: flags.host, users: flags.users, groups: flags.groups, seed: flags.seed, tls,
-    roles: flags.roles?.split(',').map((r) => r.trim()).filter(Boolean),
-    deltaPageSize: flags.deltaPageSize, deltaMembersPerPage: flags.membersPerPage,
+    port: flags.port,
+    host: flags.host,
+    users: flags.users,
+    groups: flags.groups,
+    seed: flags.seed,
+    tls,
+    roles: flags.roles
+      ?.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean),
+    deltaPageSize: flags.deltaPageSize,
+    deltaMembersPerPage: flags.membersPerPage,
   });
 }
 
 export function connectionLine(e: Emulator) {
-  return { authorityHost: e.authorityHost, graphUrl: e.graphUrl, tenantId: e.tenantId, clientId: e.clientId, clientSecret: e.clientSecret, ca: e.ca };
+  return {
+    authorityHost: e.authorityHost,
+    graphUrl: e.graphUrl,
+    tenantId: e.tenantId,
+    clientId: e.clientId,
+    clientSecret: e.clientSecret,
+    ca: e.ca,
+  };
 }
 
 /** Serves until SIGINT or SIGTERM, then stops the emulator (which removes its temporary folder) and runs `cleanup`. */
 function untilSignal(emulator: Emulator, cleanup?: () => void): Promise<void> {
   return new Promise((resolve) => {
-    const stop = () => { void emulator.stop().finally(() => { cleanup?.(); resolve(); process.exit(0); }); };
+    const stop = () => {
+      void emulator.stop().finally(() => {
+        cleanup?.();
+        resolve();
+        process.exit(0);
+      });
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

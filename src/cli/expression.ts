@@ -1,21 +1,33 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { loadConnectionConfig } from '../config/env.ts';
-import { compileExpression, ExpressionError, graphUserAttributes, type CompiledExpression, type Outcome } from '../core/expression/index.ts';
+import {
+  compileExpression,
+  ExpressionError,
+  graphUserAttributes,
+  type CompiledExpression,
+  type Outcome,
+} from '../core/expression/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 
 // `usersync expression`: try an expression of Entra's mapping language against a user object, a user read live from
 // Graph, or many {expression, input} lines at once (NDJSON, for checking the language against Microsoft's examples).
 
 export function expressionCommand(program: Command): void {
-  program.command('expression')
-    .description('Evaluate a mapping expression against a Graph user object and print {"value": …}; with - read NDJSON lines {"expression","input"} from stdin.')
+  program
+    .command('expression')
+    .description(
+      'Evaluate a mapping expression against a Graph user object and print {"value": …}; with - read NDJSON lines {"expression","input"} from stdin.',
+    )
     .argument('<expression>', 'the expression, e.g. \'Join(" ", [givenName], [surname])\', or - for NDJSON on stdin')
     .option('--input <json>', 'the Graph user object to evaluate against, as JSON')
     .option('--user <upnOrId>', 'read the user from Graph (the AZURE_* variables) and evaluate against it')
     .action(async (expression: string, flags: { input?: string; user?: string }) => {
       if (expression === '-') {
-        if (flags.input !== undefined || flags.user !== undefined) throw new Error('--input and --user go with one expression; with - each NDJSON line carries its own "input".');
+        if (flags.input !== undefined || flags.user !== undefined)
+          throw new Error(
+            '--input and --user go with one expression; with - each NDJSON line carries its own "input".',
+          );
         await evaluateLines();
         return;
       }
@@ -34,7 +46,10 @@ function compileOrExplain(expression: string): CompiledExpression {
   }
 }
 
-function evaluate(compiled: CompiledExpression, input: Record<string, unknown>): Outcome | { value: null; ignored: true } {
+function evaluate(
+  compiled: CompiledExpression,
+  input: Record<string, unknown>,
+): Outcome | { value: null; ignored: true } {
   try {
     const outcome = compiled.evaluate(graphUserAttributes(input));
     return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
@@ -50,9 +65,12 @@ function parseInput(text: string | undefined): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`--input is not JSON (${(error as Error).message}): give a Graph user object such as '{"givenName":"Ada","surname":"Lovelace"}'.`);
+    throw new Error(
+      `--input is not JSON (${(error as Error).message}): give a Graph user object such as '{"givenName":"Ada","surname":"Lovelace"}'.`,
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--input must be a JSON object (a Graph user), such as \'{"mail":"ada@contoso.com"}\'.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new Error('--input must be a JSON object (a Graph user), such as \'{"mail":"ada@contoso.com"}\'.');
   return parsed as Record<string, unknown>;
 }
 
@@ -68,7 +86,9 @@ export function graphSelect(attributes: readonly string[]): string[] {
 
 async function readUser(user: string, compiled: CompiledExpression): Promise<Record<string, unknown>> {
   const http = connectGraph(loadConnectionConfig());
-  const response = await http.get(`/users/${encodeURIComponent(user)}?$select=${graphSelect(compiled.attributes).join(',')}`);
+  const response = await http.get(
+    `/users/${encodeURIComponent(user)}?$select=${graphSelect(compiled.attributes).join(',')}`,
+  );
   return response.json() as Record<string, unknown>;
 }
 
@@ -88,11 +108,14 @@ function answer(line: string, number: number, cache: Map<string, CompiledExpress
   try {
     request = JSON.parse(line);
   } catch (error) {
-    return { error: `line ${number} is not JSON (${(error as Error).message}); each line is {"expression": "…", "input": {…}}` };
+    return {
+      error: `line ${number} is not JSON (${(error as Error).message}); each line is {"expression": "…", "input": {…}}`,
+    };
   }
   if (typeof request?.expression !== 'string') return { error: `line ${number}: "expression" must be a string` };
   const input = request.input ?? {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
   let compiled = cache.get(request.expression);
   if (compiled === undefined) {
     try {

@@ -45,7 +45,10 @@ export async function run(argv: string[]): Promise<void> {
       // --help and --version end here too, with exit code 0.
       if (error.exitCode === 0) return;
       // A command group without its subcommand (`usersync users`) has just printed its help: that says enough.
-      if (error.code === 'commander.help') { process.exitCode = 1; return; }
+      if (error.code === 'commander.help') {
+        process.exitCode = 1;
+        return;
+      }
       process.stderr.write(`usersync: ${usageLine(error, program, argv)}\n`);
       process.exitCode = USAGE_EXIT_CODE;
       return;
@@ -82,5 +85,6 @@ function commandPath(program: Command, argv: string[]): string[] {
 }
 
 function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 }

@@ -4,18 +4,27 @@ import { InvalidArgumentError, type Command } from 'commander';
 export function integer(name: string, min: number, max: number) {
   return (raw: string): number => {
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
     return value;
   };
 }
 
 /** The `--connection NAME` every store command takes (DESIGN: one store holds many connections). */
 export function connectionOption(command: Command): Command {
-  return command.option('--connection <name>', 'the connection: its settings, state, directory and history (default "default")', connectionName, 'default');
+  return command.option(
+    '--connection <name>',
+    'the connection: its settings, state, directory and history (default "default")',
+    connectionName,
+    'default',
+  );
 }
 
 function connectionName(raw: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(raw)) throw new InvalidArgumentError('--connection must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(raw))
+    throw new InvalidArgumentError(
+      '--connection must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.',
+    );
   return raw;
 }
 

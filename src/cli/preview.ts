@@ -6,7 +6,15 @@ import { compileScope } from '../core/scope/scope.ts';
 import type { Settings } from '../core/settings.ts';
 import type { GraphHttp } from '../entra/http.ts';
 import { pages } from '../entra/paging.ts';
-import { getDirectoryUserListing, getSettings, getUsersByIds, openStore, StoreError, type DirectoryUserListing, type Store } from '../store/index.ts';
+import {
+  getDirectoryUserListing,
+  getSettings,
+  getUsersByIds,
+  openStore,
+  StoreError,
+  type DirectoryUserListing,
+  type Store,
+} from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { connectionOption } from './options.ts';
 import { formatTable } from './table.ts';
@@ -32,8 +40,10 @@ export interface Preview {
 
 export function previewCommand(program: Command): void {
   connectionOption(program.command('preview'))
-    .description('Provision on demand without writing: read one user from Graph, say whether they are in scope and why, and show the record the settings produce and its difference from the stored one.')
-    .argument('<user>', 'the user\'s userPrincipalName or object id')
+    .description(
+      'Provision on demand without writing: read one user from Graph, say whether they are in scope and why, and show the record the settings produce and its difference from the stored one.',
+    )
+    .argument('<user>', "the user's userPrincipalName or object id")
     .option('--json', 'print the preview as one JSON object')
     .action(async (user: string, flags: { json?: boolean; connection: string }) => {
       const config = loadConnectionConfig();
@@ -59,13 +69,20 @@ async function openExisting(): Promise<Store | null> {
   }
 }
 
-export async function previewUser(http: GraphHttp, store: Store | null, connectionId: string, user: string): Promise<Preview> {
+export async function previewUser(
+  http: GraphHttp,
+  store: Store | null,
+  connectionId: string,
+  user: string,
+): Promise<Preview> {
   const before = http.requestCount;
   const settings = ((store && (await getSettings(store.db, connectionId))?.document) ?? {}) as Settings;
   const scope = compileScope(settings.scope);
   const mapping = compileMapping(settings.mapping);
   const select = [...new Set(['id', 'userPrincipalName', ...scope.properties, ...mapping.properties])];
-  const response = await http.get(`/users/${encodeURIComponent(user).replace(/%40/g, '@')}?$select=${select.join(',')}&$expand=manager($select=id,userPrincipalName)`);
+  const response = await http.get(
+    `/users/${encodeURIComponent(user).replace(/%40/g, '@')}?$select=${select.join(',')}&$expand=manager($select=id,userPrincipalName)`,
+  );
   const graphUser = response.json() as Record<string, unknown>;
   const id = String(graphUser.id);
 
@@ -73,7 +90,8 @@ export async function previewUser(http: GraphHttp, store: Store | null, connecti
   if (scope.byGroups) {
     groups = new Set();
     const path = scope.nestedGroups ? 'transitiveMemberOf' : 'memberOf';
-    for await (const page of pages(http, `/users/${encodeURIComponent(id)}/${path}/microsoft.graph.group?$select=id`)) for (const g of page.value) groups.add(String(g.id));
+    for await (const page of pages(http, `/users/${encodeURIComponent(id)}/${path}/microsoft.graph.group?$select=id`))
+      for (const g of page.value) groups.add(String(g.id));
   }
   const decision = scope.decide(graphUser, groups);
 
@@ -81,13 +99,19 @@ export async function previewUser(http: GraphHttp, store: Store | null, connecti
   const storedRow = store ? (await getUsersByIds(store.db, connectionId, [id]))[0] : undefined;
   const stored = storedListing ? { ...storedListing, custom: storedRow?.custom_fields ?? {} } : null;
 
-  const mapped = mapping.map(graphUser, stored ? { profile: pickProfile(stored), custom: stored.custom as Record<string, string | number | boolean | null> } : null);
+  const mapped = mapping.map(
+    graphUser,
+    stored
+      ? { profile: pickProfile(stored), custom: stored.custom as Record<string, string | number | boolean | null> }
+      : null,
+  );
   let record: Preview['record'] = null;
   let error: Preview['error'] = null;
   if ('error' in mapped) error = mapped.error;
   else {
     const manager = graphUser.manager as { id?: string } | undefined;
-    const managerRecord = store && manager?.id ? await getDirectoryUserListing(store.db, connectionId, manager.id) : undefined;
+    const managerRecord =
+      store && manager?.id ? await getDirectoryUserListing(store.db, connectionId, manager.id) : undefined;
     const enabled = graphUser.accountEnabled !== false;
     record = {
       externalId: id,
@@ -102,14 +126,45 @@ export async function previewUser(http: GraphHttp, store: Store | null, connecti
     record = reorder(record!);
   }
   const changes = record ? diff(stored, record) : [];
-  return { externalId: id, inScope: decision.in, reason: decision.in ? null : decision.reason, record, error, stored, changes, graphRequests: http.requestCount - before };
+  return {
+    externalId: id,
+    inScope: decision.in,
+    reason: decision.in ? null : decision.reason,
+    record,
+    error,
+    stored,
+    changes,
+    graphRequests: http.requestCount - before,
+  };
 }
 
 function pickProfile(listing: DirectoryUserListing) {
   return Object.fromEntries(PROFILE_FIELDS.map((f) => [f, listing[f]])) as never;
 }
 
-const ORDER = ['externalId', 'loginAccount', 'name', 'email', 'firstName', 'lastName', 'userType', 'jobTitle', 'department', 'lineManager', 'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeNo', 'faxNumber', 'photo', 'status', 'custom'];
+const ORDER = [
+  'externalId',
+  'loginAccount',
+  'name',
+  'email',
+  'firstName',
+  'lastName',
+  'userType',
+  'jobTitle',
+  'department',
+  'lineManager',
+  'country',
+  'officeLocation',
+  'city',
+  'mobilePhone',
+  'postalCode',
+  'companyName',
+  'employeeNo',
+  'faxNumber',
+  'photo',
+  'status',
+  'custom',
+];
 
 function reorder<T extends Record<string, unknown>>(record: T): T {
   return Object.fromEntries(ORDER.filter((k) => k in record).map((k) => [k, record[k]])) as T;
@@ -137,21 +192,42 @@ function describe(p: Preview): string {
   const lines: string[] = [];
   const who = p.record?.loginAccount ?? p.stored?.loginAccount ?? p.externalId;
   lines.push(p.inScope ? `${who} is in scope.` : `${who} is out of scope: ${p.reason}.`);
-  if (p.error) lines.push(`The mapping fails for this user at ${p.error.field}: ${p.error.message}. A sync skips them and retries next run.`);
+  if (p.error)
+    lines.push(
+      `The mapping fails for this user at ${p.error.field}: ${p.error.message}. A sync skips them and retries next run.`,
+    );
   if (p.record) {
     const action = !p.stored
-      ? (p.inScope ? 'A sync would create this user.' : 'A sync would not create this user.')
-      : p.changes.length === 0 ? 'A sync would change nothing.' : `A sync would change ${p.changes.length} field${p.changes.length === 1 ? '' : 's'}:`;
+      ? p.inScope
+        ? 'A sync would create this user.'
+        : 'A sync would not create this user.'
+      : p.changes.length === 0
+        ? 'A sync would change nothing.'
+        : `A sync would change ${p.changes.length} field${p.changes.length === 1 ? '' : 's'}:`;
     lines.push(action);
   }
   let out = `${lines.join('\n')}\n`;
   if (p.record && p.stored && p.changes.length > 0) {
-    out += formatTable(p.changes.map((c) => ({ field: c.field, stored: show(c.from), 'would be': show(c.to) })), '', 100).trimEnd() + '\n';
+    out +=
+      formatTable(
+        p.changes.map((c) => ({ field: c.field, stored: show(c.from), 'would be': show(c.to) })),
+        '',
+        100,
+      ).trimEnd() + '\n';
   }
   if (p.record) {
     out += '\nThe record the settings produce:\n';
-    out += formatTable(Object.entries(p.record).filter(([k]) => k !== 'custom').map(([field, value]) => ({ field, value: show(value) }))
-      .concat(Object.entries(p.record.custom).map(([field, value]) => ({ field: `custom.${field}`, value: show(value) }))), '', 100).trimEnd() + '\n';
+    out +=
+      formatTable(
+        Object.entries(p.record)
+          .filter(([k]) => k !== 'custom')
+          .map(([field, value]) => ({ field, value: show(value) }))
+          .concat(
+            Object.entries(p.record.custom).map(([field, value]) => ({ field: `custom.${field}`, value: show(value) })),
+          ),
+        '',
+        100,
+      ).trimEnd() + '\n';
   }
   return `${out}\n${p.graphRequests} Graph request${p.graphRequests === 1 ? '' : 's'}; nothing was written.\n`;
 }

@@ -7,11 +7,17 @@ import { compileFilters, FiltersError } from '../core/scope/filters.ts';
 
 export function scopeCommands(program: Command): void {
   const scope = program.command('scope').description('Who is synced: try scoping filters.');
-  scope.command('test')
-    .description('Read NDJSON lines {"filters": [[clause, …], …], "input": {…}} from stdin; print {"inScope": true|false} or {"error": "…"} for each.')
+  scope
+    .command('test')
+    .description(
+      'Read NDJSON lines {"filters": [[clause, …], …], "input": {…}} from stdin; print {"inScope": true|false} or {"error": "…"} for each.',
+    )
     .argument('<source>', '- (standard input)')
     .action(async (source: string) => {
-      if (source !== '-') throw new Error(`scope test reads NDJSON from standard input: pass - (got "${source}"), e.g. echo '{"filters":[[{"attribute":"department","operator":"EQUALS","value":"Sales"}]],"input":{"department":"Sales"}}' | usersync scope test -`);
+      if (source !== '-')
+        throw new Error(
+          `scope test reads NDJSON from standard input: pass - (got "${source}"), e.g. echo '{"filters":[[{"attribute":"department","operator":"EQUALS","value":"Sales"}]],"input":{"department":"Sales"}}' | usersync scope test -`,
+        );
       let number = 0;
       for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
         number++;
@@ -26,12 +32,17 @@ function answer(line: string, number: number): { inScope: boolean } | { error: s
   try {
     request = JSON.parse(line);
   } catch (error) {
-    return { error: `line ${number} is not JSON (${(error as Error).message}); each line is {"filters": [[…]], "input": {…}}` };
+    return {
+      error: `line ${number} is not JSON (${(error as Error).message}); each line is {"filters": [[…]], "input": {…}}`,
+    };
   }
   const input = request?.input ?? {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
   try {
-    return { inScope: compileFilters(request.filters ?? []).decide(graphUserAttributes(input as Record<string, unknown>)).in };
+    return {
+      inScope: compileFilters(request.filters ?? []).decide(graphUserAttributes(input as Record<string, unknown>)).in,
+    };
   } catch (error) {
     if (error instanceof FiltersError) return { error: error.message };
     throw error;

@@ -13,7 +13,9 @@ const READ_ONLY = { create: false };
 
 export function syncCommands(program: Command): void {
   connectionOption(program.command('sync'))
-    .description('Bring the directory in step with Entra ID: a full read the first time (or with --full), then only changes.')
+    .description(
+      'Bring the directory in step with Entra ID: a full read the first time (or with --full), then only changes.',
+    )
     .option('--full', 're-read everything and reconcile; whatever the source no longer has is disabled')
     .option('--dry-run', 'compute and report the changes; write nothing and advance no delta link')
     .option('--json', 'print the summary as one JSON line (the last line of stdout)')
@@ -24,59 +26,100 @@ export function syncCommands(program: Command): void {
       await withStore(async (store) => {
         const http = connectGraph(config, { logger });
         const progress = !flags.json && process.stderr.isTTY;
-        const summary = await runSync({ store, http }, {
-          connectionId: flags.connection,
-          full: flags.full,
-          dryRun: flags.dryRun,
-          photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
-          maxDisablePercent: envNumber('USERSYNC_MAX_DISABLE_PERCENT', 'a percentage from 0 to 100', 100),
-          logger,
-          onWait: (holder) => process.stderr.write(`usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`),
-          onInterrupted: (runs) => {
-            for (const r of runs) process.stderr.write(`usersync: run ${r.id} (pid ${r.pid ?? '?'} on ${r.host ?? '?'}, started ${r.started_at ?? '?'}) stopped without finishing; it is now marked failed, and this run resumes its work.\n`);
+        const summary = await runSync(
+          { store, http },
+          {
+            connectionId: flags.connection,
+            full: flags.full,
+            dryRun: flags.dryRun,
+            photoSweepHours: envNumber('USERSYNC_PHOTO_SWEEP_HOURS'),
+            maxDisablePercent: envNumber('USERSYNC_MAX_DISABLE_PERCENT', 'a percentage from 0 to 100', 100),
+            logger,
+            onWait: (holder) =>
+              process.stderr.write(
+                `usersync: waiting for the sync already running (pid ${holder.pid ?? '?'} on ${holder.host ?? '?'} since ${holder.since ?? '?'})…\n`,
+              ),
+            onInterrupted: (runs) => {
+              for (const r of runs)
+                process.stderr.write(
+                  `usersync: run ${r.id} (pid ${r.pid ?? '?'} on ${r.host ?? '?'}, started ${r.started_at ?? '?'}) stopped without finishing; it is now marked failed, and this run resumes its work.\n`,
+                );
+            },
+            onProgress: progress
+              ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `)
+              : undefined,
           },
-          onProgress: progress ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `) : undefined,
-        });
+        );
         if (progress) process.stderr.write('\r\x1b[K');
         if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else process.stdout.write(describe(summary));
       });
     });
 
-  const users = program.command('users').description('The directory\'s users.');
-  connectionOption(users.command('list')).description('Every directory user, disabled ones too.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
-      if (flags.json) {
-        // Streamed a page at a time: the whole directory is never held in memory.
-        let first = true;
-        process.stdout.write('[');
-        for await (const page of pagesOfDirectoryUsers(store.db, flags.connection)) {
-          const text = page.map((u) => JSON.stringify(u)).join(',');
-          await write(first ? text : `,${text}`);
-          first = false;
+  const users = program.command('users').description("The directory's users.");
+  connectionOption(users.command('list'))
+    .description('Every directory user, disabled ones too.')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) =>
+      withStore(async (store) => {
+        if (flags.json) {
+          // Streamed a page at a time: the whole directory is never held in memory.
+          let first = true;
+          process.stdout.write('[');
+          for await (const page of pagesOfDirectoryUsers(store.db, flags.connection)) {
+            const text = page.map((u) => JSON.stringify(u)).join(',');
+            await write(first ? text : `,${text}`);
+            first = false;
+          }
+          process.stdout.write(']\n');
+          return;
         }
-        process.stdout.write(']\n');
-        return;
-      }
-      const list = await listDirectoryUsers(store.db, flags.connection);
-      printTable(list.map((u) => ({ loginAccount: u.loginAccount, name: u.name, department: u.department, jobTitle: u.jobTitle, lineManager: u.lineManager, status: u.status })), `${list.length} users`);
-    }, READ_ONLY));
+        const list = await listDirectoryUsers(store.db, flags.connection);
+        printTable(
+          list.map((u) => ({
+            loginAccount: u.loginAccount,
+            name: u.name,
+            department: u.department,
+            jobTitle: u.jobTitle,
+            lineManager: u.lineManager,
+            status: u.status,
+          })),
+          `${list.length} users`,
+        );
+      }, READ_ONLY),
+    );
 
-  const groups = program.command('groups').description('The directory\'s groups.');
-  connectionOption(groups.command('list')).description('Every group with its direct user members.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
-      const list = await listDirectoryGroups(store.db, flags.connection);
-      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else printTable(list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })), `${list.length} groups`);
-    }, READ_ONLY));
+  const groups = program.command('groups').description("The directory's groups.");
+  connectionOption(groups.command('list'))
+    .description('Every group with its direct user members.')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) =>
+      withStore(async (store) => {
+        const list = await listDirectoryGroups(store.db, flags.connection);
+        if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+        else
+          printTable(
+            list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })),
+            `${list.length} groups`,
+          );
+      }, READ_ONLY),
+    );
 
-  const departments = program.command('departments').description('The directory\'s departments.');
-  connectionOption(departments.command('list')).description('Every department with its members.').option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean; connection: string }) => withStore(async (store) => {
-      const list = await listDepartments(store.db, flags.connection);
-      if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else printTable(list.map((d) => ({ name: d.name, members: d.members.length })), `${list.length} departments`);
-    }, READ_ONLY));
+  const departments = program.command('departments').description("The directory's departments.");
+  connectionOption(departments.command('list'))
+    .description('Every department with its members.')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean; connection: string }) =>
+      withStore(async (store) => {
+        const list = await listDepartments(store.db, flags.connection);
+        if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+        else
+          printTable(
+            list.map((d) => ({ name: d.name, members: d.members.length })),
+            `${list.length} departments`,
+          );
+      }, READ_ONLY),
+    );
 }
 
 function envNumber(name: string, what = 'a number of hours, 0 or more', max = Infinity): number | undefined {

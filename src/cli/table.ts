@@ -4,7 +4,11 @@ export function formatTable(rows: Record<string, unknown>[], caption: string, ma
   const headers = Object.keys(rows[0]);
   const cells = rows.map((r) => headers.map((h) => (r[h] === null || r[h] === undefined ? '' : String(r[h]))));
   const widths = headers.map((h, i) => Math.min(maxWidth, Math.max(h.length, ...cells.map((c) => c[i].length))));
-  const line = (values: string[]) => values.map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return `${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), caption].join('\n')}\n`;
 }
 

@@ -17,17 +17,17 @@ export const DEFAULT_DATA_DIR = './.usersync';
 export type ClientCredential =
   | { kind: 'secret'; secret: string }
   | {
-    kind: 'certificate';
-    path: string;
-    /** Every certificate of the file, leaf first (sent as x5c, which also enables subject-name + issuer auth). */
-    certificatePem: string;
-    /** PKCS#8 PEM, as msal-node expects, decrypted with AZURE_CLIENT_CERTIFICATE_PASSWORD if needed. */
-    privateKeyPem: string;
-    /** Upper-case hex of the leaf certificate's DER. */
-    thumbprintSha256: string;
-    thumbprintSha1: string;
-    notAfter: Date;
-  };
+      kind: 'certificate';
+      path: string;
+      /** Every certificate of the file, leaf first (sent as x5c, which also enables subject-name + issuer auth). */
+      certificatePem: string;
+      /** PKCS#8 PEM, as msal-node expects, decrypted with AZURE_CLIENT_CERTIFICATE_PASSWORD if needed. */
+      privateKeyPem: string;
+      /** Upper-case hex of the leaf certificate's DER. */
+      thumbprintSha256: string;
+      thumbprintSha1: string;
+      notAfter: Date;
+    };
 
 export interface ConnectionConfig {
   tenantId: string;
@@ -65,18 +65,31 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 const text = (variable: string, fix: string) =>
-  z.string({ error: `${variable} is missing: ${fix}` }).trim().min(1, { error: `${variable} is empty: ${fix}` });
+  z
+    .string({ error: `${variable} is missing: ${fix}` })
+    .trim()
+    .min(1, { error: `${variable} is empty: ${fix}` });
 
-const tenantId = text('AZURE_TENANT_ID', 'set it to the directory (tenant) id of the Entra tenant, or its verified domain such as contoso.onmicrosoft.com')
+const tenantId = text(
+  'AZURE_TENANT_ID',
+  'set it to the directory (tenant) id of the Entra tenant, or its verified domain such as contoso.onmicrosoft.com',
+)
   .refine((v) => !['common', 'organizations', 'consumers'].includes(v.toLowerCase()), {
-    error: 'AZURE_TENANT_ID cannot be common, organizations or consumers for app-only sync: set it to the directory (tenant) id of the tenant',
+    error:
+      'AZURE_TENANT_ID cannot be common, organizations or consumers for app-only sync: set it to the directory (tenant) id of the tenant',
   })
   .refine((v) => GUID.test(v) || DOMAIN.test(v), {
-    error: 'AZURE_TENANT_ID must be a GUID (the directory (tenant) id) or a verified domain such as contoso.onmicrosoft.com',
+    error:
+      'AZURE_TENANT_ID must be a GUID (the directory (tenant) id) or a verified domain such as contoso.onmicrosoft.com',
   });
 
-const clientId = text('AZURE_CLIENT_ID', 'set it to the application (client) id of the app registration')
-  .refine((v) => GUID.test(v), { error: 'AZURE_CLIENT_ID must be a GUID: set it to the application (client) id of the app registration (not its object id or name)' });
+const clientId = text('AZURE_CLIENT_ID', 'set it to the application (client) id of the app registration').refine(
+  (v) => GUID.test(v),
+  {
+    error:
+      'AZURE_CLIENT_ID must be a GUID: set it to the application (client) id of the app registration (not its object id or name)',
+  },
+);
 
 const envSchema = z.object({
   AZURE_TENANT_ID: tenantId,
@@ -97,18 +110,24 @@ export function loadConnectionConfig(env: Env = process.env): ConnectionConfig {
   }
   const vars = parsed.data;
   const warnings: string[] = [];
-  const secret = vars.AZURE_CLIENT_SECRET && vars.AZURE_CLIENT_SECRET.trim() !== '' ? vars.AZURE_CLIENT_SECRET : undefined;
+  const secret =
+    vars.AZURE_CLIENT_SECRET && vars.AZURE_CLIENT_SECRET.trim() !== '' ? vars.AZURE_CLIENT_SECRET : undefined;
   const certificatePath = vars.AZURE_CLIENT_CERTIFICATE_PATH || undefined;
 
   let credential: ClientCredential;
   if (certificatePath) {
     credential = readCertificate(certificatePath, vars.AZURE_CLIENT_CERTIFICATE_PASSWORD);
-    if (secret) warnings.push('AZURE_CLIENT_SECRET is ignored because AZURE_CLIENT_CERTIFICATE_PATH is set (the certificate is used); unset one of them');
+    if (secret)
+      warnings.push(
+        'AZURE_CLIENT_SECRET is ignored because AZURE_CLIENT_CERTIFICATE_PATH is set (the certificate is used); unset one of them',
+      );
   } else if (secret) {
     credential = { kind: 'secret', secret };
   } else {
-    throw new ConfigError('AZURE_CLIENT_SECRET',
-      'AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH is missing: set AZURE_CLIENT_SECRET to the value of a client secret of the app registration, or AZURE_CLIENT_CERTIFICATE_PATH to a PEM file holding its certificate and private key');
+    throw new ConfigError(
+      'AZURE_CLIENT_SECRET',
+      'AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH is missing: set AZURE_CLIENT_SECRET to the value of a client secret of the app registration, or AZURE_CLIENT_CERTIFICATE_PATH to a PEM file holding its certificate and private key',
+    );
   }
 
   return {
@@ -125,22 +144,40 @@ export function loadConnectionConfig(env: Env = process.env): ConnectionConfig {
 export function loadStoreConfig(env: Env = process.env): StoreConfig {
   const databaseUrl = env.DATABASE_URL?.trim() || null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL', 'DATABASE_URL must start with postgres:// or postgresql:// (unset it to use the embedded store under USERSYNC_DATA)');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'DATABASE_URL must start with postgres:// or postgresql:// (unset it to use the embedded store under USERSYNC_DATA)',
+    );
   }
   return { dataDir: env.USERSYNC_DATA?.trim() || DEFAULT_DATA_DIR, databaseUrl };
 }
 
 function parseAuthorityHost(value: string): string {
-  const url = parseHttpsUrl('AZURE_AUTHORITY_HOST', value, 'https://login.microsoftonline.com (or https://login.microsoftonline.us, https://login.chinacloudapi.cn for national clouds)');
+  const url = parseHttpsUrl(
+    'AZURE_AUTHORITY_HOST',
+    value,
+    'https://login.microsoftonline.com (or https://login.microsoftonline.us, https://login.chinacloudapi.cn for national clouds)',
+  );
   if (url.pathname !== '/' || url.search !== '') {
-    throw new ConfigError('AZURE_AUTHORITY_HOST', `AZURE_AUTHORITY_HOST must be the host only, such as ${url.origin}, without a path: put the tenant in AZURE_TENANT_ID`);
+    throw new ConfigError(
+      'AZURE_AUTHORITY_HOST',
+      `AZURE_AUTHORITY_HOST must be the host only, such as ${url.origin}, without a path: put the tenant in AZURE_TENANT_ID`,
+    );
   }
   return url.origin;
 }
 
 function parseGraphUrl(value: string): string {
-  const url = parseHttpsUrl('USERSYNC_GRAPH_URL', value, 'https://graph.microsoft.com (or https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds)');
-  if (url.search !== '' || url.hash !== '') throw new ConfigError('USERSYNC_GRAPH_URL', `USERSYNC_GRAPH_URL must not have a query string: set it to the Graph base such as ${url.origin}`);
+  const url = parseHttpsUrl(
+    'USERSYNC_GRAPH_URL',
+    value,
+    'https://graph.microsoft.com (or https://graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for national clouds)',
+  );
+  if (url.search !== '' || url.hash !== '')
+    throw new ConfigError(
+      'USERSYNC_GRAPH_URL',
+      `USERSYNC_GRAPH_URL must not have a query string: set it to the Graph base such as ${url.origin}`,
+    );
   // The client appends /v1.0 itself; accept a base that already ends with it rather than doubling it.
   const path = url.pathname.replace(/\/+$/, '').replace(/\/v1\.0$/i, '');
   return `${url.origin}${path}`;
@@ -153,59 +190,95 @@ function parseHttpsUrl(variable: string, value: string, example: string): URL {
   } catch {
     throw new ConfigError(variable, `${variable} is not a URL: set it to ${example}`);
   }
-  if (url.protocol !== 'https:') throw new ConfigError(variable, `${variable} must use https:// (tokens are never sent in clear text): set it to ${example}`);
-  if (url.username || url.password) throw new ConfigError(variable, `${variable} must not contain a user name or password`);
+  if (url.protocol !== 'https:')
+    throw new ConfigError(
+      variable,
+      `${variable} must use https:// (tokens are never sent in clear text): set it to ${example}`,
+    );
+  if (url.username || url.password)
+    throw new ConfigError(variable, `${variable} must not contain a user name or password`);
   return url;
 }
 
 // Certificates ---------------------------------------------------------------------------------------
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const PEM_KEY = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+const PEM_KEY =
+  /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
 /** Reads a PEM file with the app's certificate and private key, checks they belong together, computes thumbprints. */
-export function readCertificate(path: string, password?: string, now: Date = new Date()): ClientCredential & { kind: 'certificate' } {
+export function readCertificate(
+  path: string,
+  password?: string,
+  now: Date = new Date(),
+): ClientCredential & { kind: 'certificate' } {
   const variable = 'AZURE_CLIENT_CERTIFICATE_PATH';
   let pem: string;
   try {
     pem = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'the file does not exist' : code === 'EACCES' ? 'the file is not readable by this user' : `it cannot be read (${code ?? 'unknown error'})`;
-    throw new ConfigError(variable, `${variable} points at ${path}, but ${why}: set it to a PEM file holding the app's certificate and private key`);
+    const why =
+      code === 'ENOENT'
+        ? 'the file does not exist'
+        : code === 'EACCES'
+          ? 'the file is not readable by this user'
+          : `it cannot be read (${code ?? 'unknown error'})`;
+    throw new ConfigError(
+      variable,
+      `${variable} points at ${path}, but ${why}: set it to a PEM file holding the app's certificate and private key`,
+    );
   }
   const certificates: string[] = pem.match(PEM_CERTIFICATE) ?? [];
   const keyBlock = PEM_KEY.exec(pem)?.[0];
   if (certificates.length === 0) {
-    throw new ConfigError(variable, `${path} (${variable}) holds no -----BEGIN CERTIFICATE----- block: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`);
+    throw new ConfigError(
+      variable,
+      `${path} (${variable}) holds no -----BEGIN CERTIFICATE----- block: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`,
+    );
   }
   if (keyBlock === undefined) {
-    throw new ConfigError(variable, `${path} (${variable}) holds no private key: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`);
+    throw new ConfigError(
+      variable,
+      `${path} (${variable}) holds no private key: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`,
+    );
   }
 
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certificates[0]);
   } catch (error) {
-    throw new ConfigError(variable, `The certificate in ${path} (${variable}) cannot be parsed (${(error as Error).message}): export it again as PEM`);
+    throw new ConfigError(
+      variable,
+      `The certificate in ${path} (${variable}) cannot be parsed (${(error as Error).message}): export it again as PEM`,
+    );
   }
   let privateKeyPem: string;
   try {
     const key = createPrivateKey({ key: keyBlock, format: 'pem', ...(password ? { passphrase: password } : {}) });
     privateKeyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
     if (!certificate.checkPrivateKey(key)) {
-      throw new ConfigError(variable, `The private key in ${path} (${variable}) does not belong to its first certificate: put the matching certificate and key in the file`);
+      throw new ConfigError(
+        variable,
+        `The private key in ${path} (${variable}) does not belong to its first certificate: put the matching certificate and key in the file`,
+      );
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const encrypted = /ENCRYPTED/.test(keyBlock) || /passphrase|decrypt|bad password/i.test((error as Error).message);
-    throw new ConfigError(encrypted ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD' : variable, encrypted
-      ? `The private key in ${path} is encrypted and ${password ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD does not decrypt it' : 'AZURE_CLIENT_CERTIFICATE_PASSWORD is missing'}: set AZURE_CLIENT_CERTIFICATE_PASSWORD to its password, or store the key unencrypted`
-      : `The private key in ${path} (${variable}) cannot be read: export it again as PEM (PKCS#8 or PKCS#1)`);
+    throw new ConfigError(
+      encrypted ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD' : variable,
+      encrypted
+        ? `The private key in ${path} is encrypted and ${password ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD does not decrypt it' : 'AZURE_CLIENT_CERTIFICATE_PASSWORD is missing'}: set AZURE_CLIENT_CERTIFICATE_PASSWORD to its password, or store the key unencrypted`
+        : `The private key in ${path} (${variable}) cannot be read: export it again as PEM (PKCS#8 or PKCS#1)`,
+    );
   }
   const notAfter = new Date(certificate.validTo);
   if (notAfter.getTime() < now.getTime()) {
-    throw new ConfigError(variable, `The certificate in ${path} (${variable}) expired on ${notAfter.toISOString()}: create a new certificate, upload it to the app registration and point ${variable} at it`);
+    throw new ConfigError(
+      variable,
+      `The certificate in ${path} (${variable}) expired on ${notAfter.toISOString()}: create a new certificate, upload it to the app registration and point ${variable} at it`,
+    );
   }
   return {
     kind: 'certificate',

@@ -10,10 +10,25 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
  */
 export function createLogger(env: Env = process.env): Logger {
   const level = env.USERSYNC_LOG_LEVEL?.trim().toLowerCase() || 'silent';
-  if (!LEVELS.includes(level)) throw new Error(`USERSYNC_LOG_LEVEL must be one of ${LEVELS.join(', ')} (got "${env.USERSYNC_LOG_LEVEL}").`);
-  return pino({
-    level,
-    base: { service: 'usersync' },
-    redact: { paths: ['*.secret', '*.clientSecret', '*.client_secret', '*.password', '*.authorization', '*.token', '*.accessToken'], censor: '[redacted]' },
-  }, pino.destination(2));
+  if (!LEVELS.includes(level))
+    throw new Error(`USERSYNC_LOG_LEVEL must be one of ${LEVELS.join(', ')} (got "${env.USERSYNC_LOG_LEVEL}").`);
+  return pino(
+    {
+      level,
+      base: { service: 'usersync' },
+      redact: {
+        paths: [
+          '*.secret',
+          '*.clientSecret',
+          '*.client_secret',
+          '*.password',
+          '*.authorization',
+          '*.token',
+          '*.accessToken',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    pino.destination(2),
+  );
 }

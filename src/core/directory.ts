@@ -2,8 +2,24 @@
 // Plain data; `core/` never does I/O.
 
 /** Profile fields of a directory user, in the order of the `users list` contract. */
-export const PROFILE_FIELDS = ['loginAccount', 'name', 'email', 'firstName', 'lastName', 'userType', 'jobTitle', 'department',
-  'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeNo', 'faxNumber'] as const;
+export const PROFILE_FIELDS = [
+  'loginAccount',
+  'name',
+  'email',
+  'firstName',
+  'lastName',
+  'userType',
+  'jobTitle',
+  'department',
+  'country',
+  'officeLocation',
+  'city',
+  'mobilePhone',
+  'postalCode',
+  'companyName',
+  'employeeNo',
+  'faxNumber',
+] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export type Profile = { [K in ProfileField]: K extends 'loginAccount' ? string : string | null };
 
@@ -30,10 +46,20 @@ export interface DirectoryUser extends Profile {
   fingerprint: string;
 }
 
-export interface SourceGroup { externalId: string; name: string; type: GroupType }
-export interface DirectoryGroup extends SourceGroup { sourceState: SourceState; fingerprint: string }
+export interface SourceGroup {
+  externalId: string;
+  name: string;
+  type: GroupType;
+}
+export interface DirectoryGroup extends SourceGroup {
+  sourceState: SourceState;
+  fingerprint: string;
+}
 
-export interface MemberRef { externalId: string; kind: 'user' | 'group' }
+export interface MemberRef {
+  externalId: string;
+  kind: 'user' | 'group';
+}
 
 /** A user's directory status follows the source: enabled and present → active, anything else → disabled. */
 export function statusOf(accountEnabled: boolean, sourceState: SourceState): UserStatus {

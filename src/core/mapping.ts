@@ -1,5 +1,11 @@
 import { PROFILE_FIELDS, type Profile, type ProfileField } from './directory.ts';
-import { compileExpression, graphUserAttributes, type CompiledExpression, type EvaluationContext, type Value } from './expression/index.ts';
+import {
+  compileExpression,
+  graphUserAttributes,
+  type CompiledExpression,
+  type EvaluationContext,
+  type Value,
+} from './expression/index.ts';
 import type { Settings } from './settings.ts';
 
 // The mapping stage: a Graph user object → the directory's profile fields and custom fields, by the settings'
@@ -10,9 +16,22 @@ type FieldMapping = NonNullable<NonNullable<Settings['mapping']>['fields']>[stri
 
 /** Where each built-in field comes from when the settings do not say (the default mapping of configuration.md). */
 export const DEFAULT_SOURCES: Readonly<Record<ProfileField, string>> = {
-  loginAccount: 'userPrincipalName', name: 'displayName', email: 'mail', firstName: 'givenName', lastName: 'surname', userType: 'userType',
-  jobTitle: 'jobTitle', department: 'department', country: 'country', officeLocation: 'officeLocation', city: 'city', mobilePhone: 'mobilePhone',
-  postalCode: 'postalCode', companyName: 'companyName', employeeNo: 'employeeId', faxNumber: 'faxNumber',
+  loginAccount: 'userPrincipalName',
+  name: 'displayName',
+  email: 'mail',
+  firstName: 'givenName',
+  lastName: 'surname',
+  userType: 'userType',
+  jobTitle: 'jobTitle',
+  department: 'department',
+  country: 'country',
+  officeLocation: 'officeLocation',
+  city: 'city',
+  mobilePhone: 'mobilePhone',
+  postalCode: 'postalCode',
+  companyName: 'companyName',
+  employeeNo: 'employeeId',
+  faxNumber: 'faxNumber',
 };
 
 export interface MappedUser {
@@ -20,7 +39,10 @@ export interface MappedUser {
   custom: Record<string, string | number | boolean | null>;
 }
 
-export interface MappingError { field: string; message: string }
+export interface MappingError {
+  field: string;
+  message: string;
+}
 
 export interface CompiledMapping {
   /** Graph user properties the mapping reads (for `$select`). */
@@ -29,10 +51,23 @@ export interface CompiledMapping {
    * Maps one Graph user. `existing` is the stored user, or null when the user would be created: fields mapped with
    * `applyOn: create` keep their stored value, and IgnoreFlowIfNullOrEmpty leaves a field as it was.
    */
-  map(user: Record<string, unknown>, existing: MappedUser | null, context?: Partial<EvaluationContext>): { ok: MappedUser } | { error: MappingError };
+  map(
+    user: Record<string, unknown>,
+    existing: MappedUser | null,
+    context?: Partial<EvaluationContext>,
+  ): { ok: MappedUser } | { error: MappingError };
 }
 
-interface FieldRule { field: string; custom: boolean; evaluate: (read: (name: string) => Value, context?: Partial<EvaluationContext>) => { value: Value } | { ignored: true }; defaultValue: Value | undefined; onCreateOnly: boolean }
+interface FieldRule {
+  field: string;
+  custom: boolean;
+  evaluate: (
+    read: (name: string) => Value,
+    context?: Partial<EvaluationContext>,
+  ) => { value: Value } | { ignored: true };
+  defaultValue: Value | undefined;
+  onCreateOnly: boolean;
+}
 
 export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMapping {
   const properties = new Set<string>(['id', 'accountEnabled']);
@@ -52,7 +87,13 @@ export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMappi
       const constant = (m.constant ?? null) as Value;
       evaluate = () => ({ value: constant });
     }
-    rules.push({ field, custom, evaluate, defaultValue: m.default as Value | undefined, onCreateOnly: m.applyOn === 'create' });
+    rules.push({
+      field,
+      custom,
+      evaluate,
+      defaultValue: m.default as Value | undefined,
+      onCreateOnly: m.applyOn === 'create',
+    });
   };
   for (const field of PROFILE_FIELDS) add(field, false, mapping.fields?.[field] ?? { source: DEFAULT_SOURCES[field] });
   for (const [name, m] of Object.entries(mapping.custom ?? {})) add(name, true, m);
@@ -64,7 +105,11 @@ export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMappi
       const profile = {} as Record<ProfileField, string | null>;
       const custom: Record<string, string | number | boolean | null> = {};
       for (const rule of rules) {
-        const before = existing ? (rule.custom ? existing.custom[rule.field] ?? null : existing.profile[rule.field as ProfileField]) : null;
+        const before = existing
+          ? rule.custom
+            ? (existing.custom[rule.field] ?? null)
+            : existing.profile[rule.field as ProfileField]
+          : null;
         let value: string | number | boolean | null;
         if (rule.onCreateOnly && existing) {
           value = before;
@@ -78,13 +123,21 @@ export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMappi
           if ('ignored' in outcome) value = before;
           else {
             const single = toFieldValue(outcome.value, rule.custom);
-            if (typeof single === 'object' && single !== null) return { error: { field: rule.field, message: single.error } };
+            if (typeof single === 'object' && single !== null)
+              return { error: { field: rule.field, message: single.error } };
             value = single;
-            if ((value === null || value === '') && rule.defaultValue !== undefined) value = toFieldValue(rule.defaultValue, rule.custom) as string | number | boolean | null;
+            if ((value === null || value === '') && rule.defaultValue !== undefined)
+              value = toFieldValue(rule.defaultValue, rule.custom) as string | number | boolean | null;
           }
         }
         if (!rule.custom && rule.field === 'loginAccount' && (value === null || value === '')) {
-          return { error: { field: 'loginAccount', message: 'maps to an empty value; every directory user needs a login account (check mapping.fields.loginAccount)' } };
+          return {
+            error: {
+              field: 'loginAccount',
+              message:
+                'maps to an empty value; every directory user needs a login account (check mapping.fields.loginAccount)',
+            },
+          };
         }
         if (rule.custom) custom[rule.field] = value;
         else profile[rule.field as ProfileField] = value === null ? null : String(value);
@@ -99,7 +152,9 @@ function toFieldValue(value: Value, custom: boolean): string | number | boolean 
   if (value === null) return null;
   if (Array.isArray(value)) {
     if (value.length <= 1) return toFieldValue(value[0] ?? null, custom);
-    return { error: `maps to ${value.length} values; a field holds one (pick one with Item(…, 1), or combine them with Join)` };
+    return {
+      error: `maps to ${value.length} values; a field holds one (pick one with Item(…, 1), or combine them with Join)`,
+    };
   }
   if (typeof value === 'string') {
     const trimmed = value.trim();

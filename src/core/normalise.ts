@@ -6,32 +6,70 @@ import type { GroupType, MemberRef, SourceGroup, SourceUser } from './directory.
 // may appear), so a malformed response fails with the object id and the field instead of corrupting data.
 
 /** Graph user properties the default mapping reads (delta `$select`; `manager` tracks manager changes). */
-export const USER_SELECT = ['userPrincipalName', 'displayName', 'mail', 'givenName', 'surname', 'userType', 'jobTitle', 'department',
-  'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeId', 'faxNumber', 'accountEnabled', 'manager'];
+export const USER_SELECT = [
+  'userPrincipalName',
+  'displayName',
+  'mail',
+  'givenName',
+  'surname',
+  'userType',
+  'jobTitle',
+  'department',
+  'country',
+  'officeLocation',
+  'city',
+  'mobilePhone',
+  'postalCode',
+  'companyName',
+  'employeeId',
+  'faxNumber',
+  'accountEnabled',
+  'manager',
+];
 export const GROUP_SELECT = ['displayName', 'groupTypes', 'mailEnabled', 'securityEnabled', 'members'];
 
 const text = z.string().nullish();
 const removed = z.object({ reason: z.string() }).passthrough();
-const reference = z.object({ id: z.string().min(1), '@odata.type': z.string().optional(), '@removed': removed.optional() }).passthrough();
+const reference = z
+  .object({ id: z.string().min(1), '@odata.type': z.string().optional(), '@removed': removed.optional() })
+  .passthrough();
 
-const graphUser = z.object({
-  id: z.string().min(1),
-  '@removed': removed.optional(),
-  userPrincipalName: text, displayName: text, mail: text, givenName: text, surname: text, userType: text, jobTitle: text,
-  department: text, country: text, officeLocation: text, city: text, mobilePhone: text, postalCode: text, companyName: text,
-  employeeId: text, faxNumber: text, accountEnabled: z.boolean().nullish(),
-  'manager@delta': z.array(reference).optional(),
-}).passthrough();
+const graphUser = z
+  .object({
+    id: z.string().min(1),
+    '@removed': removed.optional(),
+    userPrincipalName: text,
+    displayName: text,
+    mail: text,
+    givenName: text,
+    surname: text,
+    userType: text,
+    jobTitle: text,
+    department: text,
+    country: text,
+    officeLocation: text,
+    city: text,
+    mobilePhone: text,
+    postalCode: text,
+    companyName: text,
+    employeeId: text,
+    faxNumber: text,
+    accountEnabled: z.boolean().nullish(),
+    'manager@delta': z.array(reference).optional(),
+  })
+  .passthrough();
 
-const graphGroup = z.object({
-  id: z.string().min(1),
-  '@removed': removed.optional(),
-  displayName: text,
-  groupTypes: z.array(z.string()).nullish(),
-  mailEnabled: z.boolean().nullish(),
-  securityEnabled: z.boolean().nullish(),
-  'members@delta': z.array(reference).optional(),
-}).passthrough();
+const graphGroup = z
+  .object({
+    id: z.string().min(1),
+    '@removed': removed.optional(),
+    displayName: text,
+    groupTypes: z.array(z.string()).nullish(),
+    mailEnabled: z.boolean().nullish(),
+    securityEnabled: z.boolean().nullish(),
+    'members@delta': z.array(reference).optional(),
+  })
+  .passthrough();
 
 export class SourceDataError extends Error {
   readonly code = 'invalid_graph_response';
@@ -41,8 +79,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const id = typeof value === 'object' && value !== null && 'id' in value ? ` ${String((value as { id: unknown }).id)}` : '';
-  throw new SourceDataError(`Graph returned a malformed ${what}${id}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}. Nothing from this page was written; retry, and report it if it persists.`);
+  const id =
+    typeof value === 'object' && value !== null && 'id' in value ? ` ${String((value as { id: unknown }).id)}` : '';
+  throw new SourceDataError(
+    `Graph returned a malformed ${what}${id}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}. Nothing from this page was written; retry, and report it if it persists.`,
+  );
 }
 
 /** Empty and whitespace-only strings mean "no value", as they do in Entra's UI. */
@@ -53,8 +94,7 @@ const clean = (value: string | null | undefined): string | null => {
 };
 
 export type UserItem =
-  | { kind: 'removed'; externalId: string; reason: 'changed' | 'deleted' }
-  | { kind: 'user'; user: SourceUser };
+  { kind: 'removed'; externalId: string; reason: 'changed' | 'deleted' } | { kind: 'user'; user: SourceUser };
 
 /**
  * One users-delta item. In a full round every user arrives whole, so a missing manager@delta means
@@ -62,8 +102,16 @@ export type UserItem =
  */
 export function normaliseUser(raw: unknown, round: 'full' | 'delta'): UserItem {
   const item = parse(graphUser, raw, 'user');
-  if (item['@removed']) return { kind: 'removed', externalId: item.id, reason: item['@removed'].reason === 'changed' ? 'changed' : 'deleted' };
-  if (!item.userPrincipalName) throw new SourceDataError(`Graph returned user ${item.id} without a userPrincipalName; select it in the delta query (it is in USER_SELECT) or report the response.`);
+  if (item['@removed'])
+    return {
+      kind: 'removed',
+      externalId: item.id,
+      reason: item['@removed'].reason === 'changed' ? 'changed' : 'deleted',
+    };
+  if (!item.userPrincipalName)
+    throw new SourceDataError(
+      `Graph returned user ${item.id} without a userPrincipalName; select it in the delta query (it is in USER_SELECT) or report the response.`,
+    );
   let managerExternalId: string | null | undefined = round === 'full' ? null : undefined;
   const managerDelta = item['manager@delta'];
   if (managerDelta && managerDelta.length > 0) {
@@ -96,7 +144,11 @@ export function normaliseUser(raw: unknown, round: 'full' | 'delta'): UserItem {
   };
 }
 
-export function groupTypeOf(groupTypes: readonly string[] | null | undefined, mailEnabled: boolean | null | undefined, securityEnabled: boolean | null | undefined): GroupType {
+export function groupTypeOf(
+  groupTypes: readonly string[] | null | undefined,
+  mailEnabled: boolean | null | undefined,
+  securityEnabled: boolean | null | undefined,
+): GroupType {
   if (groupTypes?.some((t) => t.toLowerCase() === 'unified')) return 'microsoft365';
   if (mailEnabled && securityEnabled) return 'mail-enabled-security';
   if (mailEnabled) return 'distribution';
@@ -113,17 +165,32 @@ export type GroupItem =
  */
 export function normaliseGroup(raw: unknown): GroupItem {
   const item = parse(graphGroup, raw, 'group');
-  if (item['@removed']) return { kind: 'removed', externalId: item.id, reason: item['@removed'].reason === 'changed' ? 'changed' : 'deleted' };
+  if (item['@removed'])
+    return {
+      kind: 'removed',
+      externalId: item.id,
+      reason: item['@removed'].reason === 'changed' ? 'changed' : 'deleted',
+    };
   const added: MemberRef[] = [];
   const removedMembers: string[] = [];
   for (const member of item['members@delta'] ?? []) {
     if (member['@removed']) removedMembers.push(member.id);
-    else added.push({ externalId: member.id, kind: member['@odata.type']?.toLowerCase() === '#microsoft.graph.group' ? 'group' : 'user' });
+    else
+      added.push({
+        externalId: member.id,
+        kind: member['@odata.type']?.toLowerCase() === '#microsoft.graph.group' ? 'group' : 'user',
+      });
   }
   const hasProperties = item.displayName !== undefined;
   return {
     kind: 'group',
-    group: hasProperties ? { externalId: item.id, name: item.displayName ?? item.id, type: groupTypeOf(item.groupTypes, item.mailEnabled, item.securityEnabled) } : null,
+    group: hasProperties
+      ? {
+          externalId: item.id,
+          name: item.displayName ?? item.id,
+          type: groupTypeOf(item.groupTypes, item.mailEnabled, item.securityEnabled),
+        }
+      : null,
     added,
     removedMembers,
   };

@@ -5,8 +5,18 @@ import { groupTypeOf, normaliseGroup, normaliseUser, SourceDataError } from './n
 import { newDepartments, planGroupLeft, planSourceGroup, planSourceUser, planUserLeft } from './plan.ts';
 
 const graphUser = (over: Record<string, unknown> = {}) => ({
-  id: 'u1', userPrincipalName: 'ada@contoso.com', displayName: 'Ada Lovelace', mail: 'ada@contoso.com', givenName: 'Ada', surname: 'Lovelace',
-  userType: 'Member', jobTitle: 'Engineer', department: 'Research', accountEnabled: true, employeeId: '100', ...over,
+  id: 'u1',
+  userPrincipalName: 'ada@contoso.com',
+  displayName: 'Ada Lovelace',
+  mail: 'ada@contoso.com',
+  givenName: 'Ada',
+  surname: 'Lovelace',
+  userType: 'Member',
+  jobTitle: 'Engineer',
+  department: 'Research',
+  accountEnabled: true,
+  employeeId: '100',
+  ...over,
 });
 
 function source(over: Record<string, unknown> = {}, round: 'full' | 'delta' = 'full'): SourceUser {
@@ -29,17 +39,34 @@ describe('normalise', () => {
     assert.equal(u.faxNumber, null, 'blank means no value');
     assert.equal(u.department, 'Research');
     assert.equal(u.managerExternalId, null, 'a full round without manager@delta means no manager');
-    assert.equal(source({}, 'delta').managerExternalId, undefined, 'a change round without manager@delta means unchanged');
+    assert.equal(
+      source({}, 'delta').managerExternalId,
+      undefined,
+      'a change round without manager@delta means unchanged',
+    );
   });
 
   it('reads manager@delta additions and removals', () => {
-    assert.equal(source({ 'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'm2' }] }, 'delta').managerExternalId, 'm2');
-    assert.equal(source({ 'manager@delta': [{ id: 'm1', '@removed': { reason: 'deleted' } }] }, 'delta').managerExternalId, null);
+    assert.equal(
+      source({ 'manager@delta': [{ '@odata.type': '#microsoft.graph.user', id: 'm2' }] }, 'delta').managerExternalId,
+      'm2',
+    );
+    assert.equal(
+      source({ 'manager@delta': [{ id: 'm1', '@removed': { reason: 'deleted' } }] }, 'delta').managerExternalId,
+      null,
+    );
   });
 
   it('recognises removed objects and rejects malformed ones with the id and field', () => {
-    assert.deepEqual(normaliseUser({ id: 'u9', '@removed': { reason: 'changed' } }, 'delta'), { kind: 'removed', externalId: 'u9', reason: 'changed' });
-    assert.throws(() => normaliseUser({ id: 'u3', userPrincipalName: 42 }, 'full'), (e: Error) => e instanceof SourceDataError && /u3/.test(e.message) && /userPrincipalName/.test(e.message));
+    assert.deepEqual(normaliseUser({ id: 'u9', '@removed': { reason: 'changed' } }, 'delta'), {
+      kind: 'removed',
+      externalId: 'u9',
+      reason: 'changed',
+    });
+    assert.throws(
+      () => normaliseUser({ id: 'u3', userPrincipalName: 42 }, 'full'),
+      (e: Error) => e instanceof SourceDataError && /u3/.test(e.message) && /userPrincipalName/.test(e.message),
+    );
     assert.throws(() => normaliseUser({ displayName: 'no id' }, 'full'), SourceDataError);
   });
 
@@ -48,9 +75,27 @@ describe('normalise', () => {
     assert.equal(groupTypeOf([], false, true), 'security');
     assert.equal(groupTypeOf([], true, true), 'mail-enabled-security');
     assert.equal(groupTypeOf([], true, false), 'distribution');
-    const item = normaliseGroup({ id: 'g1', displayName: 'Team', groupTypes: [], mailEnabled: false, securityEnabled: true, 'members@delta': [
-      { '@odata.type': '#microsoft.graph.user', id: 'u1' }, { '@odata.type': '#microsoft.graph.group', id: 'g2' }, { '@odata.type': '#microsoft.graph.user', id: 'u2', '@removed': { reason: 'deleted' } }] });
-    assert.deepEqual(item, { kind: 'group', group: { externalId: 'g1', name: 'Team', type: 'security' }, added: [{ externalId: 'u1', kind: 'user' }, { externalId: 'g2', kind: 'group' }], removedMembers: ['u2'] });
+    const item = normaliseGroup({
+      id: 'g1',
+      displayName: 'Team',
+      groupTypes: [],
+      mailEnabled: false,
+      securityEnabled: true,
+      'members@delta': [
+        { '@odata.type': '#microsoft.graph.user', id: 'u1' },
+        { '@odata.type': '#microsoft.graph.group', id: 'g2' },
+        { '@odata.type': '#microsoft.graph.user', id: 'u2', '@removed': { reason: 'deleted' } },
+      ],
+    });
+    assert.deepEqual(item, {
+      kind: 'group',
+      group: { externalId: 'g1', name: 'Team', type: 'security' },
+      added: [
+        { externalId: 'u1', kind: 'user' },
+        { externalId: 'g2', kind: 'group' },
+      ],
+      removedMembers: ['u2'],
+    });
   });
 });
 
@@ -86,13 +131,18 @@ describe('plan', () => {
     assert.deepEqual(planUserLeft(gone, 'deleted'), { kind: 'unchanged', externalId: 'u1' });
     assert.equal(planUserLeft(undefined, 'deleted'), null);
     const restored = planSourceUser(gone, source());
-    assert.ok(restored.kind === 'write' && restored.user.status === 'active' && restored.user.sourceState === 'present');
+    assert.ok(
+      restored.kind === 'write' && restored.user.status === 'active' && restored.user.sourceState === 'present',
+    );
   });
 
   it('keeps the manager when a change round does not mention it', () => {
     const existing = stored({ 'manager@delta': [{ id: 'boss' }] });
     assert.equal(existing.managerExternalId, 'boss');
-    assert.deepEqual(planSourceUser(existing, source({ 'manager@delta': [{ id: 'boss' }] }, 'delta')).kind, 'unchanged');
+    assert.deepEqual(
+      planSourceUser(existing, source({ 'manager@delta': [{ id: 'boss' }] }, 'delta')).kind,
+      'unchanged',
+    );
     const change = planSourceUser(existing, source({ jobTitle: 'x' }, 'delta'));
     assert.equal((change as { user: DirectoryUser }).user.managerExternalId, 'boss');
   });
@@ -104,6 +154,14 @@ describe('plan', () => {
     assert.equal(planSourceGroup(group, { externalId: 'g1', name: 'A', type: 'security' }).kind, 'unchanged');
     assert.equal((planSourceGroup(group, { externalId: 'g1', name: 'B', type: 'security' }) as any).counted, 'updated');
     assert.equal((planGroupLeft(group, 'deleted') as any).counted, 'removed');
-    assert.deepEqual(newDepartments(new Set(['Sales']), [{ department: 'Sales' }, { department: 'Legal' }, { department: null }, { department: 'Legal' }]), ['Legal']);
+    assert.deepEqual(
+      newDepartments(new Set(['Sales']), [
+        { department: 'Sales' },
+        { department: 'Legal' },
+        { department: null },
+        { department: 'Legal' },
+      ]),
+      ['Legal'],
+    );
   });
 });

@@ -1,4 +1,12 @@
-import { PROFILE_FIELDS, statusOf, type DirectoryGroup, type DirectoryUser, type SourceGroup, type SourceState, type SourceUser } from './directory.ts';
+import {
+  PROFILE_FIELDS,
+  statusOf,
+  type DirectoryGroup,
+  type DirectoryUser,
+  type SourceGroup,
+  type SourceState,
+  type SourceUser,
+} from './directory.ts';
 import { fingerprint } from './normalise.ts';
 
 // Plan: compare what the source says with what the directory holds and decide the smallest change.
@@ -33,19 +41,30 @@ export function planSourceUser(existing: DirectoryUser | undefined, source: Sour
   const { managerExternalId, ...profile } = source;
   const base = {
     ...profile,
-    managerExternalId: managerExternalId === undefined ? existing?.managerExternalId ?? null : managerExternalId,
+    managerExternalId: managerExternalId === undefined ? (existing?.managerExternalId ?? null) : managerExternalId,
     sourceState: 'present' as const,
   };
-  const next: DirectoryUser = { ...base, status: statusOf(source.accountEnabled, 'present'), fingerprint: userFingerprint(base) };
+  const next: DirectoryUser = {
+    ...base,
+    status: statusOf(source.accountEnabled, 'present'),
+    fingerprint: userFingerprint(base),
+  };
   return decide(existing, next);
 }
 
 /** A user deleted in Entra ('deleted') or absent from a full read ('missing'): kept, disabled. */
-export function planUserLeft(existing: DirectoryUser | undefined, state: Exclude<SourceState, 'present'>): UserChange | null {
+export function planUserLeft(
+  existing: DirectoryUser | undefined,
+  state: Exclude<SourceState, 'present'>,
+): UserChange | null {
   if (!existing) return null; // never synced: nothing to keep
   if (existing.sourceState !== 'present') return { kind: 'unchanged', externalId: existing.externalId };
   const base = { ...existing, sourceState: state };
-  const next: DirectoryUser = { ...base, status: statusOf(existing.accountEnabled, state), fingerprint: userFingerprint(base) };
+  const next: DirectoryUser = {
+    ...base,
+    status: statusOf(existing.accountEnabled, state),
+    fingerprint: userFingerprint(base),
+  };
   return decide(existing, next);
 }
 
@@ -53,20 +72,32 @@ export type GroupChange =
   | { kind: 'write'; group: DirectoryGroup; counted: 'created' | 'updated' | 'removed' }
   | { kind: 'unchanged'; externalId: string };
 
-const groupFingerprint = (g: SourceGroup & { sourceState: SourceState }) => fingerprint([g.name, g.type, g.sourceState]);
+const groupFingerprint = (g: SourceGroup & { sourceState: SourceState }) =>
+  fingerprint([g.name, g.type, g.sourceState]);
 
 export function planSourceGroup(existing: DirectoryGroup | undefined, source: SourceGroup): GroupChange {
-  const next: DirectoryGroup = { ...source, sourceState: 'present', fingerprint: groupFingerprint({ ...source, sourceState: 'present' }) };
+  const next: DirectoryGroup = {
+    ...source,
+    sourceState: 'present',
+    fingerprint: groupFingerprint({ ...source, sourceState: 'present' }),
+  };
   if (!existing) return { kind: 'write', group: next, counted: 'created' };
   if (existing.fingerprint === next.fingerprint) return { kind: 'unchanged', externalId: existing.externalId };
   return { kind: 'write', group: next, counted: 'updated' };
 }
 
 /** A group deleted in Entra or absent from a full read: hidden from the directory's groups, memberships kept for audit. */
-export function planGroupLeft(existing: DirectoryGroup | undefined, state: Exclude<SourceState, 'present'>): GroupChange | null {
+export function planGroupLeft(
+  existing: DirectoryGroup | undefined,
+  state: Exclude<SourceState, 'present'>,
+): GroupChange | null {
   if (!existing) return null;
   if (existing.sourceState !== 'present') return { kind: 'unchanged', externalId: existing.externalId };
-  const next: DirectoryGroup = { ...existing, sourceState: state, fingerprint: groupFingerprint({ ...existing, sourceState: state }) };
+  const next: DirectoryGroup = {
+    ...existing,
+    sourceState: state,
+    fingerprint: groupFingerprint({ ...existing, sourceState: state }),
+  };
   return { kind: 'write', group: next, counted: 'removed' };
 }
 

@@ -8,29 +8,110 @@ import { closest } from './suggest.ts';
 // optional; `{}` means the defaults. Secrets never live here.
 
 /** Built-in directory fields a mapping may set (the `users list` contract less externalId, status, photo, lineManager). */
-export const MAPPABLE_FIELDS = ['loginAccount', 'name', 'email', 'firstName', 'lastName', 'userType', 'jobTitle', 'department', 'country', 'officeLocation', 'city', 'mobilePhone', 'postalCode', 'companyName', 'employeeNo', 'faxNumber'] as const;
+export const MAPPABLE_FIELDS = [
+  'loginAccount',
+  'name',
+  'email',
+  'firstName',
+  'lastName',
+  'userType',
+  'jobTitle',
+  'department',
+  'country',
+  'officeLocation',
+  'city',
+  'mobilePhone',
+  'postalCode',
+  'companyName',
+  'employeeNo',
+  'faxNumber',
+] as const;
 
 export const GROUP_TYPES = ['microsoft365', 'security', 'mail-enabled-security', 'distribution'] as const;
 
 /** Microsoft Graph v1.0 user properties a mapping or filter can read (plus extensionAttribute1–15 and schema extensions). */
 export const GRAPH_USER_PROPERTIES = [
-  'aboutMe', 'accountEnabled', 'ageGroup', 'birthday', 'businessPhones', 'city', 'companyName', 'consentProvidedForMinor', 'country', 'createdDateTime',
-  'creationType', 'department', 'displayName', 'employeeHireDate', 'employeeId', 'employeeLeaveDateTime', 'employeeOrgData', 'employeeType', 'externalUserState',
-  'externalUserStateChangeDateTime', 'faxNumber', 'givenName', 'hireDate', 'id', 'identities', 'imAddresses', 'interests', 'isResourceAccount', 'jobTitle',
-  'legalAgeGroupClassification', 'mail', 'mailNickname', 'mobilePhone', 'mySite', 'officeLocation', 'onPremisesDistinguishedName', 'onPremisesDomainName',
-  'onPremisesExtensionAttributes', 'onPremisesImmutableId', 'onPremisesLastSyncDateTime', 'onPremisesSamAccountName', 'onPremisesSecurityIdentifier',
-  'onPremisesSyncEnabled', 'onPremisesUserPrincipalName', 'otherMails', 'pastProjects', 'postalCode', 'preferredDataLocation', 'preferredLanguage',
-  'preferredName', 'proxyAddresses', 'responsibilities', 'schools', 'securityIdentifier', 'showInAddressList', 'skills', 'state', 'streetAddress', 'surname',
-  'usageLocation', 'userPrincipalName', 'userType',
+  'aboutMe',
+  'accountEnabled',
+  'ageGroup',
+  'birthday',
+  'businessPhones',
+  'city',
+  'companyName',
+  'consentProvidedForMinor',
+  'country',
+  'createdDateTime',
+  'creationType',
+  'department',
+  'displayName',
+  'employeeHireDate',
+  'employeeId',
+  'employeeLeaveDateTime',
+  'employeeOrgData',
+  'employeeType',
+  'externalUserState',
+  'externalUserStateChangeDateTime',
+  'faxNumber',
+  'givenName',
+  'hireDate',
+  'id',
+  'identities',
+  'imAddresses',
+  'interests',
+  'isResourceAccount',
+  'jobTitle',
+  'legalAgeGroupClassification',
+  'mail',
+  'mailNickname',
+  'mobilePhone',
+  'mySite',
+  'officeLocation',
+  'onPremisesDistinguishedName',
+  'onPremisesDomainName',
+  'onPremisesExtensionAttributes',
+  'onPremisesImmutableId',
+  'onPremisesLastSyncDateTime',
+  'onPremisesSamAccountName',
+  'onPremisesSecurityIdentifier',
+  'onPremisesSyncEnabled',
+  'onPremisesUserPrincipalName',
+  'otherMails',
+  'pastProjects',
+  'postalCode',
+  'preferredDataLocation',
+  'preferredLanguage',
+  'preferredName',
+  'proxyAddresses',
+  'responsibilities',
+  'schools',
+  'securityIdentifier',
+  'showInAddressList',
+  'skills',
+  'state',
+  'streetAddress',
+  'surname',
+  'usageLocation',
+  'userPrincipalName',
+  'userType',
 ] as const;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EXTENSION = /^extension_[0-9a-f]{32}_[A-Za-z0-9_]+$/i;
 const EXTENSION_ATTRIBUTE = /^extensionAttribute([1-9]|1[0-5])$/i;
 
-const guid = (what: string) => z.string({ error: `must be ${what} (a GUID such as 00aa00aa-bb11-cc22-dd33-44ee44ee44ee)` }).regex(GUID, { error: `must be ${what} (a GUID such as 00aa00aa-bb11-cc22-dd33-44ee44ee44ee)` });
+const guid = (what: string) =>
+  z
+    .string({ error: `must be ${what} (a GUID such as 00aa00aa-bb11-cc22-dd33-44ee44ee44ee)` })
+    .regex(GUID, { error: `must be ${what} (a GUID such as 00aa00aa-bb11-cc22-dd33-44ee44ee44ee)` });
 const flag = (what: string) => z.boolean({ error: `must be true or false (${what})` });
-const oneOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: (issue) => `must be ${values.map((v) => `"${v}"`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${JSON.stringify(issue.input)}${suggest(issue.input, values)}` });
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, {
+    error: (issue) =>
+      `must be ${values
+        .map((v) => `"${v}"`)
+        .join(', ')
+        .replace(/, ([^,]*)$/, ' or $1')}, got ${JSON.stringify(issue.input)}${suggest(issue.input, values)}`,
+  });
 
 function suggest(input: unknown, values: readonly string[]): string {
   if (typeof input !== 'string') return '';
@@ -38,95 +119,210 @@ function suggest(input: unknown, values: readonly string[]): string {
   return near ? `; did you mean "${near}"?` : '';
 }
 
-const fieldMapping = z.strictObject({
-  source: z.string({ error: 'must be a Graph user property, such as "jobTitle", "extensionAttribute3" or "extension_<appId>_costCenter"' }).optional(),
-  expression: z.string({ error: 'must be an expression, such as "Coalesce([mail], [userPrincipalName])"' }).optional(),
-  constant: z.union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, true/false or null' }).optional(),
-  default: z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or true/false' }).optional(),
-  applyOn: oneOf(['always', 'create'] as const).optional(),
-}).superRefine((m, ctx) => {
-  // Runs even when a sibling key failed, so that every problem is reported at once (hence the defensive types).
-  if (typeof m !== 'object' || m === null) return;
-  const given = (['source', 'expression', 'constant'] as const).filter((k) => m[k] !== undefined);
-  if (given.length !== 1) {
-    ctx.addIssue({ code: 'custom', message: given.length === 0 ? 'needs one of "source", "expression" or "constant"' : `has ${given.map((k) => `"${k}"`).join(' and ')}; give exactly one` });
-  }
-  if (typeof m.source === 'string') {
-    const known = GRAPH_USER_PROPERTIES.find((p) => p.toLowerCase() === m.source!.toLowerCase());
-    if (!known && !EXTENSION_ATTRIBUTE.test(m.source) && !EXTENSION.test(m.source)) {
-      const near = closest(m.source, [...GRAPH_USER_PROPERTIES, 'extensionAttribute1']);
-      ctx.addIssue({ code: 'custom', path: ['source'], message: `unknown Graph user property "${m.source}"${near ? `; did you mean "${near}"?` : '; use a property of the Graph user, extensionAttribute1–15, or extension_<appId without dashes>_<name>'}` });
-    }
-  }
-  if (typeof m.expression === 'string') {
-    try {
-      compileExpression(m.expression);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['expression'], message: (error as Error).message });
-    }
-  }
-}, { when: () => true });
+const fieldMapping = z
+  .strictObject({
+    source: z
+      .string({
+        error:
+          'must be a Graph user property, such as "jobTitle", "extensionAttribute3" or "extension_<appId>_costCenter"',
+      })
+      .optional(),
+    expression: z
+      .string({ error: 'must be an expression, such as "Coalesce([mail], [userPrincipalName])"' })
+      .optional(),
+    constant: z
+      .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, true/false or null' })
+      .optional(),
+    default: z
+      .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or true/false' })
+      .optional(),
+    applyOn: oneOf(['always', 'create'] as const).optional(),
+  })
+  .superRefine(
+    (m, ctx) => {
+      // Runs even when a sibling key failed, so that every problem is reported at once (hence the defensive types).
+      if (typeof m !== 'object' || m === null) return;
+      const given = (['source', 'expression', 'constant'] as const).filter((k) => m[k] !== undefined);
+      if (given.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            given.length === 0
+              ? 'needs one of "source", "expression" or "constant"'
+              : `has ${given.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
+        });
+      }
+      if (typeof m.source === 'string') {
+        const known = GRAPH_USER_PROPERTIES.find((p) => p.toLowerCase() === m.source!.toLowerCase());
+        if (!known && !EXTENSION_ATTRIBUTE.test(m.source) && !EXTENSION.test(m.source)) {
+          const near = closest(m.source, [...GRAPH_USER_PROPERTIES, 'extensionAttribute1']);
+          ctx.addIssue({
+            code: 'custom',
+            path: ['source'],
+            message: `unknown Graph user property "${m.source}"${near ? `; did you mean "${near}"?` : '; use a property of the Graph user, extensionAttribute1–15, or extension_<appId without dashes>_<name>'}`,
+          });
+        }
+      }
+      if (typeof m.expression === 'string') {
+        try {
+          compileExpression(m.expression);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', path: ['expression'], message: (error as Error).message });
+        }
+      }
+    },
+    { when: () => true },
+  );
 
 const filterClause = z.looseObject({});
 
-export const settingsSchema = z.strictObject({
-  scope: z.strictObject({
-    groups: z.array(guid('an Entra group object id'), { error: 'must be a list of Entra group object ids' }).optional(),
-    nestedGroups: flag('whether members of nested groups are in scope; default true').optional(),
-    userTypes: z.array(oneOf(['Member', 'Guest'] as const), { error: 'must be a list of "Member" and/or "Guest"' }).min(1, { error: 'must name at least one user type (leave it out for both)' }).optional(),
-    disabledAccounts: oneOf(['sync', 'skip'] as const).optional(),
-    filters: z.array(z.array(filterClause, { error: 'a filter is a list of clauses' }), { error: 'must be a list of filters, each a list of clauses: [[{"attribute", "operator", "value"}]]' }).optional(),
-    excludeEmails: z.array(z.string({ error: 'must be an address or a pattern with *, such as "*@contractors.example.com"' }).trim().min(1, { error: 'must not be empty' }), { error: 'must be a list of addresses or * patterns' }).optional(),
-  }, { error: 'must be an object with groups, nestedGroups, userTypes, disabledAccounts, filters and excludeEmails' }).optional(),
-  mapping: z.strictObject({
-    fields: z.record(z.string(), fieldMapping, { error: 'must map built-in field names to {"source" | "expression" | "constant"}' }).optional(),
-    custom: z.record(z.string(), fieldMapping, { error: 'must map custom field names to {"source" | "expression" | "constant"}' }).optional(),
-  }, { error: 'must be an object with fields and custom' }).optional(),
-  departments: z.strictObject({ sync: flag('whether departments are synced; default true').optional() }, { error: 'must be an object such as {"sync": true}' }).optional(),
-  groups: z.strictObject({
-    sync: oneOf(['all', 'scope', 'none'] as const).optional(),
-    types: z.array(oneOf(GROUP_TYPES), { error: `must be a list of ${GROUP_TYPES.join(', ')}` }).optional(),
-    map: z.record(z.string(), z.string({ error: 'must be the name of an app group' }).trim().min(1, { error: 'must be the name of an app group' }), { error: 'must map Entra group object ids to app group names' }).optional(),
-  }, { error: 'must be an object with sync, types and map' }).optional(),
-}, { error: 'must be a JSON or YAML object; {} means the defaults' }).superRefine((doc, ctx) => {
-  // What one schema keyword cannot say: the names of fields, the filters' clauses, the group ids of the map. It runs even
-  // when other keys failed (every problem is reported at once), so each part checks its own shape first.
-  if (typeof doc !== 'object' || doc === null) return;
-  const record = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-  for (const name of Object.keys(record(record(doc.mapping).fields))) {
-    if (!(MAPPABLE_FIELDS as readonly string[]).includes(name)) {
-      const near = closest(name, MAPPABLE_FIELDS);
-      const why = ['externalId', 'status', 'photo', 'lineManager'].includes(name) ? `${name} is computed by usersync and cannot be mapped` : `unknown directory field "${name}"${near ? `; did you mean "${near}"?` : `; the fields are ${MAPPABLE_FIELDS.join(', ')} (put others under mapping.custom)`}`;
-      ctx.addIssue({ code: 'custom', path: ['mapping', 'fields', name], message: why });
-    }
-  }
-  for (const name of Object.keys(record(record(doc.mapping).custom))) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name)) ctx.addIssue({ code: 'custom', path: ['mapping', 'custom', name], message: 'a custom field name starts with a letter and has only letters, digits and _ (at most 64)' });
-  }
-  for (const id of Object.keys(record(record(doc.groups).map))) {
-    if (!GUID.test(id)) ctx.addIssue({ code: 'custom', path: ['groups', 'map', id], message: 'the key must be an Entra group object id (a GUID)' });
-  }
-  const filters = record(doc.scope).filters;
-  if (Array.isArray(filters)) {
-    try {
-      compileFilters(filters);
-    } catch (error) {
-      if (!(error instanceof FiltersError)) throw error;
-      for (const issue of error.issues) ctx.addIssue({ code: 'custom', path: ['scope', 'filters', ...issue.path], message: issue.message });
-    }
-  }
-  const scopeGroups = record(doc.scope).groups;
-  if (record(doc.groups).sync === 'scope' && !(Array.isArray(scopeGroups) && scopeGroups.length > 0)) {
-    ctx.addIssue({ code: 'custom', path: ['groups', 'sync'], message: '"scope" syncs the scope groups, but scope.groups is empty: list the groups in scope.groups, or use "all"' });
-  }
-}, { when: () => true });
+export const settingsSchema = z
+  .strictObject(
+    {
+      scope: z
+        .strictObject(
+          {
+            groups: z
+              .array(guid('an Entra group object id'), { error: 'must be a list of Entra group object ids' })
+              .optional(),
+            nestedGroups: flag('whether members of nested groups are in scope; default true').optional(),
+            userTypes: z
+              .array(oneOf(['Member', 'Guest'] as const), { error: 'must be a list of "Member" and/or "Guest"' })
+              .min(1, { error: 'must name at least one user type (leave it out for both)' })
+              .optional(),
+            disabledAccounts: oneOf(['sync', 'skip'] as const).optional(),
+            filters: z
+              .array(z.array(filterClause, { error: 'a filter is a list of clauses' }), {
+                error: 'must be a list of filters, each a list of clauses: [[{"attribute", "operator", "value"}]]',
+              })
+              .optional(),
+            excludeEmails: z
+              .array(
+                z
+                  .string({ error: 'must be an address or a pattern with *, such as "*@contractors.example.com"' })
+                  .trim()
+                  .min(1, { error: 'must not be empty' }),
+                { error: 'must be a list of addresses or * patterns' },
+              )
+              .optional(),
+          },
+          {
+            error:
+              'must be an object with groups, nestedGroups, userTypes, disabledAccounts, filters and excludeEmails',
+          },
+        )
+        .optional(),
+      mapping: z
+        .strictObject(
+          {
+            fields: z
+              .record(z.string(), fieldMapping, {
+                error: 'must map built-in field names to {"source" | "expression" | "constant"}',
+              })
+              .optional(),
+            custom: z
+              .record(z.string(), fieldMapping, {
+                error: 'must map custom field names to {"source" | "expression" | "constant"}',
+              })
+              .optional(),
+          },
+          { error: 'must be an object with fields and custom' },
+        )
+        .optional(),
+      departments: z
+        .strictObject(
+          { sync: flag('whether departments are synced; default true').optional() },
+          { error: 'must be an object such as {"sync": true}' },
+        )
+        .optional(),
+      groups: z
+        .strictObject(
+          {
+            sync: oneOf(['all', 'scope', 'none'] as const).optional(),
+            types: z.array(oneOf(GROUP_TYPES), { error: `must be a list of ${GROUP_TYPES.join(', ')}` }).optional(),
+            map: z
+              .record(
+                z.string(),
+                z
+                  .string({ error: 'must be the name of an app group' })
+                  .trim()
+                  .min(1, { error: 'must be the name of an app group' }),
+                { error: 'must map Entra group object ids to app group names' },
+              )
+              .optional(),
+          },
+          { error: 'must be an object with sync, types and map' },
+        )
+        .optional(),
+    },
+    { error: 'must be a JSON or YAML object; {} means the defaults' },
+  )
+  .superRefine(
+    (doc, ctx) => {
+      // What one schema keyword cannot say: the names of fields, the filters' clauses, the group ids of the map. It runs even
+      // when other keys failed (every problem is reported at once), so each part checks its own shape first.
+      if (typeof doc !== 'object' || doc === null) return;
+      const record = (v: unknown) =>
+        typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+      for (const name of Object.keys(record(record(doc.mapping).fields))) {
+        if (!(MAPPABLE_FIELDS as readonly string[]).includes(name)) {
+          const near = closest(name, MAPPABLE_FIELDS);
+          const why = ['externalId', 'status', 'photo', 'lineManager'].includes(name)
+            ? `${name} is computed by usersync and cannot be mapped`
+            : `unknown directory field "${name}"${near ? `; did you mean "${near}"?` : `; the fields are ${MAPPABLE_FIELDS.join(', ')} (put others under mapping.custom)`}`;
+          ctx.addIssue({ code: 'custom', path: ['mapping', 'fields', name], message: why });
+        }
+      }
+      for (const name of Object.keys(record(record(doc.mapping).custom))) {
+        if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['mapping', 'custom', name],
+            message: 'a custom field name starts with a letter and has only letters, digits and _ (at most 64)',
+          });
+      }
+      for (const id of Object.keys(record(record(doc.groups).map))) {
+        if (!GUID.test(id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groups', 'map', id],
+            message: 'the key must be an Entra group object id (a GUID)',
+          });
+      }
+      const filters = record(doc.scope).filters;
+      if (Array.isArray(filters)) {
+        try {
+          compileFilters(filters);
+        } catch (error) {
+          if (!(error instanceof FiltersError)) throw error;
+          for (const issue of error.issues)
+            ctx.addIssue({ code: 'custom', path: ['scope', 'filters', ...issue.path], message: issue.message });
+        }
+      }
+      const scopeGroups = record(doc.scope).groups;
+      if (record(doc.groups).sync === 'scope' && !(Array.isArray(scopeGroups) && scopeGroups.length > 0)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['groups', 'sync'],
+          message:
+            '"scope" syncs the scope groups, but scope.groups is empty: list the groups in scope.groups, or use "all"',
+        });
+      }
+    },
+    { when: () => true },
+  );
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-export interface SettingsIssue { path: string; message: string }
+export interface SettingsIssue {
+  path: string;
+  message: string;
+}
 
 /** Validates a settings document: the document, or every problem as `path: message` (all at once, in document order). */
-export function validateSettings(document: unknown): { ok: true; settings: Settings } | { ok: false; issues: SettingsIssue[] } {
+export function validateSettings(
+  document: unknown,
+): { ok: true; settings: Settings } | { ok: false; issues: SettingsIssue[] } {
   const result = settingsSchema.safeParse(document);
   if (result.success) return { ok: true, settings: result.data };
   const issues: SettingsIssue[] = [];
@@ -136,7 +332,10 @@ export function validateSettings(document: unknown): { ok: true; settings: Setti
       for (const key of issue.keys) {
         const allowed = allowedKeys(path);
         const near = closest(key, allowed);
-        issues.push({ path: formatPath('', [...path, key]).replace(/^\./, ''), message: `unknown key${near ? `; did you mean "${near}"?` : allowed.length > 0 ? `; the keys here are ${allowed.join(', ')}` : ''}` });
+        issues.push({
+          path: formatPath('', [...path, key]).replace(/^\./, ''),
+          message: `unknown key${near ? `; did you mean "${near}"?` : allowed.length > 0 ? `; the keys here are ${allowed.join(', ')}` : ''}`,
+        });
       }
       continue;
     }
@@ -174,7 +373,8 @@ export function settingsJsonSchema(): unknown {
   return {
     ...z.toJSONSchema(settingsSchema, { unrepresentable: 'any' }),
     title: 'usersync connection settings',
-    description: 'The settings document of one usersync connection: who is synced (scope), what each field becomes (mapping), departments and groups. Every key is optional; {} means the defaults.',
+    description:
+      'The settings document of one usersync connection: who is synced (scope), what each field becomes (mapping), departments and groups. Every key is optional; {} means the defaults.',
   };
 }
 

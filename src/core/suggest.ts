@@ -6,7 +6,10 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     const d = distance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) { bestDistance = d; best = candidate; }
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
   }
   return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }

@@ -12,6 +12,9 @@ import type { Emulator } from './server.ts';
 export function connectToEmulator(emulator: Emulator): { http: GraphHttp; close: () => Promise<void> } {
   const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
   const fetch: FetchLike = (url, init) => undiciFetch(url, { ...init, dispatcher }) as ReturnType<FetchLike>;
-  const http = connectGraph(loadConnectionConfig(emulator.env()), { fetch, networkClient: caNetworkClient(emulator.caPem) });
+  const http = connectGraph(loadConnectionConfig(emulator.env()), {
+    fetch,
+    networkClient: caNetworkClient(emulator.caPem),
+  });
   return { http, close: () => dispatcher.close() };
 }

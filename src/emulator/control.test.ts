@@ -8,7 +8,10 @@ import { TenantError, createTenant } from './tenant/tenant.ts';
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
 // A tiny valid PNG (1x1).
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 function setup(options: { apps?: boolean } = {}) {
   const tenant = createTenant({ users: 40, groups: 8, seed: 'control-tests' });
@@ -20,14 +23,17 @@ function setup(options: { apps?: boolean } = {}) {
     faults,
     requestLog,
     info: () => ({ tenantId: tenant.spec.tenantId, users: tenant.userCount() }),
-    ...(options.apps === false ? {} : {
-      apps: {
-        setRoles(clientId: string, list: string[]) {
-          if (!roles.has(clientId)) throw new Error(`No app with client id ${clientId} is registered in the emulator.`);
-          roles.set(clientId, list);
-        },
-      },
-    }),
+    ...(options.apps === false
+      ? {}
+      : {
+          apps: {
+            setRoles(clientId: string, list: string[]) {
+              if (!roles.has(clientId))
+                throw new Error(`No app with client id ${clientId} is registered in the emulator.`);
+              roles.set(clientId, list);
+            },
+          },
+        }),
   };
   const app = createControlApp(deps);
   const control = createControl(deps);
@@ -42,7 +48,11 @@ function setup(options: { apps?: boolean } = {}) {
     const res = await app.request(path, init);
     const text = await res.text();
     let json: any = null;
-    try { json = text ? JSON.parse(text) : null; } catch { json = text; }
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = text;
+    }
     return { status: res.status, json, headers: res.headers };
   }
   const userAt = (i: number) => tenant.user(i);
@@ -119,8 +129,15 @@ describe('control API: users', () => {
     const manager = userAt(3);
     const ext = tenant.spec.extensionCostCenter;
     const res = await call('POST', '/users', {
-      userPrincipalName: 'new.person@contoso.com', displayName: 'New Person', department: 'Sales', jobTitle: 'Rep',
-      businessPhones: ['+1 555 0100'], accountEnabled: true, managerId: manager.userPrincipalName, photo: true, [ext]: 'CC-1234',
+      userPrincipalName: 'new.person@contoso.com',
+      displayName: 'New Person',
+      department: 'Sales',
+      jobTitle: 'Rep',
+      businessPhones: ['+1 555 0100'],
+      accountEnabled: true,
+      managerId: manager.userPrincipalName,
+      photo: true,
+      [ext]: 'CC-1234',
       onPremisesExtensionAttributes: { extensionAttribute3: 'x' },
     });
     assert.equal(res.status, 201, JSON.stringify(res.json));
@@ -140,14 +157,49 @@ describe('control API: users', () => {
   it('POST /users validates the body, naming the field and the fix', async () => {
     const { call, tenant } = setup();
     assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com' }), 'displayName', /required/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'not-an-upn', displayName: 'A' }), 'userPrincipalName', /alias@domain/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', deparment: 'Sales' }), 'deparment', /did you mean 'department'/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', id: MISSING }), "'id'", /assigned by the directory/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', manager: 'x' }), "'manager'", /managerId/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', accountEnabled: 'yes' }), 'accountEnabled', /true or false/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', userType: 'Admin' }), 'userType', /Member.*Guest/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', otherMails: 'a@b.c' }), 'otherMails', /list of strings/);
-    assertBadRequest(await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', onPremisesExtensionAttributes: { extensionAttribute16: 'x' } }), 'extensionAttribute16');
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'not-an-upn', displayName: 'A' }),
+      'userPrincipalName',
+      /alias@domain/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', deparment: 'Sales' }),
+      'deparment',
+      /did you mean 'department'/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', id: MISSING }),
+      "'id'",
+      /assigned by the directory/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', manager: 'x' }),
+      "'manager'",
+      /managerId/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', accountEnabled: 'yes' }),
+      'accountEnabled',
+      /true or false/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', userType: 'Admin' }),
+      'userType',
+      /Member.*Guest/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', { userPrincipalName: 'a@contoso.com', displayName: 'A', otherMails: 'a@b.c' }),
+      'otherMails',
+      /list of strings/,
+    );
+    assertBadRequest(
+      await call('POST', '/users', {
+        userPrincipalName: 'a@contoso.com',
+        displayName: 'A',
+        onPremisesExtensionAttributes: { extensionAttribute16: 'x' },
+      }),
+      'extensionAttribute16',
+    );
     assertBadRequest(await call('POST', '/users', [1, 2]), 'body');
     assertBadRequest(await call('POST', '/users'), 'body', /required/);
     assert.equal(tenant.userCount(), 40, 'nothing was created');
@@ -158,7 +210,11 @@ describe('control API: users', () => {
     let res = await call('POST', '/users', { userPrincipalName: userAt(0).userPrincipalName, displayName: 'Dup' });
     assert.equal(res.status, 400);
     assert.equal(res.json.error.code, 'Request_BadRequest');
-    res = await call('POST', '/users', { userPrincipalName: 'z@contoso.com', displayName: 'Z', managerId: 'ghost@contoso.com' });
+    res = await call('POST', '/users', {
+      userPrincipalName: 'z@contoso.com',
+      displayName: 'Z',
+      managerId: 'ghost@contoso.com',
+    });
     assert.equal(res.status, 404);
     assert.match(res.json.error.message, /managerId/);
     assert.equal(tenant.findUser('z@contoso.com'), undefined);
@@ -180,7 +236,12 @@ describe('control API: users', () => {
     res = await call('PATCH', `/users/${u.id}`, { onPremisesExtensionAttributes: { extensionAttribute2: 'L9' } });
     assert.equal(res.status, 200);
     assert.equal(res.json.onPremisesExtensionAttributes.extensionAttribute2, 'L9');
-    assert.equal(res.json.onPremisesExtensionAttributes.extensionAttribute1, u.onPremisesExtensionAttributes && (u.onPremisesExtensionAttributes as Record<string, unknown>).extensionAttribute1, 'other attributes kept');
+    assert.equal(
+      res.json.onPremisesExtensionAttributes.extensionAttribute1,
+      u.onPremisesExtensionAttributes &&
+        (u.onPremisesExtensionAttributes as Record<string, unknown>).extensionAttribute1,
+      'other attributes kept',
+    );
 
     res = await call('PATCH', `/users/${MISSING}`, { city: 'Oslo' });
     assert.equal(res.status, 404);
@@ -247,7 +308,11 @@ describe('control API: users', () => {
     res = await call('PUT', `/users/${u.id}/photo`, 'hello', { 'Content-Type': 'text/plain' });
     assert.equal(res.status, 415);
     assert.match(res.json.error.message, /image\/jpeg/);
-    assertBadRequest(await call('PUT', `/users/${u.id}/photo`, new Uint8Array(0), { 'Content-Type': 'image/jpeg' }), 'photo', /empty/);
+    assertBadRequest(
+      await call('PUT', `/users/${u.id}/photo`, new Uint8Array(0), { 'Content-Type': 'image/jpeg' }),
+      'photo',
+      /empty/,
+    );
     assertBadRequest(await call('PUT', `/users/${u.id}/photo`, { generate: false }), 'generate');
     assert.equal((await call('PUT', `/users/${MISSING}/photo`, { generate: true })).status, 404);
 
@@ -269,9 +334,20 @@ describe('control API: groups and apps', () => {
     for (const [kind, shape] of Object.entries(expected)) {
       const res = await call('POST', '/groups', { displayName: `G ${kind}`, kind, description: 'd' });
       assert.equal(res.status, 201, JSON.stringify(res.json));
-      assert.deepEqual({ groupTypes: res.json.groupTypes, mailEnabled: res.json.mailEnabled, securityEnabled: res.json.securityEnabled }, shape, kind);
+      assert.deepEqual(
+        {
+          groupTypes: res.json.groupTypes,
+          mailEnabled: res.json.mailEnabled,
+          securityEnabled: res.json.securityEnabled,
+        },
+        shape,
+        kind,
+      );
     }
-    const res = await call('POST', '/groups', { displayName: 'With members', members: [userAt(1).id, userAt(2).userPrincipalName] });
+    const res = await call('POST', '/groups', {
+      displayName: 'With members',
+      members: [userAt(1).id, userAt(2).userPrincipalName],
+    });
     assert.equal(res.status, 201);
     const g = tenant.findGroup(res.json.id)!;
     assert.deepEqual([...tenant.groupMembers(g)].map((m) => m.ref.id).sort(), [userAt(1).id, userAt(2).id].sort());
@@ -280,11 +356,23 @@ describe('control API: groups and apps', () => {
   it('POST /groups validates and checks members before creating anything', async () => {
     const { call, tenant, userAt } = setup();
     const before = tenant.groupCount();
-    assertBadRequest(await call('POST', '/groups', { displayName: 'X', kind: 'team' }), 'kind', /microsoft365, security, mail-enabled-security, distribution/);
+    assertBadRequest(
+      await call('POST', '/groups', { displayName: 'X', kind: 'team' }),
+      'kind',
+      /microsoft365, security, mail-enabled-security, distribution/,
+    );
     assertBadRequest(await call('POST', '/groups', { kind: 'security' }), 'displayName', /required/);
-    assertBadRequest(await call('POST', '/groups', { displayName: 'X', groupTypes: ['Unified'] }), "'groupTypes'", /kind/);
+    assertBadRequest(
+      await call('POST', '/groups', { displayName: 'X', groupTypes: ['Unified'] }),
+      "'groupTypes'",
+      /kind/,
+    );
     assertBadRequest(await call('POST', '/groups', { displayName: 'X', visibility: 'Secret' }), 'visibility');
-    assertBadRequest(await call('POST', '/groups', { displayName: 'X', members: [userAt(1).id, userAt(1).id] }), 'members[1]', /twice/);
+    assertBadRequest(
+      await call('POST', '/groups', { displayName: 'X', members: [userAt(1).id, userAt(1).id] }),
+      'members[1]',
+      /twice/,
+    );
     const res = await call('POST', '/groups', { displayName: 'X', members: [userAt(1).id, MISSING] });
     assert.equal(res.status, 404);
     assert.match(res.json.error.message, /members\[1\]/);
@@ -323,7 +411,10 @@ describe('control API: groups and apps', () => {
     const gi = tenant.findGroup(g.id)!;
     const u = userAt(4);
     assert.equal((await call('POST', `/groups/${g.id}/members`, { id: u.id })).status, 204);
-    assert.deepEqual([...tenant.groupMembers(gi)].map((m) => m.ref.id), [u.id]);
+    assert.deepEqual(
+      [...tenant.groupMembers(gi)].map((m) => m.ref.id),
+      [u.id],
+    );
     const dup = await call('POST', `/groups/${g.id}/members`, { id: u.id });
     assert.equal(dup.status, 400);
     assert.equal(dup.json.error.code, 'Request_BadRequest');
@@ -367,7 +458,14 @@ describe('control API: script', () => {
     const boss = userAt(0);
     const res = await call('POST', '/script', {
       changes: [
-        { op: 'createUser', as: 'ann', userPrincipalName: 'ann@contoso.com', displayName: 'Ann', department: 'Ops', managerId: boss.id },
+        {
+          op: 'createUser',
+          as: 'ann',
+          userPrincipalName: 'ann@contoso.com',
+          displayName: 'Ann',
+          department: 'Ops',
+          managerId: boss.id,
+        },
         { op: 'createUser', as: 'bob', userPrincipalName: 'bob@contoso.com', displayName: 'Bob' },
         { op: 'setManager', id: '$bob', managerId: '$ann' },
         { op: 'updateUser', id: '$ann', patch: { jobTitle: 'Lead' } },
@@ -391,7 +489,10 @@ describe('control API: script', () => {
     });
     assert.equal(res.status, 200, JSON.stringify(res.json));
     assert.equal(res.json.results.length, 20);
-    assert.deepEqual(res.json.results.map((r: { index: number }) => r.index), [...Array(20).keys()]);
+    assert.deepEqual(
+      res.json.results.map((r: { index: number }) => r.index),
+      [...Array(20).keys()],
+    );
     assert.equal(res.json.results[0].result.userPrincipalName, 'ann@contoso.com');
     assert.equal(res.json.results[2].result, null);
     assert.equal(res.json.seq, tenant.seq);
@@ -404,7 +505,10 @@ describe('control API: script', () => {
     assert.deepEqual(tenant.photo(bob)!.bytes, PNG);
     const ops = tenant.findGroup(res.json.results[4].result.id)!;
     assert.equal(tenant.group(ops).description, 'The ops team');
-    assert.deepEqual([...tenant.groupMembers(ops)].map((m) => m.ref.index), [bob]);
+    assert.deepEqual(
+      [...tenant.groupMembers(ops)].map((m) => m.ref.index),
+      [bob],
+    );
     assert.equal(tenant.findUser(userAt(3).id), 3);
     assert.equal(tenant.findUser(userAt(4).id), undefined);
     assert.equal(faults.deltaGeneration, 1);
@@ -414,20 +518,31 @@ describe('control API: script', () => {
   it('validates the whole script before applying anything', async () => {
     const { call, tenant } = setup();
     const seq = tenant.seq;
-    let res = await call('POST', '/script', { changes: [
-      { op: 'createUser', userPrincipalName: 'ok@contoso.com', displayName: 'OK' },
-      { op: 'updateUser', id: 'ok@contoso.com', patch: { displayName: 3 } },
-    ] });
+    let res = await call('POST', '/script', {
+      changes: [
+        { op: 'createUser', userPrincipalName: 'ok@contoso.com', displayName: 'OK' },
+        { op: 'updateUser', id: 'ok@contoso.com', patch: { displayName: 3 } },
+      ],
+    });
     assertBadRequest(res, 'changes[1].patch.displayName');
-    res = await call('POST', '/script', { changes: [{ op: 'createUser', userPrincipalName: 'ok@contoso.com', displayName: 'OK' }, { op: 'frobnicate' }] });
+    res = await call('POST', '/script', {
+      changes: [{ op: 'createUser', userPrincipalName: 'ok@contoso.com', displayName: 'OK' }, { op: 'frobnicate' }],
+    });
     assertBadRequest(res, 'changes[1].op', /createUser.*frobnicate/);
     res = await call('POST', '/script', { changes: [{ op: 'setManager', id: '$nobody', managerId: null }] });
     assertBadRequest(res, 'changes[0].id', /no earlier change has "as": "nobody"/);
-    res = await call('POST', '/script', { changes: [{ op: 'createUser', as: 'a', userPrincipalName: 'a@contoso.com', displayName: 'A' }, { op: 'createUser', as: 'a', userPrincipalName: 'b@contoso.com', displayName: 'B' }] });
+    res = await call('POST', '/script', {
+      changes: [
+        { op: 'createUser', as: 'a', userPrincipalName: 'a@contoso.com', displayName: 'A' },
+        { op: 'createUser', as: 'a', userPrincipalName: 'b@contoso.com', displayName: 'B' },
+      ],
+    });
     assertBadRequest(res, 'changes[1].as', /already defined/);
     res = await call('POST', '/script', { changes: [{ op: 'setPhoto', id: 'x' }] });
     assertBadRequest(res, 'setPhoto', /exactly one of/);
-    res = await call('POST', '/script', { changes: [{ op: 'createUser', userPrincipalName: 'a@contoso.com', displayName: 'A', jobtitle: 'x' }] });
+    res = await call('POST', '/script', {
+      changes: [{ op: 'createUser', userPrincipalName: 'a@contoso.com', displayName: 'A', jobtitle: 'x' }],
+    });
     assertBadRequest(res, 'jobtitle', /did you mean 'jobTitle'/);
     res = await call('POST', '/script', { changes: [{ op: 'setFaults', throttleRatio: 3 }] });
     assertBadRequest(res, 'changes[0].throttleRatio');
@@ -440,11 +555,13 @@ describe('control API: script', () => {
 
   it('stops at the first failing change, reporting its index and the results before it', async () => {
     const { call, tenant } = setup();
-    const res = await call('POST', '/script', { changes: [
-      { op: 'createUser', userPrincipalName: 'first@contoso.com', displayName: 'First' },
-      { op: 'updateUser', id: MISSING, patch: { city: 'Paris' } },
-      { op: 'createUser', userPrincipalName: 'third@contoso.com', displayName: 'Third' },
-    ] });
+    const res = await call('POST', '/script', {
+      changes: [
+        { op: 'createUser', userPrincipalName: 'first@contoso.com', displayName: 'First' },
+        { op: 'updateUser', id: MISSING, patch: { city: 'Paris' } },
+        { op: 'createUser', userPrincipalName: 'third@contoso.com', displayName: 'Third' },
+      ],
+    });
     assert.equal(res.status, 404);
     assert.equal(res.json.error.code, 'Request_ResourceNotFound');
     assert.equal(res.json.error.index, 1);
@@ -456,7 +573,10 @@ describe('control API: script', () => {
 
   it('rejects setAppRoles when the emulator has no app registry', async () => {
     const { call } = setup({ apps: false });
-    assertBadRequest(await call('POST', '/script', { changes: [{ op: 'setAppRoles', clientId: 'a', roles: [] }] }), 'changes[0].op');
+    assertBadRequest(
+      await call('POST', '/script', { changes: [{ op: 'setAppRoles', clientId: 'a', roles: [] }] }),
+      'changes[0].op',
+    );
   });
 });
 
@@ -480,7 +600,10 @@ describe('control, in process', () => {
     control.removeMember(g.id, u.id);
     assert.equal(control.updateGroup(g.id, { description: 'x' }).description, 'x');
     control.deleteGroup(g.id, { permanent: true });
-    assert.throws(() => control.restoreGroup(g.id), (e: unknown) => e instanceof TenantError && e.status === 404);
+    assert.throws(
+      () => control.restoreGroup(g.id),
+      (e: unknown) => e instanceof TenantError && e.status === 404,
+    );
 
     assert.equal(control.setFaults({ throttleRatio: 0.3 }).settings.throttleRatio, 0.3);
     assert.equal(control.faults().settings.throttleRatio, 0.3);
@@ -493,17 +616,37 @@ describe('control, in process', () => {
     control.clearRequests();
     assert.equal(control.requests().totals.requests, 0);
     assert.deepEqual(control.info(), { tenantId: tenant.spec.tenantId, users: 41 });
-    const { results } = control.script({ changes: [{ op: 'createUser', userPrincipalName: 's@contoso.com', displayName: 'S' }] });
+    const { results } = control.script({
+      changes: [{ op: 'createUser', userPrincipalName: 's@contoso.com', displayName: 'S' }],
+    });
     assert.equal((results[0].result as { displayName: string }).displayName, 'S');
   });
 
   it('throws typed errors: InvalidInputError (400), ControlError, TenantError, ScriptError', () => {
     const { control } = setup({ apps: false });
-    assert.throws(() => control.createUser({ userPrincipalName: 'bad', displayName: 'B' }), (e: unknown) => e instanceof InvalidInputError && e.status === 400 && e.field === 'userPrincipalName');
-    assert.throws(() => control.updateUser(MISSING, { city: 'x' }), (e: unknown) => e instanceof TenantError && e.status === 404);
-    assert.throws(() => control.setAppRoles('a', []), (e: unknown) => e instanceof ControlError && e.status === 404);
-    assert.throws(() => control.setPhoto('x', { bytes: PNG, contentType: 'text/plain' }), (e: unknown) => e instanceof InvalidInputError && e.field === 'contentType');
-    assert.throws(() => control.setPhoto('x', { bytes: new Uint8Array(4 * 1024 * 1024 + 1) }), (e: unknown) => e instanceof ControlError && e.status === 413);
-    assert.throws(() => control.script({ changes: [{ op: 'restoreGroup', id: MISSING }] }), (e: unknown) => e instanceof ScriptError && e.index === 0 && e.status === 404);
+    assert.throws(
+      () => control.createUser({ userPrincipalName: 'bad', displayName: 'B' }),
+      (e: unknown) => e instanceof InvalidInputError && e.status === 400 && e.field === 'userPrincipalName',
+    );
+    assert.throws(
+      () => control.updateUser(MISSING, { city: 'x' }),
+      (e: unknown) => e instanceof TenantError && e.status === 404,
+    );
+    assert.throws(
+      () => control.setAppRoles('a', []),
+      (e: unknown) => e instanceof ControlError && e.status === 404,
+    );
+    assert.throws(
+      () => control.setPhoto('x', { bytes: PNG, contentType: 'text/plain' }),
+      (e: unknown) => e instanceof InvalidInputError && e.field === 'contentType',
+    );
+    assert.throws(
+      () => control.setPhoto('x', { bytes: new Uint8Array(4 * 1024 * 1024 + 1) }),
+      (e: unknown) => e instanceof ControlError && e.status === 413,
+    );
+    assert.throws(
+      () => control.script({ changes: [{ op: 'restoreGroup', id: MISSING }] }),
+      (e: unknown) => e instanceof ScriptError && e.index === 0 && e.status === 404,
+    );
   });
 });

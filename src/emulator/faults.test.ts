@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidInputError, absoluteGraphPath, createFaults, defaultFaultSettings, type FaultDecision } from './faults.ts';
+import {
+  InvalidInputError,
+  absoluteGraphPath,
+  createFaults,
+  defaultFaultSettings,
+  type FaultDecision,
+} from './faults.ts';
 
 function tally(decisions: FaultDecision[]): Record<string, number> {
   const out: Record<string, number> = { none: 0, throttle: 0, unavailable: 0, reset: 0, delay: 0 };
@@ -24,20 +30,45 @@ describe('faults', () => {
 
   it('answers each kind at its ratio, within tolerance over many draws', () => {
     const faults = createFaults(42);
-    faults.update({ throttleRatio: 0.2, unavailableRatio: 0.1, resetRatio: 0.05, slowRatio: 0.15, slowMs: 7, throttleRetryAfterSeconds: 0.05, unavailableRetryAfterSeconds: 3 });
+    faults.update({
+      throttleRatio: 0.2,
+      unavailableRatio: 0.1,
+      resetRatio: 0.05,
+      slowRatio: 0.15,
+      slowMs: 7,
+      throttleRetryAfterSeconds: 0.05,
+      unavailableRetryAfterSeconds: 3,
+    });
     const n = 40_000;
     const decisions = draw(faults, n);
     const t = tally(decisions);
-    const near = (count: number, ratio: number) => assert.ok(Math.abs(count / n - ratio) < 0.01, `${count / n} ≉ ${ratio}`);
+    const near = (count: number, ratio: number) =>
+      assert.ok(Math.abs(count / n - ratio) < 0.01, `${count / n} ≉ ${ratio}`);
     near(t.throttle, 0.2);
     near(t.unavailable, 0.1);
     near(t.reset, 0.05);
     near(t.delay, 0.15);
     near(t.none, 0.5);
-    assert.deepEqual(decisions.find((d) => d.kind === 'throttle'), { kind: 'throttle', retryAfter: 0.05 });
-    assert.deepEqual(decisions.find((d) => d.kind === 'unavailable'), { kind: 'unavailable', retryAfter: 3 });
-    assert.deepEqual(decisions.find((d) => d.kind === 'delay'), { kind: 'delay', ms: 7 });
-    assert.deepEqual(faults.counts, { throttle: t.throttle, unavailable: t.unavailable, reset: t.reset, delay: t.delay, tokenThrottle: 0, hiddenUsers: 0 });
+    assert.deepEqual(
+      decisions.find((d) => d.kind === 'throttle'),
+      { kind: 'throttle', retryAfter: 0.05 },
+    );
+    assert.deepEqual(
+      decisions.find((d) => d.kind === 'unavailable'),
+      { kind: 'unavailable', retryAfter: 3 },
+    );
+    assert.deepEqual(
+      decisions.find((d) => d.kind === 'delay'),
+      { kind: 'delay', ms: 7 },
+    );
+    assert.deepEqual(faults.counts, {
+      throttle: t.throttle,
+      unavailable: t.unavailable,
+      reset: t.reset,
+      delay: t.delay,
+      tokenThrottle: 0,
+      hiddenUsers: 0,
+    });
   });
 
   it('throttleRatio 1 throttles everything; 503 without Retry-After when none is set', () => {
@@ -52,7 +83,9 @@ describe('faults', () => {
     const make = (seed: string | number) => {
       const f = createFaults(seed);
       f.update({ throttleRatio: 0.3, resetRatio: 0.1 });
-      return draw(f, 500).map((d) => d.kind).join(',');
+      return draw(f, 500)
+        .map((d) => d.kind)
+        .join(',');
     };
     assert.equal(make('run-1'), make('run-1'));
     assert.equal(make(7), make(7));
@@ -67,7 +100,10 @@ describe('faults', () => {
     assert.deepEqual(faults.settings, defaultFaultSettings);
     assert.equal(faults.counts.throttle, 0);
     faults.update({ throttleRatio: 0.5 });
-    assert.deepEqual(draw(faults, 100).map((d) => d.kind), first);
+    assert.deepEqual(
+      draw(faults, 100).map((d) => d.kind),
+      first,
+    );
   });
 
   it('throttles $batch items individually, but never resets or delays them', () => {
@@ -121,7 +157,10 @@ describe('faults', () => {
   it('hides users for the next N users requests', () => {
     const faults = createFaults('count');
     faults.update({ noUsersRequests: 3 });
-    assert.deepEqual([faults.hideUsers(), faults.hideUsers(), faults.hideUsers(), faults.hideUsers(), faults.hideUsers()], [true, true, true, false, false]);
+    assert.deepEqual(
+      [faults.hideUsers(), faults.hideUsers(), faults.hideUsers(), faults.hideUsers(), faults.hideUsers()],
+      [true, true, true, false, false],
+    );
     assert.equal(faults.settings.noUsersRequests, 0);
   });
 
@@ -141,7 +180,10 @@ describe('faults', () => {
     const decisions = Array.from({ length: 4000 }, () => faults.decideToken());
     const throttledShare = decisions.filter((d) => d.kind === 'throttle').length / 4000;
     assert.ok(Math.abs(throttledShare - 0.5) < 0.03, String(throttledShare));
-    assert.deepEqual(decisions.find((d) => d.kind === 'throttle'), { kind: 'throttle', retryAfter: 0.1 });
+    assert.deepEqual(
+      decisions.find((d) => d.kind === 'throttle'),
+      { kind: 'throttle', retryAfter: 0.1 },
+    );
     assert.equal(faults.decide({ path: '/users' }).kind, 'none', 'Graph is not affected by tokenThrottleRatio');
   });
 
@@ -149,13 +191,16 @@ describe('faults', () => {
     const faults = createFaults('bad');
     faults.update({ throttleRatio: 0.1 });
     const rejects = (patch: Record<string, unknown>, field: string, pattern: RegExp) => {
-      assert.throws(() => faults.update(patch), (error: unknown) => {
-        assert.ok(error instanceof InvalidInputError, String(error));
-        assert.equal(error.status, 400);
-        assert.equal(error.field, field);
-        assert.match(error.message, pattern);
-        return true;
-      });
+      assert.throws(
+        () => faults.update(patch),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidInputError, String(error));
+          assert.equal(error.status, 400);
+          assert.equal(error.field, field);
+          assert.match(error.message, pattern);
+          return true;
+        },
+      );
     };
     rejects({ throttleRatio: 2 }, 'throttleRatio', /throttleRatio must be a number from 0 to 1/);
     rejects({ throttleRatio: 'lots' }, 'throttleRatio', /throttleRatio must be a number from 0 to 1/);

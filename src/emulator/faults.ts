@@ -96,7 +96,10 @@ export function describeIssue(issue: z.core.$ZodIssue, root = ''): { field: stri
   const defaultType = /^Invalid input: expected (\w+), received (\w+)$/.exec(issue.message);
   if (defaultType) {
     const [, expected, received] = defaultType;
-    const message = received === 'undefined' ? `${field} is required (${article(expected)})` : `${field} must be ${article(expected)}, got ${received}`;
+    const message =
+      received === 'undefined'
+        ? `${field} is required (${article(expected)})`
+        : `${field} must be ${article(expected)}, got ${received}`;
     return { field, message };
   }
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
@@ -109,7 +112,8 @@ export function describeIssue(issue: z.core.$ZodIssue, root = ''): { field: stri
   // A custom message names its field by its own name ("displayName must be …"): say where it is instead.
   const keys = issue.path.filter((k): k is string => typeof k === 'string');
   const leaf = keys[keys.length - 1];
-  if (leaf !== undefined && issue.message.startsWith(`${leaf} `)) return { field, message: `${field}${issue.message.slice(leaf.length)}` };
+  if (leaf !== undefined && issue.message.startsWith(`${leaf} `))
+    return { field, message: `${field}${issue.message.slice(leaf.length)}` };
   if (issue.path.length === 0 && root === '') return { field, message: issue.message };
   return { field, message: `${field}: ${issue.message}` };
 }
@@ -136,20 +140,32 @@ export function strictObject<T extends z.ZodRawShape>(shape: T, allowedHint?: st
 }
 
 const ratio = (name: string) =>
-  z.number({ error: `${name} must be a number from 0 to 1 (e.g. 0.2 for 20% of requests)` })
+  z
+    .number({ error: `${name} must be a number from 0 to 1 (e.g. 0.2 for 20% of requests)` })
     .min(0, { error: `${name} must be a number from 0 to 1 (e.g. 0.2 for 20% of requests)` })
     .max(1, { error: `${name} must be a number from 0 to 1 (e.g. 0.2 for 20% of requests)` });
 
 const seconds = (name: string) =>
-  z.number({ error: `${name} must be a number of seconds ≥ 0 (fractions allowed, e.g. 0.05)` })
+  z
+    .number({ error: `${name} must be a number of seconds ≥ 0 (fractions allowed, e.g. 0.05)` })
     .min(0, { error: `${name} must be a number of seconds ≥ 0 (fractions allowed, e.g. 0.05)` })
     .max(86_400, { error: `${name} must be at most 86400 seconds` });
 
-const epochOrIso = z.union([
-  z.number({ error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string, or null' }).int({ error: 'noUsersUntil must be whole epoch milliseconds' }).min(0),
-  z.iso.datetime({ offset: true, error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string (2030-01-01T00:00:00Z), or null' })
-    .transform((s) => Date.parse(s)),
-], { error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string, or null' });
+const epochOrIso = z.union(
+  [
+    z
+      .number({ error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string, or null' })
+      .int({ error: 'noUsersUntil must be whole epoch milliseconds' })
+      .min(0),
+    z.iso
+      .datetime({
+        offset: true,
+        error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string (2030-01-01T00:00:00Z), or null',
+      })
+      .transform((s) => Date.parse(s)),
+  ],
+  { error: 'noUsersUntil must be epoch milliseconds, an ISO date-time string, or null' },
+);
 
 export const faultSettingsPatchSchema = strictObject({
   throttleRatio: ratio('throttleRatio').optional(),
@@ -158,12 +174,22 @@ export const faultSettingsPatchSchema = strictObject({
   unavailableRetryAfterSeconds: seconds('unavailableRetryAfterSeconds').nullable().optional(),
   resetRatio: ratio('resetRatio').optional(),
   slowRatio: ratio('slowRatio').optional(),
-  slowMs: z.number({ error: 'slowMs must be a whole number of milliseconds from 0 to 600000' }).int({ error: 'slowMs must be a whole number of milliseconds from 0 to 600000' })
-    .min(0, { error: 'slowMs must be a whole number of milliseconds from 0 to 600000' }).max(600_000, { error: 'slowMs must be a whole number of milliseconds from 0 to 600000' }).optional(),
+  slowMs: z
+    .number({ error: 'slowMs must be a whole number of milliseconds from 0 to 600000' })
+    .int({ error: 'slowMs must be a whole number of milliseconds from 0 to 600000' })
+    .min(0, { error: 'slowMs must be a whole number of milliseconds from 0 to 600000' })
+    .max(600_000, { error: 'slowMs must be a whole number of milliseconds from 0 to 600000' })
+    .optional(),
   noUsersUntil: epochOrIso.nullable().optional(),
-  noUsersRequests: z.number({ error: 'noUsersRequests must be a whole number ≥ 0' }).int({ error: 'noUsersRequests must be a whole number ≥ 0' })
-    .min(0, { error: 'noUsersRequests must be a whole number ≥ 0' }).optional(),
-  paths: z.string({ error: 'paths must be a regular expression source string (e.g. "/users/delta") or null' }).nullable().optional(),
+  noUsersRequests: z
+    .number({ error: 'noUsersRequests must be a whole number ≥ 0' })
+    .int({ error: 'noUsersRequests must be a whole number ≥ 0' })
+    .min(0, { error: 'noUsersRequests must be a whole number ≥ 0' })
+    .optional(),
+  paths: z
+    .string({ error: 'paths must be a regular expression source string (e.g. "/users/delta") or null' })
+    .nullable()
+    .optional(),
   tokenThrottleRatio: ratio('tokenThrottleRatio').optional(),
 });
 
@@ -213,18 +239,25 @@ export function createFaults(seed: string | number = 'faults', options: FaultOpt
   function update(patch: FaultSettingsPatch | Record<string, unknown>): FaultSettings {
     const parsed = parseInput(faultSettingsPatchSchema, patch);
     const next: FaultSettings = { ...settings };
-    for (const [key, value] of Object.entries(parsed)) if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
+    for (const [key, value] of Object.entries(parsed))
+      if (value !== undefined) (next as unknown as Record<string, unknown>)[key] = value;
     const sum = SHARED_RATIOS.reduce((total, key) => total + next[key], 0);
     if (sum > 1 + 1e-9) {
       const named = SHARED_RATIOS.filter((k) => k in parsed)[0] ?? 'throttleRatio';
-      throw new InvalidInputError(named, `throttleRatio + unavailableRatio + resetRatio + slowRatio must be at most 1 (they are shares of the same requests), got ${round(sum)} (${SHARED_RATIOS.map((k) => `${k} ${next[k]}`).join(', ')}); lower one of them`);
+      throw new InvalidInputError(
+        named,
+        `throttleRatio + unavailableRatio + resetRatio + slowRatio must be at most 1 (they are shares of the same requests), got ${round(sum)} (${SHARED_RATIOS.map((k) => `${k} ${next[k]}`).join(', ')}); lower one of them`,
+      );
     }
     let filter: RegExp | null = null;
     if (next.paths !== null && next.paths !== '') {
       try {
         filter = new RegExp(next.paths);
       } catch (error) {
-        throw new InvalidInputError('paths', `paths must be a valid regular expression (e.g. "^/v1\\.0/users"): ${(error as Error).message}`);
+        throw new InvalidInputError(
+          'paths',
+          `paths must be a valid regular expression (e.g. "^/v1\\.0/users"): ${(error as Error).message}`,
+        );
       }
     }
     if (next.paths === '') next.paths = null;
@@ -260,14 +293,26 @@ export function createFaults(seed: string | number = 'faults', options: FaultOpt
     if (!affects(request.path)) return { kind: 'none' };
     const r = random();
     let edge = settings.throttleRatio;
-    if (r < edge) { counts.throttle++; return { kind: 'throttle', retryAfter: settings.throttleRetryAfterSeconds }; }
+    if (r < edge) {
+      counts.throttle++;
+      return { kind: 'throttle', retryAfter: settings.throttleRetryAfterSeconds };
+    }
     edge += settings.unavailableRatio;
-    if (r < edge) { counts.unavailable++; return { kind: 'unavailable', retryAfter: settings.unavailableRetryAfterSeconds }; }
+    if (r < edge) {
+      counts.unavailable++;
+      return { kind: 'unavailable', retryAfter: settings.unavailableRetryAfterSeconds };
+    }
     if (inBatch) return { kind: 'none' };
     edge += settings.resetRatio;
-    if (r < edge) { counts.reset++; return { kind: 'reset' }; }
+    if (r < edge) {
+      counts.reset++;
+      return { kind: 'reset' };
+    }
     edge += settings.slowRatio;
-    if (r < edge) { counts.delay++; return { kind: 'delay', ms: settings.slowMs }; }
+    if (r < edge) {
+      counts.delay++;
+      return { kind: 'delay', ms: settings.slowMs };
+    }
     return { kind: 'none' };
   }
 
@@ -283,7 +328,10 @@ export function createFaults(seed: string | number = 'faults', options: FaultOpt
   /** Ask once per /users or /users/delta request: true = answer with an empty collection. Consumes noUsersRequests. */
   function hideUsers(): boolean {
     if (settings.noUsersUntil !== null) {
-      if (now() < settings.noUsersUntil) { counts.hiddenUsers++; return true; }
+      if (now() < settings.noUsersUntil) {
+        counts.hiddenUsers++;
+        return true;
+      }
     }
     if (settings.noUsersRequests > 0) {
       settings = { ...settings, noUsersRequests: settings.noUsersRequests - 1 };
@@ -299,10 +347,22 @@ export function createFaults(seed: string | number = 'faults', options: FaultOpt
   }
 
   return {
-    get settings(): Readonly<FaultSettings> { return settings; },
-    get deltaGeneration(): number { return deltaGeneration; },
-    get counts(): Readonly<FaultCounts> { return counts; },
-    update, reset, affects, decide, decideToken, hideUsers, expireDeltaTokens,
+    get settings(): Readonly<FaultSettings> {
+      return settings;
+    },
+    get deltaGeneration(): number {
+      return deltaGeneration;
+    },
+    get counts(): Readonly<FaultCounts> {
+      return counts;
+    },
+    update,
+    reset,
+    affects,
+    decide,
+    decideToken,
+    hideUsers,
+    expireDeltaTokens,
     /** JSON-friendly state for GET /_emulator/faults. */
     snapshot() {
       return { settings: { ...settings }, deltaGeneration, injected: { ...counts } };

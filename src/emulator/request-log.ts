@@ -60,17 +60,53 @@ const VERSION = /^(v1\.0|beta)$/;
 
 /** Segments after which the next segment is a key (users/{id}, photos/{size}, members/{id}/$ref …). */
 const COLLECTIONS = new Set([
-  'users', 'groups', 'directoryObjects', 'subscriptions', 'servicePrincipals', 'applications', 'deletedItems',
-  'members', 'owners', 'photos', 'transitiveMembers', 'memberOf', 'transitiveMemberOf', 'directReports',
-  'contacts', 'devices', 'appRoleAssignments', 'appRoleAssignedTo', 'extensionProperties', 'organization',
-  'domains', 'oauth2PermissionGrants', 'registeredOwners', 'registeredUsers', 'administrativeUnits',
-  'directoryRoles', 'roleDefinitions', 'roleAssignments', 'schemaExtensions', 'sites', 'drives', 'items',
+  'users',
+  'groups',
+  'directoryObjects',
+  'subscriptions',
+  'servicePrincipals',
+  'applications',
+  'deletedItems',
+  'members',
+  'owners',
+  'photos',
+  'transitiveMembers',
+  'memberOf',
+  'transitiveMemberOf',
+  'directReports',
+  'contacts',
+  'devices',
+  'appRoleAssignments',
+  'appRoleAssignedTo',
+  'extensionProperties',
+  'organization',
+  'domains',
+  'oauth2PermissionGrants',
+  'registeredOwners',
+  'registeredUsers',
+  'administrativeUnits',
+  'directoryRoles',
+  'roleDefinitions',
+  'roleAssignments',
+  'schemaExtensions',
+  'sites',
+  'drives',
+  'items',
 ]);
 
 /** Names that may follow a collection without being a key. */
 const ACTIONS = new Set([
-  'delta', 'getByIds', 'validateProperties', 'getAvailableExtensionProperties', 'checkMemberGroups',
-  'getMemberGroups', 'checkMemberObjects', 'getMemberObjects', 'getUserOwnedObjects', 'me', 'root',
+  'delta',
+  'getByIds',
+  'validateProperties',
+  'getAvailableExtensionProperties',
+  'checkMemberGroups',
+  'getMemberGroups',
+  'checkMemberObjects',
+  'getMemberObjects',
+  'getUserOwnedObjects',
+  'me',
+  'root',
 ]);
 
 function decode(segment: string): string {
@@ -97,7 +133,11 @@ function normaliseSegment(segment: string, previous: string | undefined): string
  * `POST /{tenant}/oauth2/v2.0/token`. GUIDs, UPNs (anything with @), OData keys and the segment after a
  * collection become `{id}`; a $batch item's relative url is counted under `/v1.0`.
  */
-export function normaliseEndpoint(method: string, rawPath: string, inBatch = false): { endpoint: string; kind: EndpointKind } {
+export function normaliseEndpoint(
+  method: string,
+  rawPath: string,
+  inBatch = false,
+): { endpoint: string; kind: EndpointKind } {
   const verb = method.toUpperCase();
   let path = rawPath;
   const q = path.search(/[?#]/);
@@ -114,7 +154,14 @@ export function normaliseEndpoint(method: string, rawPath: string, inBatch = fal
     kind = first === '_emulator' ? 'control' : 'graph';
     out = [first];
     for (let i = 1; i < segments.length; i++) out.push(normaliseSegment(segments[i], segments[i - 1]));
-  } else if (segments.length >= 2 && (segments[1] === 'oauth2' || segments[1] === 'v2.0' || segments[1] === 'discovery' || segments[1] === 'adminconsent' || segments[1] === '.well-known')) {
+  } else if (
+    segments.length >= 2 &&
+    (segments[1] === 'oauth2' ||
+      segments[1] === 'v2.0' ||
+      segments[1] === 'discovery' ||
+      segments[1] === 'adminconsent' ||
+      segments[1] === '.well-known')
+  ) {
     // Entra: /{tenant}/oauth2/v2.0/token, /{tenant}/v2.0/.well-known/openid-configuration, /common/discovery/instance
     const rest = segments.slice(1).map(decode);
     kind = rest[rest.length - 1] === 'token' && rest.includes('oauth2') ? 'token' : 'auth';
@@ -136,7 +183,8 @@ export type RequestLog = ReturnType<typeof createRequestLog>;
 
 export function createRequestLog(options: RequestLogOptions = {}) {
   const capacity = options.capacity ?? 500;
-  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a whole number ≥ 1, got ${capacity}`);
+  if (!Number.isInteger(capacity) || capacity < 1)
+    throw new RangeError(`capacity must be a whole number ≥ 1, got ${capacity}`);
   const now = options.now ?? Date.now;
 
   let since = now();
@@ -153,7 +201,11 @@ export function createRequestLog(options: RequestLogOptions = {}) {
     const status = String(request.status);
 
     let stats = endpoints.get(endpoint);
-    if (!stats) endpoints.set(endpoint, (stats = { kind, count: 0, batched: 0, throttled: 0, byStatus: {}, totalDurationMs: 0, maxDurationMs: 0 }));
+    if (!stats)
+      endpoints.set(
+        endpoint,
+        (stats = { kind, count: 0, batched: 0, throttled: 0, byStatus: {}, totalDurationMs: 0, maxDurationMs: 0 }),
+      );
     stats.count++;
     if (inBatch) stats.batched++;
     if (throttled) stats.throttled++;
@@ -173,11 +225,21 @@ export function createRequestLog(options: RequestLogOptions = {}) {
     if (throttled) totals.throttled++;
 
     const entry: RequestEntry = {
-      at: new Date(now()).toISOString(), method: request.method.toUpperCase(), path: request.path, endpoint, kind,
-      status: request.status, durationMs, inBatch, throttled,
+      at: new Date(now()).toISOString(),
+      method: request.method.toUpperCase(),
+      path: request.path,
+      endpoint,
+      kind,
+      status: request.status,
+      durationMs,
+      inBatch,
+      throttled,
     };
     if (ring.length < capacity) ring.push(entry);
-    else { ring[head] = entry; head = (head + 1) % capacity; }
+    else {
+      ring[head] = entry;
+      head = (head + 1) % capacity;
+    }
     return entry;
   }
 
@@ -214,11 +276,25 @@ export function createRequestLog(options: RequestLogOptions = {}) {
   }
 
   return {
-    record, recent, count, reset, snapshot,
-    get totals(): Readonly<RequestTotals> { return totals; },
+    record,
+    recent,
+    count,
+    reset,
+    snapshot,
+    get totals(): Readonly<RequestTotals> {
+      return totals;
+    },
   };
 }
 
 function emptyTotals(): RequestTotals {
-  return { requests: 0, graphRequests: 0, tokenRequests: 0, batchedItems: 0, throttled: 0, byStatus: {}, batchedByStatus: {} };
+  return {
+    requests: 0,
+    graphRequests: 0,
+    tokenRequests: 0,
+    batchedItems: 0,
+    throttled: 0,
+    byStatus: {},
+    batchedByStatus: {},
+  };
 }

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { aadErrorBody, createAuthRoutes, createTokenSigner, verifyAccessToken, type EmulatorApp, type EmulatorTenantAuth } from './auth/index.ts';
+import {
+  aadErrorBody,
+  createAuthRoutes,
+  createTokenSigner,
+  verifyAccessToken,
+  type EmulatorApp,
+  type EmulatorTenantAuth,
+} from './auth/index.ts';
 import { createControl, createControlApp } from './control.ts';
 import { createFaults } from './faults.ts';
 import { handleBatch } from './graph/batch.ts';
@@ -46,23 +53,38 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   const now = options.now ?? Date.now;
   const tenant = createTenant({ ...options, now });
   const spec = tenant.spec;
-  const [tls, signer] = await Promise.all([options.tls ? Promise.resolve(options.tls) : generateTls(), createTokenSigner()]);
+  const [tls, signer] = await Promise.all([
+    options.tls ? Promise.resolve(options.tls) : generateTls(),
+    createTokenSigner(),
+  ]);
   // The CA file lives in a temporary folder of our own unless the caller chose a path; stop() removes that folder.
   const tempDir = options.caPath ? null : mkdtempSync(join(tmpdir(), 'usersync-emulator-'));
   const caPath = options.caPath ?? join(tempDir!, 'ca.pem');
   writeFileSync(caPath, tls.caPem);
 
   const clientId = objectId(spec.seed, 'app', 1);
-  const clientSecret = options.clientSecret ?? `emu~${createHash('sha256').update(`secret/${spec.seed}`).digest('base64url').slice(0, 32)}`;
-  const app: EmulatorApp = { clientId, displayName: 'usersync (emulated)', secrets: [{ value: clientSecret }], certificates: [], roles: options.roles ?? [...DEFAULT_ROLES] };
-  const authTenants: EmulatorTenantAuth[] = [{ tenantId: spec.tenantId, domains: [spec.domain, spec.initialDomain], apps: [app] }];
+  const clientSecret =
+    options.clientSecret ??
+    `emu~${createHash('sha256').update(`secret/${spec.seed}`).digest('base64url').slice(0, 32)}`;
+  const app: EmulatorApp = {
+    clientId,
+    displayName: 'usersync (emulated)',
+    secrets: [{ value: clientSecret }],
+    certificates: [],
+    roles: options.roles ?? [...DEFAULT_ROLES],
+  };
+  const authTenants: EmulatorTenantAuth[] = [
+    { tenantId: spec.tenantId, domains: [spec.domain, spec.initialDomain], apps: [app] },
+  ];
 
   const faults = createFaults(spec.seed);
   const requests = createRequestLog();
   let origin = '';
   const graph: GraphContext = {
     tenant,
-    get graphBase() { return origin; },
+    get graphBase() {
+      return origin;
+    },
     delta: {
       pageSize: options.deltaPageSize ?? 200,
       membersPerPage: options.deltaMembersPerPage ?? 1000,
@@ -74,22 +96,42 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   };
 
   const root = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
-  const info = () => ({ authorityHost: origin, graphUrl: origin, tenantId: spec.tenantId, clientId, domain: spec.domain, users: tenant.userCount(), groups: tenant.groupCount(), seq: tenant.seq });
+  const info = () => ({
+    authorityHost: origin,
+    graphUrl: origin,
+    tenantId: spec.tenantId,
+    clientId,
+    domain: spec.domain,
+    users: tenant.userCount(),
+    groups: tenant.groupCount(),
+    seq: tenant.seq,
+  });
   const controlDeps = {
     tenant: () => tenant,
     faults,
     requestLog: requests,
     info,
     apps: {
-      setRoles: (id: string, roles: string[]) => { appById(authTenants, id).roles = roles; },
-      addCertificate: (id: string, pem: string) => { appById(authTenants, id).certificates.push({ pem }); },
+      setRoles: (id: string, roles: string[]) => {
+        appById(authTenants, id).roles = roles;
+      },
+      addCertificate: (id: string, pem: string) => {
+        appById(authTenants, id).certificates.push({ pem });
+      },
     },
   };
   // Token-service requests are counted here; Graph requests are counted by their handler.
   root.use('*', async (c, next) => {
     await next();
     if (!c.req.path.startsWith('/v1.0') && !c.req.path.startsWith('/_emulator')) {
-      requests.record({ method: c.req.method, path: c.req.path, status: c.res.status, durationMs: 0, inBatch: false, throttled: false });
+      requests.record({
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        durationMs: 0,
+        inBatch: false,
+        throttled: false,
+      });
     }
   });
   const control = createControl(controlDeps);
@@ -99,8 +141,16 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   root.post('/:tenant/oauth2/v2.0/token', async (c, next) => {
     const decision = faults.decideToken();
     if (decision.kind === 'none') return next();
-    const body = aadErrorBody({ status: 400, error: 'temporarily_unavailable', code: 50196, message: 'The server terminated an operation because it encountered a client request loop or too many requests. Please retry after the time in the Retry-After header.' },
-      { now: now(), traceId: randomUUID(), correlationId: randomUUID(), baseUrl: origin });
+    const body = aadErrorBody(
+      {
+        status: 400,
+        error: 'temporarily_unavailable',
+        code: 50196,
+        message:
+          'The server terminated an operation because it encountered a client request loop or too many requests. Please retry after the time in the Retry-After header.',
+      },
+      { now: now(), traceId: randomUUID(), correlationId: randomUUID(), baseUrl: origin },
+    );
     return c.json(body, 429, { 'Retry-After': String(decision.retryAfter), 'Cache-Control': 'no-store, no-cache' });
   });
 
@@ -109,7 +159,14 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     const path = c.req.path.slice('/v1.0'.length) || '/';
     const fault = faults.decide({ path, method: c.req.method, inBatch: false });
     if (fault.kind === 'reset') {
-      requests.record({ method: c.req.method, path: c.req.path, status: 0, durationMs: 0, inBatch: false, throttled: false });
+      requests.record({
+        method: c.req.method,
+        path: c.req.path,
+        status: 0,
+        durationMs: 0,
+        inBatch: false,
+        throttled: false,
+      });
       c.env.incoming.socket.destroy();
       return new Response(null, { status: 499 });
     }
@@ -120,13 +177,26 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     if (fault.kind === 'throttle') result = throttled(fault.retryAfter, requestId);
     else if (fault.kind === 'unavailable') result = unavailable(fault.retryAfter, requestId);
     else result = await serveGraph(c, path, requestId);
-    requests.record({ method: c.req.method, path: c.req.path, status: result.status, durationMs: performance.now() - started, inBatch: false, throttled: result.status === 429 });
-    return respond(result, { 'request-id': requestId, 'client-request-id': clientRequestId, 'x-ms-resource-unit': String(resourceUnits(c.req.method, path, new URL(c.req.url).searchParams)) });
+    requests.record({
+      method: c.req.method,
+      path: c.req.path,
+      status: result.status,
+      durationMs: performance.now() - started,
+      inBatch: false,
+      throttled: result.status === 429,
+    });
+    return respond(result, {
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+      'x-ms-resource-unit': String(resourceUnits(c.req.method, path, new URL(c.req.url).searchParams)),
+    });
   });
 
   async function serveGraph(c: Context, path: string, requestId: string): Promise<GraphResult> {
     // Graph accepts tokens for itself: its well-known URL, its app id, or (for the emulator) its own origin.
-    const check = verifyAccessToken(signer, c.req.header('authorization'), now(), { audiences: ['https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID, origin, `${origin}/`] });
+    const check = verifyAccessToken(signer, c.req.header('authorization'), now(), {
+      audiences: ['https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID, origin, `${origin}/`],
+    });
     if (!check.ok || check.tenantId !== spec.tenantId) {
       const message = check.ok ? 'Access token validation failure. Invalid audience.' : check.message;
       return graphError(401, 'InvalidAuthenticationToken', message, requestId, {
@@ -138,39 +208,65 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     if (path === '/$batch') {
       if (c.req.method !== 'POST') return graphError(405, 'Request_BadRequest', 'Use POST for $batch.', requestId);
       let body: unknown;
-      try { body = await c.req.json(); } catch { return graphError(400, 'BadRequest', 'The batch body is not valid JSON.', requestId); }
-      return handleBatch({
-        run: (item) => handleGraph(graph, item),
-        fault: (itemPath) => {
-          const decision = faults.decide({ path: itemPath, method: 'GET', inBatch: true });
-          const itemResult = decision.kind === 'throttle' ? throttled(decision.retryAfter) : decision.kind === 'unavailable' ? unavailable(decision.retryAfter) : null;
-          requests.record({ method: 'GET', path: `/v1.0${itemPath}`, status: itemResult?.status ?? 200, durationMs: 0, inBatch: true, throttled: itemResult?.status === 429 });
-          return itemResult;
+      try {
+        body = await c.req.json();
+      } catch {
+        return graphError(400, 'BadRequest', 'The batch body is not valid JSON.', requestId);
+      }
+      return handleBatch(
+        {
+          run: (item) => handleGraph(graph, item),
+          fault: (itemPath) => {
+            const decision = faults.decide({ path: itemPath, method: 'GET', inBatch: true });
+            const itemResult =
+              decision.kind === 'throttle'
+                ? throttled(decision.retryAfter)
+                : decision.kind === 'unavailable'
+                  ? unavailable(decision.retryAfter)
+                  : null;
+            requests.record({
+              method: 'GET',
+              path: `/v1.0${itemPath}`,
+              status: itemResult?.status ?? 200,
+              durationMs: 0,
+              inBatch: true,
+              throttled: itemResult?.status === 429,
+            });
+            return itemResult;
+          },
+          shuffle: (items) => items.reverse(),
         },
-        shuffle: (items) => items.reverse(),
-      }, body, base);
+        body,
+        base,
+      );
     }
     const request: GraphRequest = { ...base, method: c.req.method, path, query: url.searchParams };
     return handleGraph(graph, request);
   }
 
-  root.route('/', createAuthRoutes({
-    tenants: () => authTenants,
-    baseUrl: () => origin,
-    now,
-    signer,
-    tokenLifetimeSeconds: () => options.tokenLifetimeSeconds ?? 3599,
-    onRequest: () => {},
-  }));
+  root.route(
+    '/',
+    createAuthRoutes({
+      tenants: () => authTenants,
+      baseUrl: () => origin,
+      now,
+      signer,
+      tokenLifetimeSeconds: () => options.tokenLifetimeSeconds ?? 3599,
+      onRequest: () => {},
+    }),
+  );
 
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({
-      fetch: root.fetch,
-      port: options.port ?? 0,
-      hostname: options.host ?? '127.0.0.1',
-      createServer,
-      serverOptions: { key: tls.keyPem, cert: tls.certPem },
-    }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: root.fetch,
+        port: options.port ?? 0,
+        hostname: options.host ?? '127.0.0.1',
+        createServer,
+        serverOptions: { key: tls.keyPem, cert: tls.certPem },
+      },
+      () => resolve(s),
+    );
   });
   const address = server.address() as AddressInfo;
   origin = `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -199,11 +295,12 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       AZURE_CLIENT_SECRET: clientSecret,
       NODE_EXTRA_CA_CERTS: caPath,
     }),
-    stop: () => new Promise<void>((resolve, reject) => {
-      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-      server.close((error) => (error ? reject(error) : resolve()));
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    }),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+        server.close((error) => (error ? reject(error) : resolve()));
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
   };
 }
 
@@ -212,12 +309,18 @@ function appById(tenants: EmulatorTenantAuth[], clientId: string): EmulatorApp {
   throw new Error(`No app with client id ${clientId} is registered in the emulator.`);
 }
 
-const COMMON_HEADERS = { 'Cache-Control': 'no-cache', 'Strict-Transport-Security': 'max-age=31536000', 'x-ms-ags-diagnostic': '{"ServerInfo":{"DataCenter":"Emulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"usersync-emulator"}}' };
+const COMMON_HEADERS = {
+  'Cache-Control': 'no-cache',
+  'Strict-Transport-Security': 'max-age=31536000',
+  'x-ms-ags-diagnostic':
+    '{"ServerInfo":{"DataCenter":"Emulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"usersync-emulator"}}',
+};
 
 function respond(result: GraphResult, extra: Record<string, string>): Response {
   const headers = new Headers({ ...COMMON_HEADERS, ...result.headers, ...extra });
   if (result.body === undefined) return new Response(null, { status: result.status, headers });
-  if (Buffer.isBuffer(result.body)) return new Response(new Uint8Array(result.body), { status: result.status, headers });
+  if (Buffer.isBuffer(result.body))
+    return new Response(new Uint8Array(result.body), { status: result.status, headers });
   if (typeof result.body === 'string') return new Response(result.body, { status: result.status, headers });
   return new Response(JSON.stringify(result.body), { status: result.status, headers });
 }

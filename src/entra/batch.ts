@@ -32,12 +32,14 @@ export interface BatchOptions {
 }
 
 const responseSchema = z.looseObject({
-  responses: z.array(z.looseObject({
-    id: z.string(),
-    status: z.number().int(),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.unknown().optional(),
-  })),
+  responses: z.array(
+    z.looseObject({
+      id: z.string(),
+      status: z.number().int(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.unknown().optional(),
+    }),
+  ),
 });
 
 // The throttling page says a batch with throttled items may itself fail with 424: send it all again. An outer 429/503/504 is
@@ -59,13 +61,19 @@ interface Pending {
  * Retry-After of their post, else backoff) in a shared queue, while the posts in flight go on with the rest: one slow item never holds a
  * whole post's worth of work, and retried items are packed with others into full posts.
  */
-export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[], options: BatchOptions = {}): Promise<Map<string, BatchAnswer>> {
+export async function runBatch(
+  http: GraphHttp,
+  requests: readonly BatchRequest[],
+  options: BatchOptions = {},
+): Promise<Map<string, BatchAnswer>> {
   const seen = new Set<string>();
   for (const r of requests) {
     const key = r.id.toLowerCase();
-    if (seen.has(key)) throw new RangeError(`batch request ids must be unique (case-insensitively); '${r.id}' appears twice`);
+    if (seen.has(key))
+      throw new RangeError(`batch request ids must be unique (case-insensitively); '${r.id}' appears twice`);
     seen.add(key);
-    if (/^https?:|^\/?(v1\.0|beta)\//i.test(r.url)) throw new RangeError(`batch url '${r.url}' must be relative to the version root, such as /users/{id}`);
+    if (/^https?:|^\/?(v1\.0|beta)\//i.test(r.url))
+      throw new RangeError(`batch url '${r.url}' must be relative to the version root, such as /users/{id}`);
   }
 
   const answers = new Map<string, BatchAnswer>();
@@ -90,13 +98,18 @@ export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[
         if (waiting.length === 0) return null;
         // Only retries are left: rather than a few now and a few a moment later, those due soon travel in one post.
         const first = Math.max(http.now(), waiting[0].notBefore);
-        const last = waiting.slice(0, MAX_BATCH_SIZE).filter((item) => item.notBefore <= first + GATHER_MS).at(-1)!.notBefore;
+        const last = waiting
+          .slice(0, MAX_BATCH_SIZE)
+          .filter((item) => item.notBefore <= first + GATHER_MS)
+          .at(-1)!.notBefore;
         if (last > http.now()) await sleepUntil(last);
       }
       const now = http.now();
       const post: Pending[] = [];
-      while (post.length < MAX_BATCH_SIZE && waiting.length > 0 && waiting[0].notBefore <= now) post.push(waiting.shift()!);
-      while (post.length < MAX_BATCH_SIZE && nextFresh < requests.length) post.push({ request: requests[nextFresh++], attempts: 0, postFailures: 0, notBefore: 0 });
+      while (post.length < MAX_BATCH_SIZE && waiting.length > 0 && waiting[0].notBefore <= now)
+        post.push(waiting.shift()!);
+      while (post.length < MAX_BATCH_SIZE && nextFresh < requests.length)
+        post.push({ request: requests[nextFresh++], attempts: 0, postFailures: 0, notBefore: 0 });
       if (post.length > 0) return post;
       // Another worker took what was due meanwhile: look again.
     }
@@ -114,21 +127,57 @@ export async function runBatch(http: GraphHttp, requests: readonly BatchRequest[
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, Math.ceil(requests.length / MAX_BATCH_SIZE))) }, worker));
+  await Promise.all(
+    Array.from(
+      { length: Math.max(1, Math.min(options.concurrency ?? 4, Math.ceil(requests.length / MAX_BATCH_SIZE))) },
+      worker,
+    ),
+  );
   if (failure !== undefined) throw failure;
   return answers;
 }
 
 /** One POST /$batch: answers go to `answers`, items to retry back to `waiting` with the wait Graph asked for. */
-async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, BatchAnswer>, waiting: Pending[]): Promise<void> {
-  const response = await http.post('/$batch', {
-    requests: post.map(({ request: r }) => ({ id: r.id, method: 'GET', url: r.url.startsWith('/') ? r.url : `/${r.url}`, ...(r.headers ? { headers: r.headers } : {}) })),
-  }, { allow: OUTER_RETRY, callerRetries: true });
+async function sendPost(
+  http: GraphHttp,
+  post: Pending[],
+  answers: Map<string, BatchAnswer>,
+  waiting: Pending[],
+): Promise<void> {
+  const response = await http.post(
+    '/$batch',
+    {
+      requests: post.map(({ request: r }) => ({
+        id: r.id,
+        method: 'GET',
+        url: r.url.startsWith('/') ? r.url : `/${r.url}`,
+        ...(r.headers ? { headers: r.headers } : {}),
+      })),
+    },
+    { allow: OUTER_RETRY, callerRetries: true },
+  );
   if (OUTER_RETRY.includes(response.status)) {
     const failures = Math.max(...post.map((p) => p.postFailures));
-    if (failures >= http.maxRetries) throw errorFromResponse({ status: response.status, url: '/$batch', body: safeJson(response.json), requestId: response.requestId, retries: failures });
+    if (failures >= http.maxRetries)
+      throw errorFromResponse({
+        status: response.status,
+        url: '/$batch',
+        body: safeJson(response.json),
+        requestId: response.requestId,
+        retries: failures,
+      });
     const delay = http.retryDelayMs(failures, response.headers.get('retry-after'));
-    http.logger?.debug({ path: '/$batch', status: response.status, items: post.length, attempt: failures + 1, delayMs: delay, requestId: response.requestId }, 'graph batch throttled or unavailable; retrying its items');
+    http.logger?.debug(
+      {
+        path: '/$batch',
+        status: response.status,
+        items: post.length,
+        attempt: failures + 1,
+        delayMs: delay,
+        requestId: response.requestId,
+      },
+      'graph batch throttled or unavailable; retrying its items',
+    );
     const notBefore = http.now() + delay;
     for (const item of post) waiting.push({ ...item, postFailures: item.postFailures + 1, notBefore });
     return;
@@ -136,8 +185,14 @@ async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, B
   const parsed = responseSchema.safeParse(response.json());
   if (!parsed.success) {
     throw new GraphError({
-      code: 'malformed_response', status: response.status, requestId: response.requestId ?? undefined, path: '/$batch',
-      message: withRequestId(`Graph returned a malformed $batch answer (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}); try again, and report it with the request-id if it persists`, response.requestId),
+      code: 'malformed_response',
+      status: response.status,
+      requestId: response.requestId ?? undefined,
+      path: '/$batch',
+      message: withRequestId(
+        `Graph returned a malformed $batch answer (${parsed.error.issues[0].path.join('.')}: ${parsed.error.issues[0].message}); try again, and report it with the request-id if it persists`,
+        response.requestId,
+      ),
     });
   }
 
@@ -152,13 +207,22 @@ async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, B
     // A missing answer is treated like a throttled one: ask again.
     if (item === undefined || RETRYABLE_STATUSES.has(item.status)) {
       if (pending.attempts >= http.maxRetries) {
-        throw errorFromResponse({ status: item?.status ?? 503, url: request.url, body: item?.body, retries: pending.attempts, requestId: response.requestId });
+        throw errorFromResponse({
+          status: item?.status ?? 503,
+          url: request.url,
+          body: item?.body,
+          retries: pending.attempts,
+          requestId: response.requestId,
+        });
       }
       retry.push(pending);
       if (item?.status === 429 || item?.status === 503) throttledItems++;
       const retryAfter = item ? header(item.headers, 'retry-after') : undefined;
       const ms = retryAfter === undefined ? -1 : http.retryDelayMs(0, retryAfter);
-      if (retryAfter !== undefined && ms > longestMs) { longestMs = ms; longestRetryAfter = retryAfter; }
+      if (retryAfter !== undefined && ms > longestMs) {
+        longestMs = ms;
+        longestRetryAfter = retryAfter;
+      }
       continue;
     }
     const headers = lowerCase(item.headers);
@@ -172,15 +236,21 @@ async function sendPost(http: GraphHttp, post: Pending[], answers: Map<string, B
   const longest = Math.max(...delays);
   // Items are throttled one by one; a post counts as throttled, lowering the requests in flight, when at least half of it was.
   if (throttledItems * 2 >= post.length) http.throttled(longest);
-  http.logger?.debug({ path: '/$batch', items: retry.length, delayMs: longest, requestId: response.requestId }, 'graph batch items throttled or unavailable; retrying');
+  http.logger?.debug(
+    { path: '/$batch', items: retry.length, delayMs: longest, requestId: response.requestId },
+    'graph batch items throttled or unavailable; retrying',
+  );
   // The post itself went through, so the item's run of failed posts is over.
-  retry.forEach((item, i) => waiting.push({ ...item, attempts: item.attempts + 1, postFailures: 0, notBefore: now + delays[i] }));
+  retry.forEach((item, i) =>
+    waiting.push({ ...item, attempts: item.attempts + 1, postFailures: 0, notBefore: now + delays[i] }),
+  );
 }
 
 /** JSON stays JSON; a string body of a non-JSON item is base64 (photos). */
 function decodeBody(body: unknown, contentType: string | undefined): unknown {
   if (typeof body !== 'string') return body;
-  if (contentType !== undefined && !/json/i.test(contentType) && !/^text\//i.test(contentType)) return Buffer.from(body, 'base64');
+  if (contentType !== undefined && !/json/i.test(contentType) && !/^text\//i.test(contentType))
+    return Buffer.from(body, 'base64');
   return body;
 }
 
@@ -196,5 +266,9 @@ function lowerCase(headers: Record<string, string> | undefined): Record<string, 
 }
 
 function safeJson(json: () => unknown): unknown {
-  try { return json(); } catch { return null; }
+  try {
+    return json();
+  } catch {
+    return null;
+  }
 }

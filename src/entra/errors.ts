@@ -2,24 +2,24 @@
 // failed, why and what to do next, and the context (HTTP status, Graph error code, request-id, path).
 
 export type GraphErrorCode =
-  | 'bad_secret'              // AADSTS7000215 / 7000222
-  | 'bad_certificate'         // AADSTS700027 / 700024, or the certificate file is unusable
-  | 'missing_credential'      // AADSTS7000218
-  | 'unknown_app'             // AADSTS700016
-  | 'unknown_tenant'          // AADSTS90002 / 900023, msal endpoints_resolution_error
-  | 'bad_scope'               // AADSTS70011 / 700022: USERSYNC_GRAPH_URL is not a Graph resource
-  | 'token_failed'            // any other token-service failure
-  | 'unreachable'             // DNS, refused connection, TLS trust
-  | 'unauthorized'            // Graph 401 even with a fresh token
-  | 'permission_denied'       // Graph 403
-  | 'not_found'               // Graph 404 the caller did not expect
-  | 'throttled'               // 429 after every retry
-  | 'unavailable'             // 503/504 or network failures after every retry
-  | 'timeout'                 // no answer within timeoutMs, after every retry
-  | 'delta_token_expired'     // syncStateNotFound / 410 Gone / resyncRequired
-  | 'foreign_link'            // a nextLink pointing away from USERSYNC_GRAPH_URL (would leak the token)
-  | 'malformed_response'      // not JSON, or not the shape Graph documents
-  | 'graph_error';            // any other Graph error status
+  | 'bad_secret' // AADSTS7000215 / 7000222
+  | 'bad_certificate' // AADSTS700027 / 700024, or the certificate file is unusable
+  | 'missing_credential' // AADSTS7000218
+  | 'unknown_app' // AADSTS700016
+  | 'unknown_tenant' // AADSTS90002 / 900023, msal endpoints_resolution_error
+  | 'bad_scope' // AADSTS70011 / 700022: USERSYNC_GRAPH_URL is not a Graph resource
+  | 'token_failed' // any other token-service failure
+  | 'unreachable' // DNS, refused connection, TLS trust
+  | 'unauthorized' // Graph 401 even with a fresh token
+  | 'permission_denied' // Graph 403
+  | 'not_found' // Graph 404 the caller did not expect
+  | 'throttled' // 429 after every retry
+  | 'unavailable' // 503/504 or network failures after every retry
+  | 'timeout' // no answer within timeoutMs, after every retry
+  | 'delta_token_expired' // syncStateNotFound / 410 Gone / resyncRequired
+  | 'foreign_link' // a nextLink pointing away from USERSYNC_GRAPH_URL (would leak the token)
+  | 'malformed_response' // not JSON, or not the shape Graph documents
+  | 'graph_error'; // any other Graph error status
 
 export interface GraphErrorInit {
   code: GraphErrorCode;
@@ -75,7 +75,8 @@ export function permissionFor(path: string): string {
     return 'User.Read.All';
   }
   if (root === 'groups') return 'GroupMember.Read.All';
-  if (root === 'directory') return segments.includes('microsoft.graph.group') ? 'GroupMember.Read.All' : 'User.Read.All';
+  if (root === 'directory')
+    return segments.includes('microsoft.graph.group') ? 'GroupMember.Read.All' : 'User.Read.All';
   return 'Directory.Read.All';
 }
 
@@ -83,14 +84,25 @@ export function permissionFor(path: string): string {
 export function graphPath(pathOrUrl: string): string {
   let path = pathOrUrl;
   if (/^https?:\/\//i.test(path)) {
-    try { path = new URL(path).pathname; } catch { /* keep as given */ }
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      /* keep as given */
+    }
   }
   path = path.split('?')[0];
   if (!path.startsWith('/')) path = `/${path}`;
   return path.replace(/^\/(v1\.0|beta)(?=\/|$)/, '') || '/';
 }
 
-interface GraphErrorBody { error?: { code?: unknown; message?: unknown; innerError?: Record<string, unknown>; innererror?: Record<string, unknown> } }
+interface GraphErrorBody {
+  error?: {
+    code?: unknown;
+    message?: unknown;
+    innerError?: Record<string, unknown>;
+    innererror?: Record<string, unknown>;
+  };
+}
 
 /** Graph's `error.code`, `error.message` and request-id from a parsed error body, when present. */
 export function readErrorBody(body: unknown): { code?: string; message?: string; requestId?: string } {
@@ -127,29 +139,60 @@ export function errorFromResponse(response: FailedResponse): GraphError {
   const label = `${status}${graphCode ? ` ${graphCode}` : ''}`;
   const make = (code: GraphErrorCode, what: string, hint: string, showMessage = false) => {
     const said = showMessage && parsed.message ? `: ${trimSentence(parsed.message)}` : '';
-    return new GraphError({ code, status, graphCode, requestId, path, hint, message: withRequestId(`${what} (${label}${said}): ${hint}`, requestId) });
+    return new GraphError({
+      code,
+      status,
+      graphCode,
+      requestId,
+      path,
+      hint,
+      message: withRequestId(`${what} (${label}${said}): ${hint}`, requestId),
+    });
   };
 
   if (DELTA_RESET_CODES.has((graphCode ?? '').toLowerCase()) || (status === 410 && path.endsWith('/delta'))) {
     const hint = 'the delta token expired or was reset; read everything again (a full sync)';
-    return new DeltaTokenExpiredError({ status, graphCode, requestId, path, hint, message: withRequestId(`Graph rejected the delta link for ${path} (${label}): ${hint}`, requestId) });
+    return new DeltaTokenExpiredError({
+      status,
+      graphCode,
+      requestId,
+      path,
+      hint,
+      message: withRequestId(`Graph rejected the delta link for ${path} (${label}): ${hint}`, requestId),
+    });
   }
   switch (status) {
     case 403:
-      return make('permission_denied', `Graph denied ${path}`, `grant ${permissionFor(path)} to the app and re-consent (grant admin consent again)`);
+      return make(
+        'permission_denied',
+        `Graph denied ${path}`,
+        `grant ${permissionFor(path)} to the app and re-consent (grant admin consent again)`,
+      );
     case 401:
-      return make('unauthorized', `Graph rejected the access token for ${path}`,
-        'check that AZURE_AUTHORITY_HOST and USERSYNC_GRAPH_URL belong to the same cloud and that AZURE_TENANT_ID is the right tenant', true);
+      return make(
+        'unauthorized',
+        `Graph rejected the access token for ${path}`,
+        'check that AZURE_AUTHORITY_HOST and USERSYNC_GRAPH_URL belong to the same cloud and that AZURE_TENANT_ID is the right tenant',
+        true,
+      );
     case 429:
-      return make('throttled', `Graph kept throttling ${path}`, `still throttled after ${response.retries ?? 0} retries; try again later or lower the number of requests in flight`);
+      return make(
+        'throttled',
+        `Graph kept throttling ${path}`,
+        `still throttled after ${response.retries ?? 0} retries; try again later or lower the number of requests in flight`,
+      );
     case 503:
     case 504:
-      return make('unavailable', `Graph is unavailable for ${path}`, `still failing after ${response.retries ?? 0} retries; try again later`);
+      return make(
+        'unavailable',
+        `Graph is unavailable for ${path}`,
+        `still failing after ${response.retries ?? 0} retries; try again later`,
+      );
     case 404:
       return make('not_found', `Graph found nothing at ${path}`, 'the object does not exist (any more)', true);
     default:
       return status >= 500
-        ? make('graph_error', `Graph failed on ${path}`, 'this is on Microsoft\'s side; try again later', true)
+        ? make('graph_error', `Graph failed on ${path}`, "this is on Microsoft's side; try again later", true)
         : make('graph_error', `Graph refused ${path}`, 'check the properties and filters the sync asks for', true);
   }
 }
@@ -157,13 +200,31 @@ export function errorFromResponse(response: FailedResponse): GraphError {
 // Network ------------------------------------------------------------------------------------------
 
 const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE', 'ERR_SSL_WRONG_VERSION_NUMBER',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 const TRANSIENT_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
 ]);
 
 /** The first `code` found along an error's `cause` chain (fetch wraps the socket error: TypeError → cause). */
@@ -176,7 +237,14 @@ export function networkCode(error: unknown): string | undefined {
     if (typeof message === 'string') {
       if (/socket hang up|other side closed/i.test(message)) return 'ECONNRESET';
       const inline = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*)\b/.exec(message);
-      if (inline && (TLS_CODES.has(inline[1]) || TRANSIENT_CODES.has(inline[1]) || inline[1] === 'ENOTFOUND' || inline[1] === 'ECONNREFUSED')) return inline[1];
+      if (
+        inline &&
+        (TLS_CODES.has(inline[1]) ||
+          TRANSIENT_CODES.has(inline[1]) ||
+          inline[1] === 'ENOTFOUND' ||
+          inline[1] === 'ECONNREFUSED')
+      )
+        return inline[1];
     }
   }
   return undefined;
@@ -195,14 +263,21 @@ export function unreachableError(error: unknown, url: string, what: string, vari
   let hint: string;
   let errorCode: GraphErrorCode = 'unreachable';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') hint = `the host name ${host} does not resolve; check ${variable}`;
-  else if (code === 'ECONNREFUSED') hint = `nothing accepts connections at ${host}; check ${variable} and that the service is running`;
+  else if (code === 'ECONNREFUSED')
+    hint = `nothing accepts connections at ${host}; check ${variable} and that the service is running`;
   else if (code !== undefined && TLS_CODES.has(code)) {
     hint = `its TLS certificate is not trusted (${code}); for a self-signed or private CA set NODE_EXTRA_CA_CERTS to the CA's PEM file, or check ${variable}`;
   } else {
     errorCode = 'unavailable';
     hint = `the connection failed (${code ?? errorText(error)})${retries > 0 ? ` ${retries + 1} times` : ''}; check the network and ${variable}, then try again`;
   }
-  return new GraphError({ code: errorCode, path: url.startsWith('http') ? graphPath(url) : url, hint, cause: error, message: `Cannot reach ${what} at ${host}: ${hint}` });
+  return new GraphError({
+    code: errorCode,
+    path: url.startsWith('http') ? graphPath(url) : url,
+    hint,
+    cause: error,
+    message: `Cannot reach ${what} at ${host}: ${hint}`,
+  });
 }
 
 // Helpers --------------------------------------------------------------------------------------------
@@ -214,7 +289,9 @@ export function withRequestId(message: string, requestId: string | null | undefi
 
 /** One line, no trailing period (messages add their own punctuation). */
 export function trimSentence(text: string): string {
-  return oneLine(text).replace(/\s*Trace ID:.*$/i, '').replace(/[.\s]+$/, '');
+  return oneLine(text)
+    .replace(/\s*Trace ID:.*$/i, '')
+    .replace(/[.\s]+$/, '');
 }
 
 function oneLine(text: string): string {
@@ -222,7 +299,11 @@ function oneLine(text: string): string {
 }
 
 function hostOf(url: string): string {
-  try { return new URL(url).host; } catch { return url; }
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** The innermost message: fetch's own is only "fetch failed". */

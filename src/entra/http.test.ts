@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeltaTokenExpiredError, GraphError } from './errors.ts';
-import { backoffMs, createAdaptiveLimit, createGraphHttp, createSemaphore, parseRetryAfter, type FetchLike, type GraphHttpOptions, type HttpLogger } from './http.ts';
+import {
+  backoffMs,
+  createAdaptiveLimit,
+  createGraphHttp,
+  createSemaphore,
+  parseRetryAfter,
+  type FetchLike,
+  type GraphHttpOptions,
+  type HttpLogger,
+} from './http.ts';
 
 const GRAPH = 'https://graph.example.test';
 
@@ -10,9 +19,16 @@ type Step = Response | Error | ((init: Parameters<FetchLike>[1]) => Promise<Resp
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 const graphError = (status: number, code: string, requestId = 'req-1', headers: Record<string, string> = {}) =>
-  json(status, { error: { code, message: `${code} happened.`, innerError: { 'request-id': requestId } } }, { 'request-id': requestId, ...headers });
+  json(
+    status,
+    { error: { code, message: `${code} happened.`, innerError: { 'request-id': requestId } } },
+    { 'request-id': requestId, ...headers },
+  );
 const ok = (body: unknown = { value: [] }) => json(200, body, { 'request-id': 'ok-1' });
-const netError = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code} 1.2.3.4:443`), { code }) });
+const netError = (code: string) =>
+  Object.assign(new TypeError('fetch failed'), {
+    cause: Object.assign(new Error(`connect ${code} 1.2.3.4:443`), { code }),
+  });
 
 /** A scripted fetch: answers in order, recording every call. */
 function scripted(steps: Step[]) {
@@ -35,9 +51,14 @@ function client(steps: Step[], extra: Partial<GraphHttpOptions> = {}) {
   let n = 0;
   const http = createGraphHttp({
     graphUrl: GRAPH,
-    getToken: async (o) => { tokens.push(o?.forceRefresh); return `token-${++n}`; },
+    getToken: async (o) => {
+      tokens.push(o?.forceRefresh);
+      return `token-${++n}`;
+    },
     fetch,
-    sleep: async (ms) => { sleeps.push(ms); },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
     random: () => 0.5,
     ...extra,
   });
@@ -50,7 +71,10 @@ describe('URLs', () => {
     await http.get('/users?$select=id');
     await http.get('groups/delta');
     await http.get(`${GRAPH}/v1.0/users?$skiptoken=abc`);
-    assert.deepEqual(calls.map((c) => c.url), [`${GRAPH}/v1.0/users?$select=id`, `${GRAPH}/v1.0/groups/delta`, `${GRAPH}/v1.0/users?$skiptoken=abc`]);
+    assert.deepEqual(
+      calls.map((c) => c.url),
+      [`${GRAPH}/v1.0/users?$select=id`, `${GRAPH}/v1.0/groups/delta`, `${GRAPH}/v1.0/users?$skiptoken=abc`],
+    );
     assert.equal(calls[0].headers.Authorization, 'Bearer token-1');
     assert.ok(calls[0].headers['client-request-id']);
   });
@@ -78,7 +102,10 @@ describe('URLs', () => {
 
 describe('retries', () => {
   it('honours a fractional Retry-After on 429 and counts every request', async () => {
-    const { http, sleeps } = client([graphError(429, 'TooManyRequests', 'r1', { 'Retry-After': '2.128' }), ok({ value: [1] })]);
+    const { http, sleeps } = client([
+      graphError(429, 'TooManyRequests', 'r1', { 'Retry-After': '2.128' }),
+      ok({ value: [1] }),
+    ]);
     const res = await http.get('/users');
     assert.deepEqual(res.json(), { value: [1] });
     assert.deepEqual(sleeps, [2128]);
@@ -88,7 +115,12 @@ describe('retries', () => {
   });
 
   it('retries 503 and 504 with jittered exponential backoff when there is no Retry-After', async () => {
-    const { http, sleeps } = client([graphError(503, 'serviceNotAvailable'), graphError(504, 'UnknownError'), graphError(503, 'serviceNotAvailable'), ok()]);
+    const { http, sleeps } = client([
+      graphError(503, 'serviceNotAvailable'),
+      graphError(504, 'UnknownError'),
+      graphError(503, 'serviceNotAvailable'),
+      ok(),
+    ]);
     await http.get('/users');
     // random() = 0.5: three quarters of 0.5 s, 1 s, 2 s
     assert.deepEqual(sleeps, [375, 750, 1500]);
@@ -97,7 +129,10 @@ describe('retries', () => {
 
   it('retries connection resets, hang-ups and timeouts', async () => {
     const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    const slow: Step = (init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    const slow: Step = (init) =>
+      new Promise((_, reject) =>
+        init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
     const { http } = client([netError('ECONNRESET'), hangUp, slow, ok()], { timeoutMs: 20 });
     await http.get('/users');
     assert.equal(http.requestCount, 4);
@@ -110,23 +145,35 @@ describe('retries', () => {
       assert.equal(e.code, 'throttled');
       assert.equal(e.status, 429);
       assert.equal(e.requestId, 'req-429');
-      assert.equal(e.message, 'Graph kept throttling /users/delta (429 TooManyRequests): still throttled after 2 retries; try again later or lower the number of requests in flight. request-id: req-429');
+      assert.equal(
+        e.message,
+        'Graph kept throttling /users/delta (429 TooManyRequests): still throttled after 2 retries; try again later or lower the number of requests in flight. request-id: req-429',
+      );
       return true;
     });
     assert.equal(http.requestCount, 3);
   });
 
   it('reports a timeout after the last attempt', async () => {
-    const slow: Step = (init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    const slow: Step = (init) =>
+      new Promise((_, reject) =>
+        init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
     const { http } = client([slow, slow], { timeoutMs: 10, maxRetries: 1 });
-    await assert.rejects(http.get('/users'), (e: GraphError) => e.code === 'timeout' && /within 10 ms \(2 attempts\)/.test(e.message));
+    await assert.rejects(
+      http.get('/users'),
+      (e: GraphError) => e.code === 'timeout' && /within 10 ms \(2 attempts\)/.test(e.message),
+    );
   });
 
   it('does not retry DNS failures, refusals or untrusted certificates, and says what to check', async () => {
     const cases: [string, RegExp][] = [
       ['ENOTFOUND', /does not resolve; check USERSYNC_GRAPH_URL/],
       ['ECONNREFUSED', /nothing accepts connections at graph\.example\.test; check USERSYNC_GRAPH_URL/],
-      ['SELF_SIGNED_CERT_IN_CHAIN', /not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); for a self-signed or private CA set NODE_EXTRA_CA_CERTS/],
+      [
+        'SELF_SIGNED_CERT_IN_CHAIN',
+        /not trusted \(SELF_SIGNED_CERT_IN_CHAIN\); for a self-signed or private CA set NODE_EXTRA_CA_CERTS/,
+      ],
     ];
     for (const [code, message] of cases) {
       const { http } = client([netError(code)]);
@@ -146,10 +193,16 @@ describe('retries', () => {
     assert.deepEqual(first.tokens, [undefined, true]);
     assert.equal(first.calls[1].headers.Authorization, 'Bearer token-2');
 
-    const second = client([graphError(401, 'InvalidAuthenticationToken', 'a'), graphError(401, 'InvalidAuthenticationToken', 'b')]);
+    const second = client([
+      graphError(401, 'InvalidAuthenticationToken', 'a'),
+      graphError(401, 'InvalidAuthenticationToken', 'b'),
+    ]);
     await assert.rejects(second.http.get('/users'), (e: GraphError) => {
       assert.equal(e.code, 'unauthorized');
-      assert.match(e.message, /^Graph rejected the access token for \/users \(401 InvalidAuthenticationToken: InvalidAuthenticationToken happened\): check that AZURE_AUTHORITY_HOST/);
+      assert.match(
+        e.message,
+        /^Graph rejected the access token for \/users \(401 InvalidAuthenticationToken: InvalidAuthenticationToken happened\): check that AZURE_AUTHORITY_HOST/,
+      );
       assert.match(e.message, /request-id: b$/);
       return true;
     });
@@ -168,7 +221,10 @@ describe('errors', () => {
       const { http } = client([graphError(403, 'Authorization_RequestDenied', 'rid-403')]);
       await assert.rejects(http.get(path), (e: GraphError) => {
         assert.equal(e.code, 'permission_denied');
-        assert.equal(e.message, `Graph denied ${path.split('?')[0]} (403 Authorization_RequestDenied): grant ${permission} to the app and re-consent (grant admin consent again). request-id: rid-403`);
+        assert.equal(
+          e.message,
+          `Graph denied ${path.split('?')[0]} (403 Authorization_RequestDenied): grant ${permission} to the app and re-consent (grant admin consent again). request-id: rid-403`,
+        );
         return true;
       });
     }
@@ -177,8 +233,13 @@ describe('errors', () => {
   it('turns expired or reset delta tokens into DeltaTokenExpiredError', async () => {
     const expired = client([graphError(400, 'syncStateNotFound')]);
     await assert.rejects(expired.http.get(`${GRAPH}/v1.0/users/delta?$deltatoken=old`), DeltaTokenExpiredError);
-    const gone = client([new Response(null, { status: 410, headers: { Location: `${GRAPH}/v1.0/users/delta?$deltatoken=` } })]);
-    await assert.rejects(gone.http.get(`${GRAPH}/v1.0/users/delta?$deltatoken=old`), (e: GraphError) => e instanceof DeltaTokenExpiredError && e.status === 410);
+    const gone = client([
+      new Response(null, { status: 410, headers: { Location: `${GRAPH}/v1.0/users/delta?$deltatoken=` } }),
+    ]);
+    await assert.rejects(
+      gone.http.get(`${GRAPH}/v1.0/users/delta?$deltatoken=old`),
+      (e: GraphError) => e instanceof DeltaTokenExpiredError && e.status === 410,
+    );
   });
 
   it('returns allowed error statuses as answers', async () => {
@@ -188,9 +249,20 @@ describe('errors', () => {
   });
 
   it('reports a body that is not JSON', async () => {
-    const { http } = client([new Response('<html>proxy error</html>', { status: 200, headers: { 'content-type': 'text/html', 'request-id': 'r9' } })]);
+    const { http } = client([
+      new Response('<html>proxy error</html>', {
+        status: 200,
+        headers: { 'content-type': 'text/html', 'request-id': 'r9' },
+      }),
+    ]);
     const res = await http.get('/users');
-    assert.throws(() => res.json(), (e: GraphError) => e.code === 'malformed_response' && /invalid JSON for \/users \(200, text\/html\)/.test(e.message) && /request-id: r9$/.test(e.message));
+    assert.throws(
+      () => res.json(),
+      (e: GraphError) =>
+        e.code === 'malformed_response' &&
+        /invalid JSON for \/users \(200, text\/html\)/.test(e.message) &&
+        /request-id: r9$/.test(e.message),
+    );
   });
 });
 
@@ -213,23 +285,40 @@ describe('concurrency', () => {
 
   it('does not hold a slot while waiting to retry', { timeout: 2000 }, async () => {
     let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     const { fetch, calls } = scripted([graphError(429, 'TooManyRequests', 'x', { 'Retry-After': '5' }), ok(), ok()]);
-    const http = createGraphHttp({ graphUrl: GRAPH, getToken: async () => 't', fetch, maxInFlight: 1, sleep: () => gate });
+    const http = createGraphHttp({
+      graphUrl: GRAPH,
+      getToken: async () => 't',
+      fetch,
+      maxInFlight: 1,
+      sleep: () => gate,
+    });
     const first = http.get('/users/a');
     await new Promise((r) => setTimeout(r, 5));
     await http.get('/users/b'); // would hang if the throttled request kept the only slot
     release();
     await first;
-    assert.deepEqual(calls.map((c) => c.url.split('/').pop()), ['a', 'b', 'a']);
+    assert.deepEqual(
+      calls.map((c) => c.url.split('/').pop()),
+      ['a', 'b', 'a'],
+    );
   });
 
   it('semaphore hands slots over in order and tolerates double release', async () => {
     const s = createSemaphore(1);
     const r1 = await s.acquire();
     const order: number[] = [];
-    const p2 = s.acquire().then((r) => { order.push(2); return r; });
-    const p3 = s.acquire().then((r) => { order.push(3); return r; });
+    const p2 = s.acquire().then((r) => {
+      order.push(2);
+      return r;
+    });
+    const p3 = s.acquire().then((r) => {
+      order.push(3);
+      return r;
+    });
     r1();
     r1();
     (await p2)();
@@ -265,8 +354,14 @@ describe('adaptive concurrency', () => {
     const b = await s.acquire();
     s.limit = 1;
     const order: string[] = [];
-    const fresh = s.acquire().then((r) => { order.push('fresh'); return r; });
-    const retry = s.acquire(true).then((r) => { order.push('retry'); return r; });
+    const fresh = s.acquire().then((r) => {
+      order.push('fresh');
+      return r;
+    });
+    const retry = s.acquire(true).then((r) => {
+      order.push('retry');
+      return r;
+    });
     a();
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(order, [], 'two in flight above a limit of one: the first release frees nothing');
@@ -277,11 +372,21 @@ describe('adaptive concurrency', () => {
     assert.equal(s.active, 0);
   });
 
-  it('lowers the limit on a throttled request and says so at debug, with the caller\'s logger', async () => {
+  it("lowers the limit on a throttled request and says so at debug, with the caller's logger", async () => {
     const lines: [unknown, string][] = [];
-    const logger = { debug: (o: unknown, msg: string) => { lines.push([o, msg]); }, warn: () => {} } as unknown as HttpLogger;
+    const logger = {
+      debug: (o: unknown, msg: string) => {
+        lines.push([o, msg]);
+      },
+      warn: () => {},
+    } as unknown as HttpLogger;
     const { fetch } = scripted([graphError(429, 'TooManyRequests', 'x', { 'Retry-After': '0' }), ok()]);
-    const http = createGraphHttp({ graphUrl: GRAPH, getToken: async () => 't', fetch, sleep: async () => {} }).withLogger(logger);
+    const http = createGraphHttp({
+      graphUrl: GRAPH,
+      getToken: async () => 't',
+      fetch,
+      sleep: async () => {},
+    }).withLogger(logger);
     await http.get('/users');
     assert.equal(http.inFlightLimit, 4, 'halved from 8; one answer since is not yet a full round of four');
     assert.deepEqual(lines.find(([, msg]) => /fewer requests in flight/.test(msg))?.[0], { inFlightLimit: 4 });
@@ -304,10 +409,25 @@ describe('Retry-After and backoff', () => {
   });
 
   it('grows from 0.5 s, doubles, and is capped at 30 s, with jitter in the upper half', () => {
-    assert.equal(backoffMs(0, () => 0), 250);
-    assert.equal(backoffMs(0, () => 1), 500);
-    assert.equal(backoffMs(3, () => 1), 4000);
-    assert.equal(backoffMs(30, () => 1), 30_000);
-    assert.equal(backoffMs(30, () => 0), 15_000);
+    assert.equal(
+      backoffMs(0, () => 0),
+      250,
+    );
+    assert.equal(
+      backoffMs(0, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffMs(3, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffMs(30, () => 1),
+      30_000,
+    );
+    assert.equal(
+      backoffMs(30, () => 0),
+      15_000,
+    );
   });
 });

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { errorFromResponse, GraphError, graphPath, isTransientNetworkError, trimSentence, unreachableError, withRequestId } from './errors.ts';
+import {
+  errorFromResponse,
+  GraphError,
+  graphPath,
+  isTransientNetworkError,
+  trimSentence,
+  unreachableError,
+  withRequestId,
+} from './errors.ts';
 
 // The one HTTP layer every Graph call goes through: URL resolution, bearer token, bounded concurrency,
 // timeouts, retries (429/503/504 and transient network failures, honouring Retry-After), one token
@@ -13,7 +21,10 @@ export interface FetchResponseLike {
 }
 
 /** The slice of fetch we use; the global fetch and undici's (tests trusting a CA) both fit. */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<FetchResponseLike>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<FetchResponseLike>;
 
 export interface GraphResponse {
   status: number;
@@ -103,8 +114,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
         throw new GraphError({
           code: 'foreign_link',
           path: graphPath(pathOrUrl),
-          message: `A link to ${other} was about to be followed, but the configured Graph is ${origin}; it was not followed and no token was sent. `
-            + 'If it is a stored delta link from an earlier version, start over with `usersync sync --full`; otherwise check what sits between usersync and Graph (a proxy rewriting answers)',
+          message:
+            `A link to ${other} was about to be followed, but the configured Graph is ${origin}; it was not followed and no token was sent. ` +
+            'If it is a stored delta link from an earlier version, start over with `usersync sync --full`; otherwise check what sits between usersync and Graph (a proxy rewriting answers)',
         });
       }
       return pathOrUrl;
@@ -113,7 +125,12 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     return /^\/(v1\.0|beta)(\/|$)/.test(path) ? `${graphUrl}${path}` : `${graphUrl}/v1.0${path}`;
   }
 
-  async function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<GraphResponse> {
+  async function send(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<GraphResponse> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
@@ -122,7 +139,8 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       const bytes = Buffer.from(await res.arrayBuffer());
       return toResponse(url, res.status, res.headers, bytes);
     } catch (error) {
-      if (controller.signal.aborted) throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT', timeout: true });
+      if (controller.signal.aborted)
+        throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT', timeout: true });
       throw error;
     } finally {
       clearTimeout(timer);
@@ -131,10 +149,17 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
 
   function throttled(logger: HttpLogger | undefined, waitMs: number): void {
     const lowered = concurrency.throttled(waitMs);
-    if (lowered !== null) logger?.debug({ inFlightLimit: lowered }, 'graph is throttling; fewer requests in flight until it recovers');
+    if (lowered !== null)
+      logger?.debug({ inFlightLimit: lowered }, 'graph is throttling; fewer requests in flight until it recovers');
   }
 
-  async function request(logger: HttpLogger | undefined, method: string, pathOrUrl: string, body: unknown, requestOptions: RequestOptions = {}): Promise<GraphResponse> {
+  async function request(
+    logger: HttpLogger | undefined,
+    method: string,
+    pathOrUrl: string,
+    body: unknown,
+    requestOptions: RequestOptions = {},
+  ): Promise<GraphResponse> {
     const url = resolve(pathOrUrl);
     const path = graphPath(url);
     // One client-request-id per logical call, kept across retries, so support can follow it.
@@ -163,12 +188,20 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
         if (!isTransientNetworkError(error)) throw unreachableError(error, url, 'Graph', 'USERSYNC_GRAPH_URL');
         if (retries >= maxRetries) {
           if ((error as { timeout?: boolean }).timeout) {
-            throw new GraphError({ code: 'timeout', path, cause: error, message: `Graph did not answer ${method} ${path} within ${timeoutMs} ms (${retries + 1} attempts): check the network, or try again later` });
+            throw new GraphError({
+              code: 'timeout',
+              path,
+              cause: error,
+              message: `Graph did not answer ${method} ${path} within ${timeoutMs} ms (${retries + 1} attempts): check the network, or try again later`,
+            });
           }
           throw unreachableError(error, url, 'Graph', 'USERSYNC_GRAPH_URL', retries);
         }
         const delay = retryDelayMs(retries);
-        logger?.debug({ path, error: (error as { code?: string }).code ?? String(error), attempt: retries + 1, delayMs: delay }, 'graph request failed on the network; retrying');
+        logger?.debug(
+          { path, error: (error as { code?: string }).code ?? String(error), attempt: retries + 1, delayMs: delay },
+          'graph request failed on the network; retrying',
+        );
         retries++;
         await sleep(delay);
         continue;
@@ -176,11 +209,19 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       release();
 
       const { status } = response;
-      if (status === 429 || status === 503) throttled(logger, retryDelayMs(retries, response.headers.get('retry-after')));
+      if (status === 429 || status === 503)
+        throttled(logger, retryDelayMs(retries, response.headers.get('retry-after')));
       else if (status < 400) concurrency.succeeded();
-      if (RETRYABLE_STATUSES.has(status) && retries < maxRetries && !(requestOptions.callerRetries && requestOptions.allow?.includes(status))) {
+      if (
+        RETRYABLE_STATUSES.has(status) &&
+        retries < maxRetries &&
+        !(requestOptions.callerRetries && requestOptions.allow?.includes(status))
+      ) {
         const delay = retryDelayMs(retries, response.headers.get('retry-after'));
-        logger?.debug({ path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId }, 'graph request throttled or unavailable; retrying');
+        logger?.debug(
+          { path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId },
+          'graph request throttled or unavailable; retrying',
+        );
         retries++;
         await sleep(delay);
         continue;
@@ -203,12 +244,18 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     isGraphLink: (url) => URL.canParse(url) && new URL(url).origin === origin,
     get: (pathOrUrl, requestOptions) => request(logger, 'GET', pathOrUrl, undefined, requestOptions),
     post: (pathOrUrl, body, requestOptions) => request(logger, 'POST', pathOrUrl, body, requestOptions),
-    get requestCount() { return requestCount; },
-    reset() { requestCount = 0; },
+    get requestCount() {
+      return requestCount;
+    },
+    reset() {
+      requestCount = 0;
+    },
     withLogger: client,
     logger,
     throttled: (waitMs) => throttled(logger, waitMs),
-    get inFlightLimit() { return semaphore.limit; },
+    get inFlightLimit() {
+      return semaphore.limit;
+    },
     now,
     maxRetries,
     retryDelayMs,
@@ -221,15 +268,25 @@ function toResponse(url: string, status: number, headers: FetchResponseLike['hea
   const requestId = headers.get('request-id');
   let parsed: { value: unknown } | undefined;
   return {
-    status, headers, url, bytes, requestId,
+    status,
+    headers,
+    url,
+    bytes,
+    requestId,
     json() {
       if (parsed) return parsed.value;
       try {
         parsed = { value: JSON.parse(bytes.toString('utf8')) };
       } catch (error) {
         throw new GraphError({
-          code: 'malformed_response', status, requestId: requestId ?? undefined, path: graphPath(url),
-          message: withRequestId(`Graph returned invalid JSON for ${graphPath(url)} (${status}, ${headers.get('content-type') ?? 'no content type'}): ${trimSentence((error as Error).message)}; try again, and report it with the request-id if it persists`, requestId),
+          code: 'malformed_response',
+          status,
+          requestId: requestId ?? undefined,
+          path: graphPath(url),
+          message: withRequestId(
+            `Graph returned invalid JSON for ${graphPath(url)} (${status}, ${headers.get('content-type') ?? 'no content type'}): ${trimSentence((error as Error).message)}; try again, and report it with the request-id if it persists`,
+            requestId,
+          ),
         });
       }
       return parsed.value;
@@ -238,7 +295,11 @@ function toResponse(url: string, status: number, headers: FetchResponseLike['hea
 }
 
 function safeJson(response: GraphResponse): unknown {
-  try { return response.json(); } catch { return null; }
+  try {
+    return response.json();
+  } catch {
+    return null;
+  }
 }
 
 /** Retry-After in milliseconds: delta-seconds (fractions allowed, as Graph once sent `2.128`) or an HTTP date. */
@@ -264,7 +325,8 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
  * (retries that already waited what Graph asked) go to the front of the queue.
  */
 export function createSemaphore(initialLimit: number) {
-  if (!Number.isInteger(initialLimit) || initialLimit < 1) throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${initialLimit}`);
+  if (!Number.isInteger(initialLimit) || initialLimit < 1)
+    throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${initialLimit}`);
   let limit = initialLimit;
   let active = 0;
   const waiting: (() => void)[] = [];
@@ -289,14 +351,20 @@ export function createSemaphore(initialLimit: number) {
       else await new Promise<void>((resolve) => (urgent ? waiting.unshift(resolve) : waiting.push(resolve)));
       return releaser();
     },
-    get limit() { return limit; },
+    get limit() {
+      return limit;
+    },
     /** A lower limit takes effect as requests finish (none is interrupted); a higher one at once. */
     set limit(value: number) {
       limit = Math.max(1, Math.floor(value));
       wake();
     },
-    get active() { return active; },
-    get waiting() { return waiting.length; },
+    get active() {
+      return active;
+    },
+    get waiting() {
+      return waiting.length;
+    },
   };
 }
 

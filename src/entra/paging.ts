@@ -19,14 +19,20 @@ const pageSchema = z.looseObject({
   '@odata.deltaLink': z.string().min(1).optional(),
 });
 
-const deltaPageSchema = pageSchema.extend({
-  value: z.array(z.looseObject({ id: z.string().min(1) })),
-}).refine((page) => (page['@odata.nextLink'] === undefined) !== (page['@odata.deltaLink'] === undefined), {
-  error: 'a delta page must carry exactly one of @odata.nextLink and @odata.deltaLink',
-});
+const deltaPageSchema = pageSchema
+  .extend({
+    value: z.array(z.looseObject({ id: z.string().min(1) })),
+  })
+  .refine((page) => (page['@odata.nextLink'] === undefined) !== (page['@odata.deltaLink'] === undefined), {
+    error: 'a delta page must carry exactly one of @odata.nextLink and @odata.deltaLink',
+  });
 
 /** Every page of a collection, from `firstUrl` (a path such as `/users?$select=id` or an absolute link). */
-export async function* pages(http: GraphHttp, firstUrl: string, headers?: Record<string, string>): AsyncGenerator<Page> {
+export async function* pages(
+  http: GraphHttp,
+  firstUrl: string,
+  headers?: Record<string, string>,
+): AsyncGenerator<Page> {
   let next: string | undefined = firstUrl;
   while (next !== undefined) {
     const response = await http.get(next, { headers });
@@ -66,7 +72,10 @@ export async function* readDelta(http: GraphHttp, read: DeltaRead): AsyncGenerat
  * Graph (a rewriting proxy, a tampered answer) refuses the whole page, so nothing of it is written and the link is never stored.
  */
 function checkLinks(http: GraphHttp, page: Page, response: GraphResponse): void {
-  for (const [name, link] of [['@odata.nextLink', page.nextLink], ['@odata.deltaLink', page.deltaLink]] as const) {
+  for (const [name, link] of [
+    ['@odata.nextLink', page.nextLink],
+    ['@odata.deltaLink', page.deltaLink],
+  ] as const) {
     if (link === undefined || http.isGraphLink(link)) continue;
     const path = graphPath(response.url);
     const host = URL.canParse(link) ? new URL(link).origin : `"${link.slice(0, 80)}" (not an absolute URL)`;
@@ -75,9 +84,12 @@ function checkLinks(http: GraphHttp, page: Page, response: GraphResponse): void 
       status: response.status,
       requestId: response.requestId ?? undefined,
       path,
-      message: withRequestId(`Graph's answer for ${path} carried an ${name} to ${host}, not to the configured Graph (${new URL(http.graphUrl).origin}); `
-        + 'usersync neither followed nor stored it, and wrote nothing of that page. Something between usersync and Graph is rewriting answers '
-        + '(a proxy or a TLS-inspecting gateway): take it out of the path, then run the sync again', response.requestId),
+      message: withRequestId(
+        `Graph's answer for ${path} carried an ${name} to ${host}, not to the configured Graph (${new URL(http.graphUrl).origin}); ` +
+          'usersync neither followed nor stored it, and wrote nothing of that page. Something between usersync and Graph is rewriting answers ' +
+          '(a proxy or a TLS-inspecting gateway): take it out of the path, then run the sync again',
+        response.requestId,
+      ),
     });
   }
 }
@@ -86,14 +98,23 @@ function parsePage(http: GraphHttp, schema: z.ZodType<z.infer<typeof pageSchema>
   const result = schema.safeParse(response.json());
   if (!result.success) {
     const issue = result.error.issues[0];
-    const where = issue.path.length > 0 ? `${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('').replace(/^\./, '')}: ` : '';
+    const where =
+      issue.path.length > 0
+        ? `${issue.path
+            .map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`))
+            .join('')
+            .replace(/^\./, '')}: `
+        : '';
     const path = graphPath(response.url);
     throw new GraphError({
       code: 'malformed_response',
       status: response.status,
       requestId: response.requestId ?? undefined,
       path,
-      message: withRequestId(`Graph returned a malformed page for ${path} (${where}${issue.message}); try again, and report it with the request-id if it persists`, response.requestId),
+      message: withRequestId(
+        `Graph returned a malformed page for ${path} (${where}${issue.message}); try again, and report it with the request-id if it persists`,
+        response.requestId,
+      ),
     });
   }
   const data = result.data;

@@ -6,16 +6,31 @@ import type { GraphHttp } from './http.ts';
 // downloads bytes only for users whose ETag changed.
 
 /** `etag` is the response's ETag header when Graph sends one, so a later metadata check can skip the download. */
-export interface Photo { bytes: Buffer; contentType: string; etag: string | null }
+export interface Photo {
+  bytes: Buffer;
+  contentType: string;
+  etag: string | null;
+}
 
 /** Current photo ETag per user id, or null when the user has no photo. One $batch per 20 users. */
-export async function photoEtags(http: GraphHttp, userIds: readonly string[], options?: BatchOptions): Promise<Map<string, string | null>> {
+export async function photoEtags(
+  http: GraphHttp,
+  userIds: readonly string[],
+  options?: BatchOptions,
+): Promise<Map<string, string | null>> {
   const ids = [...new Set(userIds)];
-  const answers = await runBatch(http, ids.map((id) => ({ id, url: `/users/${encodeURIComponent(id)}/photo` })), options);
+  const answers = await runBatch(
+    http,
+    ids.map((id) => ({ id, url: `/users/${encodeURIComponent(id)}/photo` })),
+    options,
+  );
   const etags = new Map<string, string | null>();
   for (const id of ids) {
     const answer = answers.get(id)!;
-    if (noPhoto(answer, `/users/${id}/photo`)) { etags.set(id, null); continue; }
+    if (noPhoto(answer, `/users/${id}/photo`)) {
+      etags.set(id, null);
+      continue;
+    }
     const meta = answer.body as { '@odata.mediaEtag'?: unknown; '@odata.mediaContentType'?: unknown; id?: unknown };
     const etag = typeof meta?.['@odata.mediaEtag'] === 'string' ? meta['@odata.mediaEtag'] : '';
     // The documented placeholder: a 1x1 gif with an empty ETag means "no photo".
@@ -25,15 +40,35 @@ export async function photoEtags(http: GraphHttp, userIds: readonly string[], op
 }
 
 /** Photo bytes per user id (the largest size), or null when the user has no photo. One $batch per 20 users. */
-export async function photoBytes(http: GraphHttp, userIds: readonly string[], options?: BatchOptions): Promise<Map<string, Photo | null>> {
+export async function photoBytes(
+  http: GraphHttp,
+  userIds: readonly string[],
+  options?: BatchOptions,
+): Promise<Map<string, Photo | null>> {
   const ids = [...new Set(userIds)];
-  const answers = await runBatch(http, ids.map((id) => ({ id, url: `/users/${encodeURIComponent(id)}/photo/$value` })), options);
+  const answers = await runBatch(
+    http,
+    ids.map((id) => ({ id, url: `/users/${encodeURIComponent(id)}/photo/$value` })),
+    options,
+  );
   const photos = new Map<string, Photo | null>();
   for (const id of ids) {
     const answer = answers.get(id)!;
-    if (noPhoto(answer, `/users/${id}/photo/$value`)) { photos.set(id, null); continue; }
+    if (noPhoto(answer, `/users/${id}/photo/$value`)) {
+      photos.set(id, null);
+      continue;
+    }
     const bytes = Buffer.isBuffer(answer.body) ? answer.body : Buffer.alloc(0);
-    photos.set(id, bytes.length === 0 ? null : { bytes, contentType: answer.headers['content-type'] ?? 'application/octet-stream', etag: answer.headers.etag ?? null });
+    photos.set(
+      id,
+      bytes.length === 0
+        ? null
+        : {
+            bytes,
+            contentType: answer.headers['content-type'] ?? 'application/octet-stream',
+            etag: answer.headers.etag ?? null,
+          },
+    );
   }
   return photos;
 }

@@ -1,4 +1,10 @@
-import { AuthError, ConfidentialClientApplication, ServerError, type INetworkModule, type NodeAuthOptions } from '@azure/msal-node';
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  ServerError,
+  type INetworkModule,
+  type NodeAuthOptions,
+} from '@azure/msal-node';
 import type { ConnectionConfig } from '../config/env.ts';
 import { GraphError, networkCode, trimSentence, unreachableError, type GraphErrorCode } from './errors.ts';
 
@@ -20,9 +26,16 @@ export interface TokenProviderOptions {
 
 /** Hosts msal knows without instance discovery (its built-in cloud metadata); any other host is declared known. */
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
-  'login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net',
-  'login.microsoftonline.us', 'login.usgovcloudapi.net', 'login-us.microsoftonline.com',
-  'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn', 'login.microsoftonline.de',
+  'login.microsoftonline.com',
+  'login.windows.net',
+  'login.microsoft.com',
+  'sts.windows.net',
+  'login.microsoftonline.us',
+  'login.usgovcloudapi.net',
+  'login-us.microsoftonline.com',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+  'login.microsoftonline.de',
 ]);
 
 export function createTokenProvider(config: ConnectionConfig, options: TokenProviderOptions = {}): TokenProvider {
@@ -32,12 +45,23 @@ export function createTokenProvider(config: ConnectionConfig, options: TokenProv
     clientId: config.clientId,
     authority: `${authorityUrl.origin}/${config.tenantId}`,
     // For hosts msal does not know (the emulator, a proxy) this keeps instance discovery off the internet.
-    ...(MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname.toLowerCase()) ? {} : { knownAuthorities: [authorityUrl.host] }),
+    ...(MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname.toLowerCase())
+      ? {}
+      : { knownAuthorities: [authorityUrl.host] }),
     ...(config.credential.kind === 'secret'
       ? { clientSecret: config.credential.secret }
-      : { clientCertificate: { thumbprintSha256: config.credential.thumbprintSha256, privateKey: config.credential.privateKeyPem, x5c: config.credential.certificatePem } }),
+      : {
+          clientCertificate: {
+            thumbprintSha256: config.credential.thumbprintSha256,
+            privateKey: config.credential.privateKeyPem,
+            x5c: config.credential.certificatePem,
+          },
+        }),
   };
-  const client = new ConfidentialClientApplication({ auth, system: options.networkClient ? { networkClient: options.networkClient } : {} });
+  const client = new ConfidentialClientApplication({
+    auth,
+    system: options.networkClient ? { networkClient: options.networkClient } : {},
+  });
 
   let inFlight: Promise<string> | null = null;
   let forcedInFlight: Promise<string> | null = null;
@@ -45,7 +69,11 @@ export function createTokenProvider(config: ConnectionConfig, options: TokenProv
   async function acquire(forceRefresh: boolean): Promise<string> {
     try {
       const result = await client.acquireTokenByClientCredential({ scopes: [scope], skipCache: forceRefresh });
-      if (!result?.accessToken) throw new GraphError({ code: 'token_failed', message: `The token service at ${config.authorityHost} returned no access token for app ${config.clientId}: try again, and check AZURE_AUTHORITY_HOST` });
+      if (!result?.accessToken)
+        throw new GraphError({
+          code: 'token_failed',
+          message: `The token service at ${config.authorityHost} returned no access token for app ${config.clientId}: try again, and check AZURE_AUTHORITY_HOST`,
+        });
       return result.accessToken;
     } catch (error) {
       if (error instanceof GraphError) throw error;
@@ -57,8 +85,13 @@ export function createTokenProvider(config: ConnectionConfig, options: TokenProv
     scope,
     getToken({ forceRefresh = false } = {}) {
       // One request for everyone waiting: a burst of Graph calls at start-up must not mint a token each.
-      if (forceRefresh) return (forcedInFlight ??= acquire(true).finally(() => { forcedInFlight = null; }));
-      return (inFlight ??= acquire(false).finally(() => { inFlight = null; }));
+      if (forceRefresh)
+        return (forcedInFlight ??= acquire(true).finally(() => {
+          forcedInFlight = null;
+        }));
+      return (inFlight ??= acquire(false).finally(() => {
+        inFlight = null;
+      }));
     },
   };
 }
@@ -66,11 +99,23 @@ export function createTokenProvider(config: ConnectionConfig, options: TokenProv
 // Errors -----------------------------------------------------------------------------------------------
 
 /** msal's errors → one actionable GraphError. Exported for unit tests. */
-export async function tokenError(error: unknown, config: ConnectionConfig, networkClient?: INetworkModule): Promise<GraphError> {
+export async function tokenError(
+  error: unknown,
+  config: ConnectionConfig,
+  networkClient?: INetworkModule,
+): Promise<GraphError> {
   const app = `app ${config.clientId}`;
   const id = error instanceof AuthError && error.correlationId ? error.correlationId : undefined;
   const make = (code: GraphErrorCode, what: string, hint: string, graphCode?: string, status?: number) =>
-    new GraphError({ code, graphCode, status, requestId: id, hint, cause: error, message: `${what}: ${hint}.${id ? ` correlation-id: ${id}` : ''}` });
+    new GraphError({
+      code,
+      graphCode,
+      status,
+      requestId: id,
+      hint,
+      cause: error,
+      message: `${what}: ${hint}.${id ? ` correlation-id: ${id}` : ''}`,
+    });
 
   if (error instanceof ServerError) {
     const number = Number(error.errorNo);
@@ -78,36 +123,82 @@ export async function tokenError(error: unknown, config: ConnectionConfig, netwo
     const status = error.status;
     switch (number) {
       case 7000215:
-        return make('bad_secret', `The client secret for ${app} is wrong or expired (${aadsts})`,
-          'create a new secret in the app registration and set AZURE_CLIENT_SECRET to its value (not its secret id)', aadsts, status);
+        return make(
+          'bad_secret',
+          `The client secret for ${app} is wrong or expired (${aadsts})`,
+          'create a new secret in the app registration and set AZURE_CLIENT_SECRET to its value (not its secret id)',
+          aadsts,
+          status,
+        );
       case 7000222:
-        return make('bad_secret', `The client secret for ${app} is wrong or expired (${aadsts}: it has expired)`,
-          'create a new secret in the app registration and update AZURE_CLIENT_SECRET', aadsts, status);
+        return make(
+          'bad_secret',
+          `The client secret for ${app} is wrong or expired (${aadsts}: it has expired)`,
+          'create a new secret in the app registration and update AZURE_CLIENT_SECRET',
+          aadsts,
+          status,
+        );
       case 7000218:
-        return make('missing_credential', `The token service wants a credential for ${app} (${aadsts})`,
-          'set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH', aadsts, status);
+        return make(
+          'missing_credential',
+          `The token service wants a credential for ${app} (${aadsts})`,
+          'set AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH',
+          aadsts,
+          status,
+        );
       case 700027:
       case 700024:
       case 50027:
-        return make('bad_certificate', `The certificate for ${app} was refused (${aadsts}: ${trimSentence(firstLine(error.errorMessage))})`,
-          `upload the certificate in AZURE_CLIENT_CERTIFICATE_PATH${config.credential.kind === 'certificate' ? ` (SHA-256 thumbprint ${config.credential.thumbprintSha256})` : ''} to the app registration, or point the variable at a certificate that is registered; check the clock if the assertion is out of its time window`, aadsts, status);
+        return make(
+          'bad_certificate',
+          `The certificate for ${app} was refused (${aadsts}: ${trimSentence(firstLine(error.errorMessage))})`,
+          `upload the certificate in AZURE_CLIENT_CERTIFICATE_PATH${config.credential.kind === 'certificate' ? ` (SHA-256 thumbprint ${config.credential.thumbprintSha256})` : ''} to the app registration, or point the variable at a certificate that is registered; check the clock if the assertion is out of its time window`,
+          aadsts,
+          status,
+        );
       case 700016:
-        return make('unknown_app', `App ${config.clientId} was not found in tenant ${config.tenantId} (${aadsts})`,
-          'check AZURE_CLIENT_ID (the application (client) id) and AZURE_TENANT_ID, and that an administrator of that tenant has granted admin consent to the app', aadsts, status);
+        return make(
+          'unknown_app',
+          `App ${config.clientId} was not found in tenant ${config.tenantId} (${aadsts})`,
+          'check AZURE_CLIENT_ID (the application (client) id) and AZURE_TENANT_ID, and that an administrator of that tenant has granted admin consent to the app',
+          aadsts,
+          status,
+        );
       case 90002:
       case 900023:
-        return make('unknown_tenant', `Tenant ${config.tenantId} was not found at ${config.authorityHost} (${aadsts})`,
-          'check AZURE_TENANT_ID (the directory (tenant) id) and that AZURE_AUTHORITY_HOST is the cloud the tenant lives in', aadsts, status);
+        return make(
+          'unknown_tenant',
+          `Tenant ${config.tenantId} was not found at ${config.authorityHost} (${aadsts})`,
+          'check AZURE_TENANT_ID (the directory (tenant) id) and that AZURE_AUTHORITY_HOST is the cloud the tenant lives in',
+          aadsts,
+          status,
+        );
       case 70011:
       case 700022:
-        return make('bad_scope', `The token service refused the scope ${config.graphUrl}/.default (${aadsts})`,
-          'set USERSYNC_GRAPH_URL to the Graph endpoint of the tenant\'s cloud, such as https://graph.microsoft.com', aadsts, status);
+        return make(
+          'bad_scope',
+          `The token service refused the scope ${config.graphUrl}/.default (${aadsts})`,
+          "set USERSYNC_GRAPH_URL to the Graph endpoint of the tenant's cloud, such as https://graph.microsoft.com",
+          aadsts,
+          status,
+        );
     }
     if (error.errorCode === 'invalid_tenant') {
-      return make('unknown_tenant', `Tenant ${config.tenantId} was not found at ${config.authorityHost} (${aadsts})`, 'check AZURE_TENANT_ID and AZURE_AUTHORITY_HOST', aadsts, status);
+      return make(
+        'unknown_tenant',
+        `Tenant ${config.tenantId} was not found at ${config.authorityHost} (${aadsts})`,
+        'check AZURE_TENANT_ID and AZURE_AUTHORITY_HOST',
+        aadsts,
+        status,
+      );
     }
-    return make('token_failed', `The token service refused a token for ${app} (${aadsts}${status ? `, HTTP ${status}` : ''}: ${trimSentence(firstLine(error.errorMessage))})`,
-      'check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential', aadsts, status);
+    return make(
+      'token_failed',
+      `The token service refused a token for ${app} (${aadsts}${status ? `, HTTP ${status}` : ''}: ${trimSentence(firstLine(error.errorMessage))})`,
+      'check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential',
+      aadsts,
+      status,
+    );
   }
 
   if (error instanceof AuthError && error.errorCode === 'endpoints_resolution_error') {
@@ -119,10 +210,18 @@ export async function tokenError(error: unknown, config: ConnectionConfig, netwo
   }
   const code = error instanceof AuthError ? error.errorCode : 'unexpected';
   const message = error instanceof Error ? trimSentence(firstLine(error.message)) : String(error);
-  return make('token_failed', `Getting a token for ${app} from ${config.authorityHost} failed (${code}: ${message})`, 'check AZURE_AUTHORITY_HOST, AZURE_TENANT_ID and AZURE_CLIENT_ID');
+  return make(
+    'token_failed',
+    `Getting a token for ${app} from ${config.authorityHost} failed (${code}: ${message})`,
+    'check AZURE_AUTHORITY_HOST, AZURE_TENANT_ID and AZURE_CLIENT_ID',
+  );
 }
 
-async function diagnoseDiscovery(error: AuthError, config: ConnectionConfig, networkClient?: INetworkModule): Promise<GraphError> {
+async function diagnoseDiscovery(
+  error: AuthError,
+  config: ConnectionConfig,
+  networkClient?: INetworkModule,
+): Promise<GraphError> {
   const url = `${config.authorityHost}/${config.tenantId}/v2.0/.well-known/openid-configuration`;
   let status: number;
   let body: unknown;
@@ -141,7 +240,8 @@ async function diagnoseDiscovery(error: AuthError, config: ConnectionConfig, net
   }
   const codes = (body as { error_codes?: unknown } | null)?.error_codes;
   const first = Array.isArray(codes) ? Number(codes[0]) : undefined;
-  const tenantMissing = first === 90002 || first === 900023 || (body as { error?: unknown } | null)?.error === 'invalid_tenant';
+  const tenantMissing =
+    first === 90002 || first === 900023 || (body as { error?: unknown } | null)?.error === 'invalid_tenant';
   const hint = tenantMissing
     ? 'check AZURE_TENANT_ID (the directory (tenant) id) and that AZURE_AUTHORITY_HOST is the cloud the tenant lives in'
     : `check AZURE_AUTHORITY_HOST (it answered ${status} for the tenant's OpenID configuration) and AZURE_TENANT_ID`;

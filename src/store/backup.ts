@@ -17,20 +17,33 @@ export interface Backup {
   users: number;
 }
 
-export const POSTGRES_BACKUP_ADVICE = 'back it up with pg_dump, e.g. `pg_dump --format=custom --file usersync.dump "$DATABASE_URL"`, and restore it with pg_restore (docs/operations.md).';
+export const POSTGRES_BACKUP_ADVICE =
+  'back it up with pg_dump, e.g. `pg_dump --format=custom --file usersync.dump "$DATABASE_URL"`, and restore it with pg_restore (docs/operations.md).';
 
 export async function backupStore(store: Store, target: string): Promise<Backup> {
   if (store.dialect !== 'sqlite') {
-    throw new StoreError('STORE_UNREACHABLE',
+    throw new StoreError(
+      'STORE_UNREACHABLE',
       `usersync backup copies the embedded SQLite store, and this store is PostgreSQL (${store.location}): ${POSTGRES_BACKUP_ADVICE}`,
-      { location: store.location });
+      { location: store.location },
+    );
   }
   const file = resolve(target);
-  if (existsSync(file)) throw new StoreError('STORE_CANNOT_OPEN', `${file} already exists: usersync backup never overwrites a file; choose a new name or remove it first.`, { location: file });
+  if (existsSync(file))
+    throw new StoreError(
+      'STORE_CANNOT_OPEN',
+      `${file} already exists: usersync backup never overwrites a file; choose a new name or remove it first.`,
+      { location: file },
+    );
   if (!existsSync(dirname(file)) || !statSync(dirname(file)).isDirectory()) {
-    throw new StoreError('STORE_CANNOT_OPEN', `The folder ${dirname(file)} does not exist: create it first, or choose a file in an existing folder.`, { location: file });
+    throw new StoreError(
+      'STORE_CANNOT_OPEN',
+      `The folder ${dirname(file)} does not exist: create it first, or choose a file in an existing folder.`,
+      { location: file },
+    );
   }
-  if (file === store.location) throw new StoreError('STORE_CANNOT_OPEN', `${file} is the store itself: choose another file.`, { location: file });
+  if (file === store.location)
+    throw new StoreError('STORE_CANNOT_OPEN', `${file} is the store itself: choose another file.`, { location: file });
   // A damaged store is not copied as if it were a good one.
   await checkStore(store);
   await sql`vacuum into ${file}`.execute(store.db);

@@ -45,7 +45,11 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     : openSqlite(options.dataDir ?? './.usersync', create);
   try {
     if (!create && store.dialect === 'postgres' && !(await hasPostgresSchema(store))) {
-      throw new StoreError('STORE_MISSING', `No usersync directory exists in the PostgreSQL database ${store.location} yet: run \`usersync sync\` to create it, or check DATABASE_URL.`, { location: store.location });
+      throw new StoreError(
+        'STORE_MISSING',
+        `No usersync directory exists in the PostgreSQL database ${store.location} yet: run \`usersync sync\` to create it, or check DATABASE_URL.`,
+        { location: store.location },
+      );
     }
     await migrate(store);
   } catch (error) {
@@ -60,7 +64,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
  * Inside fn use only `trx`: on SQLite the store has a single connection, so a query on
  * `store.db` would wait for the transaction to end — forever.
  */
-export function transaction<T>(store: Store | Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export function transaction<T>(
+  store: Store | Kysely<Database>,
+  fn: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   const db = store instanceof Kysely ? store : store.db;
   return db.transaction().execute(fn);
 }
@@ -80,23 +87,43 @@ export async function checkStore(store: Store): Promise<void> {
   if (store.dialect !== 'sqlite') return;
   const { rows } = await sql<{ quick_check: string }>`pragma quick_check(1)`.execute(store.db);
   const result = rows[0]?.quick_check ?? 'no answer';
-  if (result !== 'ok') throw corruptStoreError(store.location, `quick_check: ${result.replace(/\*\*\* in database main \*\*\*\s*/, '').replace(/\s+/g, ' ').trim()}`);
+  if (result !== 'ok')
+    throw corruptStoreError(
+      store.location,
+      `quick_check: ${result
+        .replace(/\*\*\* in database main \*\*\*\s*/, '')
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    );
 }
 
 function openSqlite(dataDir: string, create: boolean): Store {
   const dir = resolve(dataDir);
   const file = resolve(dir, 'usersync.db');
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new StoreError('STORE_NOT_A_FOLDER', `USERSYNC_DATA points at ${dir}, which is a file; it must be a folder (usersync keeps usersync.db in it): point USERSYNC_DATA at a folder, or move the file away.`, { location: dir });
+    throw new StoreError(
+      'STORE_NOT_A_FOLDER',
+      `USERSYNC_DATA points at ${dir}, which is a file; it must be a folder (usersync keeps usersync.db in it): point USERSYNC_DATA at a folder, or move the file away.`,
+      { location: dir },
+    );
   }
   if (!create && !existsSync(file)) {
-    throw new StoreError('STORE_MISSING', `No directory exists at ${dir} yet (no usersync.db there): run \`usersync sync\` to create it, or point USERSYNC_DATA at the folder that holds it.`, { location: file });
+    throw new StoreError(
+      'STORE_MISSING',
+      `No directory exists at ${dir} yet (no usersync.db there): run \`usersync sync\` to create it, or point USERSYNC_DATA at the folder that holds it.`,
+      { location: file },
+    );
   }
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new StoreError('STORE_CANNOT_OPEN', `The folder ${dir} (USERSYNC_DATA) cannot be created by ${processUser()} (${code ?? (error as Error).message}): create it with write permission for that user, or point USERSYNC_DATA at a folder that user can write.`, { location: dir }, { cause: error });
+    throw new StoreError(
+      'STORE_CANNOT_OPEN',
+      `The folder ${dir} (USERSYNC_DATA) cannot be created by ${processUser()} (${code ?? (error as Error).message}): create it with write permission for that user, or point USERSYNC_DATA at a folder that user can write.`,
+      { location: dir },
+      { cause: error },
+    );
   }
   const db = new Kysely<Database>({ dialect: new NodeSqliteDialect({ path: file }) });
   return {
@@ -145,7 +172,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
 }
 
 async function hasPostgresSchema(store: Store): Promise<boolean> {
-  const { rows } = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(store.db);
+  const { rows } = await sql<{ name: string | null }>`select to_regclass('kysely_migration')::text as name`.execute(
+    store.db,
+  );
   return rows[0]?.name !== null && rows[0]?.name !== undefined;
 }
 

@@ -5,19 +5,24 @@ import { dirname } from 'node:path';
 export type StoreErrorCode =
   | 'STORE_UNREACHABLE'
   | 'STORE_MIGRATION_FAILED'
-  | 'STORE_MISSING'        // a read command on a folder or database with no directory yet
-  | 'STORE_NOT_A_FOLDER'   // USERSYNC_DATA names a file
-  | 'STORE_CORRUPT'        // SQLITE_CORRUPT / SQLITE_NOTADB, or the run-start check failed
-  | 'STORE_READONLY'       // SQLITE_READONLY: the process may read but not write
-  | 'STORE_CANNOT_OPEN'    // SQLITE_CANTOPEN, or the folder cannot be created
-  | 'STORE_FULL'           // SQLITE_FULL: the disk is full
+  | 'STORE_MISSING' // a read command on a folder or database with no directory yet
+  | 'STORE_NOT_A_FOLDER' // USERSYNC_DATA names a file
+  | 'STORE_CORRUPT' // SQLITE_CORRUPT / SQLITE_NOTADB, or the run-start check failed
+  | 'STORE_READONLY' // SQLITE_READONLY: the process may read but not write
+  | 'STORE_CANNOT_OPEN' // SQLITE_CANTOPEN, or the folder cannot be created
+  | 'STORE_FULL' // SQLITE_FULL: the disk is full
   | 'RUN_LOCK_BUSY';
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
   readonly context: Record<string, unknown>;
 
-  constructor(code: StoreErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'StoreError';
     this.code = code;
@@ -44,8 +49,8 @@ export function processUser(): string {
 export function corruptStoreError(file: string, detail: string, cause?: unknown): StoreError {
   return new StoreError(
     'STORE_CORRUPT',
-    `The store ${file} is damaged (${detail}); usersync refuses to write to it. Restore it from a backup (docs/operations.md, "Restore"), `
-      + `or move it aside together with its -wal and -shm files and run \`usersync sync\`, which rebuilds the directory with a full read.`,
+    `The store ${file} is damaged (${detail}); usersync refuses to write to it. Restore it from a backup (docs/operations.md, "Restore"), ` +
+      `or move it aside together with its -wal and -shm files and run \`usersync sync\`, which rebuilds the directory with a full read.`,
     { location: file, detail },
     cause === undefined ? undefined : { cause },
   );
@@ -72,21 +77,26 @@ export function sqliteFailure(error: unknown, file: string): unknown {
     case SQLITE_READONLY:
       return new StoreError(
         'STORE_READONLY',
-        `The store ${file} cannot be written by ${processUser()} (${reason}): usersync needs write permission on the file and on its folder ${folder} `
-          + '(it keeps -wal and -shm files beside it). Give that user write permission on both, or run usersync as the user that owns them.',
+        `The store ${file} cannot be written by ${processUser()} (${reason}): usersync needs write permission on the file and on its folder ${folder} ` +
+          '(it keeps -wal and -shm files beside it). Give that user write permission on both, or run usersync as the user that owns them.',
         { location: file },
         { cause: error },
       );
     case SQLITE_CANTOPEN:
       return new StoreError(
         'STORE_CANNOT_OPEN',
-        `The store ${file} cannot be opened by ${processUser()} (${reason}): the folder ${folder} must exist and be readable and writable by that user, `
-          + 'and so must the file if it exists. Fix the permissions, or point USERSYNC_DATA at a folder that user can write.',
+        `The store ${file} cannot be opened by ${processUser()} (${reason}): the folder ${folder} must exist and be readable and writable by that user, ` +
+          'and so must the file if it exists. Fix the permissions, or point USERSYNC_DATA at a folder that user can write.',
         { location: file },
         { cause: error },
       );
     case SQLITE_FULL:
-      return new StoreError('STORE_FULL', `The disk holding the store ${file} is full (${reason}): free some space and run again; nothing of the failed step was kept.`, { location: file }, { cause: error });
+      return new StoreError(
+        'STORE_FULL',
+        `The disk holding the store ${file} is full (${reason}): free some space and run again; nothing of the failed step was kept.`,
+        { location: file },
+        { cause: error },
+      );
     default:
       return error;
   }

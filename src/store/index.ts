@@ -1,8 +1,23 @@
 // The built-in directory and the sync's state: open, query, lock.
-export { openStore, checkStore, transaction, isPostgresUrl, type Store, type StoreDialect, type OpenStoreOptions } from './db.ts';
+export {
+  openStore,
+  checkStore,
+  transaction,
+  isPostgresUrl,
+  type Store,
+  type StoreDialect,
+  type OpenStoreOptions,
+} from './db.ts';
 export { backupStore, POSTGRES_BACKUP_ADVICE, type Backup } from './backup.ts';
 export { StoreError, isStoreCorrupt, type StoreErrorCode } from './errors.ts';
-export { acquireRunLock, advisoryLockKey, runLockName, type AcquireRunLockOptions, type RunLock, type RunLockHolder } from './lock.ts';
+export {
+  acquireRunLock,
+  advisoryLockKey,
+  runLockName,
+  type AcquireRunLockOptions,
+  type RunLock,
+  type RunLockHolder,
+} from './lock.ts';
 export type * from './schema.ts';
 export * from './queries/users.ts';
 export * from './queries/groups.ts';

@@ -11,7 +11,12 @@ import type { LockRow } from './schema.ts';
 // `begin immediate` transaction, kept alive by a heartbeat; a row whose heartbeat is old,
 // or whose process on this host is gone, is stale and taken over.
 
-export type RunLockHolder = { pid: number | null; host: string | null; since: string | null; heartbeatAt: string | null };
+export type RunLockHolder = {
+  pid: number | null;
+  host: string | null;
+  since: string | null;
+  heartbeatAt: string | null;
+};
 
 export type AcquireRunLockOptions = {
   /** How long to wait for the current holder; 0 (default) tries once. */
@@ -44,8 +49,14 @@ export function advisoryLockKey(connectionId: string): string {
   return createHash('sha256').update(`usersync:${connectionId}`).digest().readBigInt64BE(0).toString();
 }
 
-export async function acquireRunLock(store: Store, connectionId: string, options: AcquireRunLockOptions = {}): Promise<RunLock> {
-  return store.dialect === 'postgres' ? acquirePostgres(store, connectionId, options) : acquireSqlite(store, connectionId, options);
+export async function acquireRunLock(
+  store: Store,
+  connectionId: string,
+  options: AcquireRunLockOptions = {},
+): Promise<RunLock> {
+  return store.dialect === 'postgres'
+    ? acquirePostgres(store, connectionId, options)
+    : acquireSqlite(store, connectionId, options);
 }
 
 type Attempt = { acquired: true } | { acquired: false; holder: RunLockHolder | null };
@@ -114,7 +125,12 @@ async function acquireSqlite(store: Store, connectionId: string, options: Acquir
     }
   };
 
-  await waitFor(connectionId, options, attempt, `a crashed run's lock is taken over automatically (at once on the same host, otherwise after ${Math.round(staleMs / 1000)} s without a heartbeat).`);
+  await waitFor(
+    connectionId,
+    options,
+    attempt,
+    `a crashed run's lock is taken over automatically (at once on the same host, otherwise after ${Math.round(staleMs / 1000)} s without a heartbeat).`,
+  );
 
   const controller = new AbortController();
   let beat: Promise<void> | undefined;
@@ -136,7 +152,11 @@ async function acquireSqlite(store: Store, connectionId: string, options: Acquir
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) === 0) {
         clearInterval(timer);
-        controller.abort(new Error(`The run lock of connection "${connectionId}" was taken over by another process after this run stalled.`));
+        controller.abort(
+          new Error(
+            `The run lock of connection "${connectionId}" was taken over by another process after this run stalled.`,
+          ),
+        );
       }
     } catch {
       // Busy or closing: the next beat retries; staleness needs many missed beats.
@@ -179,7 +199,12 @@ function isSqliteBusy(error: unknown): boolean {
 }
 
 function holderOf(row: LockRow): RunLockHolder {
-  return { pid: row.pid === null ? null : Number(row.pid), host: row.host, since: row.acquired_at, heartbeatAt: row.heartbeat_at };
+  return {
+    pid: row.pid === null ? null : Number(row.pid),
+    host: row.host,
+    since: row.acquired_at,
+    heartbeatAt: row.heartbeat_at,
+  };
 }
 
 // --- PostgreSQL ---------------------------------------------------------------------
@@ -193,7 +218,10 @@ async function acquirePostgres(store: Store, connectionId: string, options: Acqu
 
   // A session of its own: the advisory lock lives exactly as long as this session.
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: postgresConnectionString(store), application_name: `usersync run lock ${connectionId}`.slice(0, 63) });
+  const client = new pg.Client({
+    connectionString: postgresConnectionString(store),
+    application_name: `usersync run lock ${connectionId}`.slice(0, 63),
+  });
   const lost = (reason: string) => {
     if (!released && !controller.signal.aborted) {
       controller.abort(new Error(`The run lock of connection "${connectionId}" was lost: ${reason}.`));

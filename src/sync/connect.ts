@@ -8,7 +8,16 @@ import { createTokenProvider } from '../entra/token.ts';
  * The Graph client of one connection. `fetch` and `networkClient` are for callers that trust a CA the
  * process did not start with (tests, the demo); everyone else uses the global fetch and NODE_EXTRA_CA_CERTS.
  */
-export function connectGraph(config: ConnectionConfig, options: { fetch?: FetchLike; networkClient?: INetworkModule; maxInFlight?: number; logger?: Logger } = {}): GraphHttp {
+export function connectGraph(
+  config: ConnectionConfig,
+  options: { fetch?: FetchLike; networkClient?: INetworkModule; maxInFlight?: number; logger?: Logger } = {},
+): GraphHttp {
   const tokens = createTokenProvider(config, { networkClient: options.networkClient });
-  return createGraphHttp({ graphUrl: config.graphUrl, getToken: (o) => tokens.getToken(o), fetch: options.fetch, maxInFlight: options.maxInFlight, logger: options.logger });
+  return createGraphHttp({
+    graphUrl: config.graphUrl,
+    getToken: (o) => tokens.getToken(o),
+    fetch: options.fetch,
+    maxInFlight: options.maxInFlight,
+    logger: options.logger,
+  });
 }

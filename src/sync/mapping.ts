@@ -1,5 +1,10 @@
 import type { DirectoryGroup, DirectoryUser } from '../core/directory.ts';
-import type { DirectoryGroup as GroupRow, DirectoryGroupInput, DirectoryUser as UserRow, DirectoryUserInput } from '../store/index.ts';
+import type {
+  DirectoryGroup as GroupRow,
+  DirectoryGroupInput,
+  DirectoryUser as UserRow,
+  DirectoryUserInput,
+} from '../store/index.ts';
 
 // Directory objects between the domain (camelCase, core/) and the store's rows (snake_case, store/).
 
@@ -59,9 +64,21 @@ export function userToRow(user: DirectoryUser): DirectoryUserInput {
 }
 
 export function groupFromRow(row: GroupRow): DirectoryGroup {
-  return { externalId: row.external_id, name: row.name ?? row.external_id, type: row.type, sourceState: row.source_state, fingerprint: row.fingerprint };
+  return {
+    externalId: row.external_id,
+    name: row.name ?? row.external_id,
+    type: row.type,
+    sourceState: row.source_state,
+    fingerprint: row.fingerprint,
+  };
 }
 
 export function groupToRow(group: DirectoryGroup): DirectoryGroupInput {
-  return { external_id: group.externalId, name: group.name, type: group.type, source_state: group.sourceState, fingerprint: group.fingerprint };
+  return {
+    external_id: group.externalId,
+    name: group.name,
+    type: group.type,
+    source_state: group.sourceState,
+    fingerprint: group.fingerprint,
+  };
 }

@@ -6,7 +6,12 @@ import { prefetch } from './prefetch.ts';
 it('produces the next item while the caller works on the current one, in order', async () => {
   const events: string[] = [];
   async function* source() {
-    for (let i = 0; i < 3; i++) { events.push(`start ${i}`); await sleep(5); events.push(`made ${i}`); yield i; }
+    for (let i = 0; i < 3; i++) {
+      events.push(`start ${i}`);
+      await sleep(5);
+      events.push(`made ${i}`);
+      yield i;
+    }
   }
   const seen: number[] = [];
   for await (const item of prefetch(source())) {
@@ -15,14 +20,21 @@ it('produces the next item while the caller works on the current one, in order',
     seen.push(item);
   }
   assert.deepEqual(seen, [0, 1, 2]);
-  assert.ok(events.indexOf('made 1') < events.indexOf('use 1') && events.indexOf('start 1') < events.indexOf('made 0') + 2);
+  assert.ok(
+    events.indexOf('made 1') < events.indexOf('use 1') && events.indexOf('start 1') < events.indexOf('made 0') + 2,
+  );
   assert.ok(events.indexOf('start 1') < events.indexOf('use 1'), 'item 1 was started before item 0 was used up');
 });
 
 it('passes errors of the source to the caller without unhandled rejections', async () => {
-  async function* source() { yield 1; throw new Error('page 2 failed'); }
+  async function* source() {
+    yield 1;
+    throw new Error('page 2 failed');
+  }
   const seen: number[] = [];
-  await assert.rejects(async () => { for await (const item of prefetch(source())) seen.push(item); }, /page 2 failed/);
+  await assert.rejects(async () => {
+    for await (const item of prefetch(source())) seen.push(item);
+  }, /page 2 failed/);
   assert.deepEqual(seen, [1]);
 });
 

@@ -8,12 +8,26 @@ import type { Target } from './targets.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/usersync.js', import.meta.url));
 
-export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The environment of the contract pointing at `emulator` and a store target; `extra` overrides. */
-export function cliEnv(emulator: Emulator, target: Target, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+export function cliEnv(
+  emulator: Emulator,
+  target: Target,
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
   const options = target.options();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...emulator.env(), USERSYNC_DATA: options.dataDir, DATABASE_URL: options.databaseUrl };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...emulator.env(),
+    USERSYNC_DATA: options.dataDir,
+    DATABASE_URL: options.databaseUrl,
+  };
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -26,9 +40,18 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
-  const result = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, stdout, stderr }));
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const result = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+    stdout,
+    stderr,
+  }));
   return { child, result };
 }
 

@@ -38,7 +38,10 @@ export function expectedUser(tenant: Tenant, i: number) {
 /** Every live user of the tenant, as `users list --json` shows them, keyed by externalId. */
 export function expectedUsers(tenant: Tenant): Map<string, ReturnType<typeof expectedUser>> {
   const out = new Map<string, ReturnType<typeof expectedUser>>();
-  for (const i of tenant.liveUsers()) { const e = expectedUser(tenant, i); out.set(e.externalId, e); }
+  for (const i of tenant.liveUsers()) {
+    const e = expectedUser(tenant, i);
+    out.set(e.externalId, e);
+  }
   return out;
 }
 
@@ -46,8 +49,16 @@ export function expectedGroups(tenant: Tenant) {
   const out = [];
   for (const g of tenant.liveGroups()) {
     const group = tenant.group(g);
-    const members = [...tenant.groupMembers(g)].filter((m) => m.ref.kind === 'user').map((m) => tenant.user(m.ref.index).userPrincipalName).sort();
-    out.push({ externalId: group.id, name: group.displayName, type: groupTypeOf(group.groupTypes as string[], group.mailEnabled as boolean, group.securityEnabled as boolean), members });
+    const members = [...tenant.groupMembers(g)]
+      .filter((m) => m.ref.kind === 'user')
+      .map((m) => tenant.user(m.ref.index).userPrincipalName)
+      .sort();
+    out.push({
+      externalId: group.id,
+      name: group.displayName,
+      type: groupTypeOf(group.groupTypes as string[], group.mailEnabled as boolean, group.securityEnabled as boolean),
+      members,
+    });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.externalId < b.externalId ? -1 : 1));
 }

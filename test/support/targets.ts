@@ -65,4 +65,3 @@ export async function postgresUnreachable(): Promise<string | undefined> {
     await client.end().catch(() => {});
   }
 }
-

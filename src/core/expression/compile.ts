@@ -17,7 +17,10 @@ export interface CompiledExpression {
 }
 
 type Evaluator = (scope: Scope) => Value;
-interface Scope { attribute: (name: string) => Value; context: EvaluationContext }
+interface Scope {
+  attribute: (name: string) => Value;
+  context: EvaluationContext;
+}
 
 const DEFAULT_CONTEXT: EvaluationContext = { now: Date.now, random: Math.random, uuid: () => crypto.randomUUID() };
 
@@ -65,19 +68,51 @@ function compileNode(node: Node, attributes: Set<string>): Evaluator {
     case 'call': {
       const spec = FUNCTIONS_BY_NAME.get(node.name.toLowerCase());
       if (!spec) {
-        const near = closest(node.name, FUNCTIONS.map((f) => f.name));
-        throw new ExpressionError('expression_unknown_function', `unknown function "${node.name}"`, node.start, near ? `did you mean "${near}"?` : 'docs/mapping.md lists every function');
+        const near = closest(
+          node.name,
+          FUNCTIONS.map((f) => f.name),
+        );
+        throw new ExpressionError(
+          'expression_unknown_function',
+          `unknown function "${node.name}"`,
+          node.start,
+          near ? `did you mean "${near}"?` : 'docs/mapping.md lists every function',
+        );
       }
       const n = node.args.length;
-      const expected = spec.max === spec.min ? `${spec.min}` : spec.max === Infinity ? `at least ${spec.min}` : `${spec.min} to ${spec.max}`;
+      const expected =
+        spec.max === spec.min
+          ? `${spec.min}`
+          : spec.max === Infinity
+            ? `at least ${spec.min}`
+            : `${spec.min} to ${spec.max}`;
       if (n < spec.min || n > spec.max) {
-        throw new ExpressionError('expression_arguments', `${spec.name} takes ${expected} argument${expected === '1' ? '' : 's'}, got ${n}`, node.start, argumentHint(spec.name));
+        throw new ExpressionError(
+          'expression_arguments',
+          `${spec.name} takes ${expected} argument${expected === '1' ? '' : 's'}, got ${n}`,
+          node.start,
+          argumentHint(spec.name),
+        );
       }
       if (spec.pairs && n % 2 !== 0) {
-        throw new ExpressionError('expression_arguments', `${spec.name} takes its keys and values in pairs, got ${n} arguments`, node.start, 'Switch(source, default, key1, value1, key2, value2, …)');
+        throw new ExpressionError(
+          'expression_arguments',
+          `${spec.name} takes its keys and values in pairs, got ${n} arguments`,
+          node.start,
+          'Switch(source, default, key1, value1, key2, value2, …)',
+        );
       }
-      const args = node.args.map((arg) => ({ node: arg, missing: arg.kind === 'missing', evaluate: compileNode(arg, attributes) }));
-      return (scope) => spec.run(args.map((a): Arg => ({ node: a.node, missing: a.missing, value: () => a.evaluate(scope) })), scope.context, node);
+      const args = node.args.map((arg) => ({
+        node: arg,
+        missing: arg.kind === 'missing',
+        evaluate: compileNode(arg, attributes),
+      }));
+      return (scope) =>
+        spec.run(
+          args.map((a): Arg => ({ node: a.node, missing: a.missing, value: () => a.evaluate(scope) })),
+          scope.context,
+          node,
+        );
     }
   }
 }
@@ -85,10 +120,21 @@ function compileNode(node: Node, attributes: Set<string>): Evaluator {
 /** =, <>, <, <=, >, >=: numbers by value, dates by instant, anything else as text (case-sensitive). A null side is false, as in Entra. */
 function compare(op: string, a: Value, b: Value, node: Node): boolean {
   if (a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) throw new ExpressionError('expression_value', 'a list cannot be compared', node.start, 'pick one value with Item(…, 1)');
+  if (Array.isArray(a) || Array.isArray(b))
+    throw new ExpressionError(
+      'expression_value',
+      'a list cannot be compared',
+      node.start,
+      'pick one value with Item(…, 1)',
+    );
   let x: number | string;
   let y: number | string;
-  const numeric = (v: Value) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+  const numeric = (v: Value) =>
+    typeof v === 'number'
+      ? v
+      : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+        ? Number(v)
+        : null;
   if (a instanceof DateTimeValue || b instanceof DateTimeValue) {
     x = a instanceof DateTimeValue ? a.ms : Date.parse(String(a));
     y = b instanceof DateTimeValue ? b.ms : Date.parse(String(b));
@@ -103,19 +149,28 @@ function compare(op: string, a: Value, b: Value, node: Node): boolean {
     y = textOf(b) ?? '';
   }
   switch (op) {
-    case '=': return x === y;
-    case '<>': return x !== y;
-    case '<': return x < y;
-    case '<=': return x <= y;
-    case '>': return x > y;
-    default: return x >= y;
+    case '=':
+      return x === y;
+    case '<>':
+      return x !== y;
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
+    case '>':
+      return x > y;
+    default:
+      return x >= y;
   }
 }
 
 const SIGNATURES: Record<string, string> = {
-  Replace: 'Replace(source, oldValue, regexPattern, regexGroupName, replacementValue, replacementAttributeName, template): leave unused ones empty, e.g. Replace([mail], "@contoso.com", , , "", , )',
-  FormatDateTime: 'FormatDateTime(source, dateTimeStyles, inputFormat, outputFormat), e.g. FormatDateTime([x], , "yyyyMMdd", "yyyy-MM-dd")',
-  RandomString: 'RandomString(length, minimumNumbers, minimumSpecialCharacters, minimumCapital, minimumLowerCase, charactersToAvoid?)',
+  Replace:
+    'Replace(source, oldValue, regexPattern, regexGroupName, replacementValue, replacementAttributeName, template): leave unused ones empty, e.g. Replace([mail], "@contoso.com", , , "", , )',
+  FormatDateTime:
+    'FormatDateTime(source, dateTimeStyles, inputFormat, outputFormat), e.g. FormatDateTime([x], , "yyyyMMdd", "yyyy-MM-dd")',
+  RandomString:
+    'RandomString(length, minimumNumbers, minimumSpecialCharacters, minimumCapital, minimumLowerCase, charactersToAvoid?)',
 };
 
 function argumentHint(name: string): string {

@@ -1,5 +1,15 @@
 import { ExpressionError, type Node } from './syntax.ts';
-import { DateTimeValue, dateFromFileTime, daysIn, fileTimeFromDate, formatDate, parseDate, parseDateExact, textOf, type Value } from './values.ts';
+import {
+  DateTimeValue,
+  dateFromFileTime,
+  daysIn,
+  fileTimeFromDate,
+  formatDate,
+  parseDate,
+  parseDateExact,
+  textOf,
+  type Value,
+} from './values.ts';
 
 // Every function of Microsoft's "Reference for writing expressions for attribute mappings" that makes sense without a
 // target system (SelectUniqueValue, AppRoleAssignmentsComplex and SingleAppRoleAssignment need one). Arguments are
@@ -41,7 +51,13 @@ const fail = (fn: string, node: Node, what: string, hint?: string): never => {
 
 function text(fn: string, arg: Arg): string | null {
   const v = arg.missing ? null : arg.value();
-  if (Array.isArray(v)) return fail(fn, arg.node, 'this argument holds several values where one was expected', 'pick one with Item(…, 1), or combine them with Join');
+  if (Array.isArray(v))
+    return fail(
+      fn,
+      arg.node,
+      'this argument holds several values where one was expected',
+      'pick one with Item(…, 1), or combine them with Join',
+    );
   return textOf(v);
 }
 
@@ -75,7 +91,12 @@ function date(fn: string, arg: Arg): DateTimeValue {
     const parsed = parseDate(v);
     if (parsed) return parsed;
   }
-  return fail(fn, arg.node, `expected a date, got ${describe(v)}`, 'write dates as 2021-08-25, 2021-08-25T17:41:18Z or 8/25/2021 5:41:18 PM, or read other forms with FormatDateTime');
+  return fail(
+    fn,
+    arg.node,
+    `expected a date, got ${describe(v)}`,
+    'write dates as 2021-08-25, 2021-08-25T17:41:18Z or 8/25/2021 5:41:18 PM, or read other forms with FormatDateTime',
+  );
 }
 
 function list(arg: Arg): Value[] {
@@ -99,7 +120,13 @@ const INTERVALS = ['yyyy', 'q', 'm', 'd', 'ww', 'w', 'h', 'n', 's'];
 
 function interval(fn: string, arg: Arg): string {
   const value = (text(fn, arg) ?? '').trim().toLowerCase();
-  if (!INTERVALS.includes(value)) fail(fn, arg.node, `unknown interval "${value}"`, 'use yyyy (years), q (quarters), m (months), d (days), ww (weeks), h (hours), n (minutes) or s (seconds)');
+  if (!INTERVALS.includes(value))
+    fail(
+      fn,
+      arg.node,
+      `unknown interval "${value}"`,
+      'use yyyy (years), q (quarters), m (months), d (days), ww (weeks), h (hours), n (minutes) or s (seconds)',
+    );
   return value;
 }
 
@@ -114,31 +141,65 @@ function addMonths(d: DateTimeValue, months: number): DateTimeValue {
   return new DateTimeValue(ms);
 }
 
-const UNIT_MS: Record<string, number> = { d: 86_400_000, w: 7 * 86_400_000, ww: 7 * 86_400_000, h: 3_600_000, n: 60_000, s: 1000 };
+const UNIT_MS: Record<string, number> = {
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+  ww: 7 * 86_400_000,
+  h: 3_600_000,
+  n: 60_000,
+  s: 1000,
+};
 
 /** VBA's DateDiff: the number of calendar boundaries crossed between the two dates (in UTC). */
 function dateDiff(unit: string, a: DateTimeValue, b: DateTimeValue): number {
   const x = new Date(a.ms);
   const y = new Date(b.ms);
   switch (unit) {
-    case 'yyyy': return y.getUTCFullYear() - x.getUTCFullYear();
-    case 'q': return (y.getUTCFullYear() - x.getUTCFullYear()) * 4 + Math.floor(y.getUTCMonth() / 3) - Math.floor(x.getUTCMonth() / 3);
-    case 'm': return (y.getUTCFullYear() - x.getUTCFullYear()) * 12 + y.getUTCMonth() - x.getUTCMonth();
+    case 'yyyy':
+      return y.getUTCFullYear() - x.getUTCFullYear();
+    case 'q':
+      return (
+        (y.getUTCFullYear() - x.getUTCFullYear()) * 4 +
+        Math.floor(y.getUTCMonth() / 3) -
+        Math.floor(x.getUTCMonth() / 3)
+      );
+    case 'm':
+      return (y.getUTCFullYear() - x.getUTCFullYear()) * 12 + y.getUTCMonth() - x.getUTCMonth();
     // Weeks: Sundays crossed (calendar weeks starting on Sunday; 1970-01-01 was a Thursday).
-    case 'ww': return Math.floor((Math.floor(b.ms / 86_400_000) + 4) / 7) - Math.floor((Math.floor(a.ms / 86_400_000) + 4) / 7);
+    case 'ww':
+      return Math.floor((Math.floor(b.ms / 86_400_000) + 4) / 7) - Math.floor((Math.floor(a.ms / 86_400_000) + 4) / 7);
     // w: whole weeks between the dates, as VBA counts them.
-    case 'w': return Math.trunc((Math.floor(b.ms / 86_400_000) - Math.floor(a.ms / 86_400_000)) / 7);
-    default: return Math.floor(b.ms / UNIT_MS[unit]) - Math.floor(a.ms / UNIT_MS[unit]);
+    case 'w':
+      return Math.trunc((Math.floor(b.ms / 86_400_000) - Math.floor(a.ms / 86_400_000)) / 7);
+    default:
+      return Math.floor(b.ms / UNIT_MS[unit]) - Math.floor(a.ms / UNIT_MS[unit]);
   }
 }
 
 // Text -----------------------------------------------------------------------------------------------------------------
 
 /** Letters that do not decompose into a base letter and a combining mark, from the reference's table. */
-const DIACRITIC_EXTRAS: Record<string, string> = { æ: 'ae', Æ: 'AE', ǣ: 'ae', Ǣ: 'AE', ø: 'oe', Ø: 'OE', œ: 'oe', Œ: 'OE', ß: 'ss', ł: 'l', Ł: 'L', ı: 'i' };
+const DIACRITIC_EXTRAS: Record<string, string> = {
+  æ: 'ae',
+  Æ: 'AE',
+  ǣ: 'ae',
+  Ǣ: 'AE',
+  ø: 'oe',
+  Ø: 'OE',
+  œ: 'oe',
+  Œ: 'OE',
+  ß: 'ss',
+  ł: 'l',
+  Ł: 'L',
+  ı: 'i',
+};
 
 export function normalizeDiacritics(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}+/gu, '').replace(/[æÆǣǢøØœŒßłŁı]/g, (c) => DIACRITIC_EXTRAS[c]).normalize('NFC');
+  return s
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[æÆǣǢøØœŒßłŁı]/g, (c) => DIACRITIC_EXTRAS[c])
+    .normalize('NFC');
 }
 
 /** Words start after a separator: the given characters, or anything but letters, digits and marks. */
@@ -155,17 +216,38 @@ function properCase(s: string, separators: string | null): string {
 
 const SPECIALS = '~!@#$%^&*_-+=`|\\(){}[]:;"\'<>,.?/';
 
-function randomString(fn: string, call: Node, ctx: EvaluationContext, length: number, numbers: number, specials: number, capitals: number, lowers: number, avoid: string): string {
+function randomString(
+  fn: string,
+  call: Node,
+  ctx: EvaluationContext,
+  length: number,
+  numbers: number,
+  specials: number,
+  capitals: number,
+  lowers: number,
+  avoid: string,
+): string {
   if (length < 1 || length > 256) fail(fn, call, `the length must be from 1 to 256, got ${length}`);
-  if (numbers + specials + capitals + lowers > length) fail(fn, call, `the minimums (${numbers + specials + capitals + lowers}) add up to more than the length (${length})`);
+  if (numbers + specials + capitals + lowers > length)
+    fail(
+      fn,
+      call,
+      `the minimums (${numbers + specials + capitals + lowers}) add up to more than the length (${length})`,
+    );
   const keep = (chars: string) => [...chars].filter((c) => !avoid.includes(c)).join('');
-  const sets = [keep('0123456789'), keep(SPECIALS), keep('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), keep('abcdefghijklmnopqrstuvwxyz')];
+  const sets = [
+    keep('0123456789'),
+    keep(SPECIALS),
+    keep('ABCDEFGHIJKLMNOPQRSTUVWXYZ'),
+    keep('abcdefghijklmnopqrstuvwxyz'),
+  ];
   const all = sets.join('');
   if (all === '') fail(fn, call, 'CharactersToAvoid leaves no character to choose from');
   const pick = (chars: string) => chars[Math.floor(ctx.random() * chars.length)];
   const chars: string[] = [];
   [numbers, specials, capitals, lowers].forEach((count, i) => {
-    if (count > 0 && sets[i] === '') fail(fn, call, 'CharactersToAvoid removes every character of a kind the minimums ask for');
+    if (count > 0 && sets[i] === '')
+      fail(fn, call, 'CharactersToAvoid removes every character of a kind the minimums ask for');
     for (let k = 0; k < count; k++) chars.push(pick(sets[i]));
   });
   while (chars.length < length) chars.push(pick(all));
@@ -187,7 +269,9 @@ function regex(fn: string, arg: Arg, flags: string): RegExp {
 }
 
 function replace(fn: string, args: Arg[], call: Node): Value {
-  const [source, oldValue, pattern, groupName, replacement, replacementAttribute, template] = [0, 1, 2, 3, 4, 5, 6].map((i) => args[i] ?? { node: call, missing: true, value: () => null });
+  const [source, oldValue, pattern, groupName, replacement, replacementAttribute, template] = [0, 1, 2, 3, 4, 5, 6].map(
+    (i) => args[i] ?? { node: call, missing: true, value: () => null },
+  );
   const has = (a: Arg) => !a.missing;
   if (has(oldValue) && has(template)) {
     const s = text(fn, source);
@@ -198,7 +282,8 @@ function replace(fn: string, args: Arg[], call: Node): Value {
     const old = text(fn, oldValue) ?? '';
     return s === null || old === '' ? s : s.split(old).join(text(fn, replacement) ?? '');
   }
-  if (!has(pattern)) return fail(fn, call, 'nothing to replace', 'give oldValue (the 2nd argument) or regexPattern (the 3rd)');
+  if (!has(pattern))
+    return fail(fn, call, 'nothing to replace', 'give oldValue (the 2nd argument) or regexPattern (the 3rd)');
   if (has(groupName) && has(replacementAttribute)) {
     const s = text(fn, source);
     if (s !== null && s !== '') return s;
@@ -229,7 +314,9 @@ function replace(fn: string, args: Arg[], call: Node): Value {
 // The table ------------------------------------------------------------------------------------------------------------
 
 const single = (name: string, transform: (s: string, args: Arg[], call: Node) => Value, max = 1): FunctionSpec => ({
-  name, min: 1, max,
+  name,
+  min: 1,
+  max,
   run(args, _ctx, call) {
     const s = text(name, args[0]);
     return s === null ? null : transform(s, args, call);
@@ -240,9 +327,19 @@ export const FUNCTIONS: FunctionSpec[] = [
   single('Append', (s, args) => s + (text('Append', args[1]) ?? ''), 2),
   { name: 'BitAnd', min: 2, max: 2, run: (args) => int('BitAnd', args[0]) & int('BitAnd', args[1]) },
   { name: 'CBool', min: 1, max: 1, run: (args) => truth('CBool', args[0]) },
-  { name: 'CDate', min: 1, max: 1, run: (args) => { const d = date('CDate', args[0]); return new DateTimeValue(d.ms); } },
   {
-    name: 'Coalesce', min: 1, max: Infinity,
+    name: 'CDate',
+    min: 1,
+    max: 1,
+    run: (args) => {
+      const d = date('CDate', args[0]);
+      return new DateTimeValue(d.ms);
+    },
+  },
+  {
+    name: 'Coalesce',
+    min: 1,
+    max: Infinity,
     run(args) {
       for (const arg of args) {
         const v = arg.missing ? null : arg.value();
@@ -256,7 +353,9 @@ export const FUNCTIONS: FunctionSpec[] = [
   { name: 'Count', min: 1, max: 1, run: (args) => list(args[0]).length },
   { name: 'CStr', min: 1, max: 1, run: (args) => text('CStr', args[0]) },
   {
-    name: 'DateAdd', min: 3, max: 3,
+    name: 'DateAdd',
+    min: 3,
+    max: 3,
     run(args) {
       const unit = interval('DateAdd', args[0]);
       const n = num('DateAdd', args[1]);
@@ -267,16 +366,29 @@ export const FUNCTIONS: FunctionSpec[] = [
       return new DateTimeValue(d.ms + n * UNIT_MS[unit]);
     },
   },
-  { name: 'DateDiff', min: 3, max: 3, run: (args) => dateDiff(interval('DateDiff', args[0]), date('DateDiff', args[1]), date('DateDiff', args[2])) },
+  {
+    name: 'DateDiff',
+    min: 3,
+    max: 3,
+    run: (args) => dateDiff(interval('DateDiff', args[0]), date('DateDiff', args[1]), date('DateDiff', args[2])),
+  },
   { name: 'DateFromNum', min: 1, max: 1, run: (args) => dateFromFileTime(num('DateFromNum', args[0])) },
   {
-    name: 'FormatDateTime', min: 4, max: 4,
+    name: 'FormatDateTime',
+    min: 4,
+    max: 4,
     run(args, _ctx, call) {
       const s = text('FormatDateTime', args[0]);
       if (s === null) return null;
       const input = text('FormatDateTime', args[2]);
       const output = text('FormatDateTime', args[3]);
-      if (!input || !output) return fail('FormatDateTime', call, 'the input and output formats are required', 'e.g. FormatDateTime([x], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")');
+      if (!input || !output)
+        return fail(
+          'FormatDateTime',
+          call,
+          'the input and output formats are required',
+          'e.g. FormatDateTime([x], , "yyyyMMddHHmmss.fZ", "yyyy-MM-dd")',
+        );
       const parsed = parseDateExact(s, input);
       if (!parsed) return fail('FormatDateTime', args[0].node, `"${s}" does not match the input format "${input}"`);
       return formatDate(parsed, output);
@@ -284,7 +396,9 @@ export const FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'Guid', min: 0, max: 0, run: (_args, ctx) => ctx.uuid() },
   {
-    name: 'IgnoreFlowIfNullOrEmpty', min: 1, max: 1,
+    name: 'IgnoreFlowIfNullOrEmpty',
+    min: 1,
+    max: 1,
     run(args) {
       const v = args[0].value();
       if (isEmpty(v)) throw new IgnoreFlow();
@@ -293,7 +407,9 @@ export const FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'IIF', min: 3, max: 3, run: (args) => (truth('IIF', args[0]) ? args[1].value() : args[2].value()) },
   {
-    name: 'InStr', min: 2, max: 4,
+    name: 'InStr',
+    min: 2,
+    max: 4,
     run(args) {
       const haystack = text('InStr', args[0]);
       const needle = text('InStr', args[1]);
@@ -301,7 +417,9 @@ export const FUNCTIONS: FunctionSpec[] = [
       const start = args[2] && !args[2].missing ? int('InStr', args[2]) : 1;
       if (start < 1) fail('InStr', args[2].node, `start must be 1 or more, got ${start}`);
       const caseless = args[3] && !args[3].missing ? int('InStr', args[3]) === 1 : false;
-      const at = caseless ? haystack.toLowerCase().indexOf(needle.toLowerCase(), start - 1) : haystack.indexOf(needle, start - 1);
+      const at = caseless
+        ? haystack.toLowerCase().indexOf(needle.toLowerCase(), start - 1)
+        : haystack.indexOf(needle, start - 1);
       return at + 1;
     },
   },
@@ -310,7 +428,9 @@ export const FUNCTIONS: FunctionSpec[] = [
   { name: 'IsPresent', min: 1, max: 1, run: (args) => !isEmpty(args[0].value()) },
   { name: 'IsString', min: 1, max: 1, run: (args) => typeof args[0].value() === 'string' },
   {
-    name: 'Item', min: 2, max: 2,
+    name: 'Item',
+    min: 2,
+    max: 2,
     run(args) {
       const index = int('Item', args[1]);
       if (index < 1) fail('Item', args[1].node, `the index counts from 1, got ${index}`);
@@ -318,7 +438,9 @@ export const FUNCTIONS: FunctionSpec[] = [
     },
   },
   {
-    name: 'Join', min: 2, max: Infinity,
+    name: 'Join',
+    min: 2,
+    max: Infinity,
     run(args) {
       const separator = text('Join', args[0]) ?? '';
       const parts: string[] = [];
@@ -333,7 +455,9 @@ export const FUNCTIONS: FunctionSpec[] = [
     },
   },
   {
-    name: 'Left', min: 2, max: 2,
+    name: 'Left',
+    min: 2,
+    max: 2,
     run(args) {
       const s = text('Left', args[0]) ?? '';
       const n = int('Left', args[1]);
@@ -341,7 +465,9 @@ export const FUNCTIONS: FunctionSpec[] = [
     },
   },
   {
-    name: 'Mid', min: 3, max: 3,
+    name: 'Mid',
+    min: 3,
+    max: 3,
     run(args) {
       const s = text('Mid', args[0]) ?? '';
       const start = int('Mid', args[1]);
@@ -357,16 +483,30 @@ export const FUNCTIONS: FunctionSpec[] = [
   { name: 'NumFromDate', min: 1, max: 1, run: (args) => fileTimeFromDate(date('NumFromDate', args[0])) },
   single('PCase', (s, args) => properCase(s, args[1] && !args[1].missing ? text('PCase', args[1]) : null), 2),
   {
-    name: 'RandomString', min: 5, max: 6,
+    name: 'RandomString',
+    min: 5,
+    max: 6,
     run(args, ctx, call) {
       const n = (i: number) => int('RandomString', args[i]);
-      return randomString('RandomString', call, ctx, n(0), n(1), n(2), n(3), n(4), args[5] && !args[5].missing ? (text('RandomString', args[5]) ?? '') : '');
+      return randomString(
+        'RandomString',
+        call,
+        ctx,
+        n(0),
+        n(1),
+        n(2),
+        n(3),
+        n(4),
+        args[5] && !args[5].missing ? (text('RandomString', args[5]) ?? '') : '',
+      );
     },
   },
   // The value itself: usersync never writes mapped values to its logs, so there is nothing further to redact.
   { name: 'Redact', min: 1, max: 1, run: (args) => args[0].value() },
   {
-    name: 'RemoveDuplicates', min: 1, max: 1,
+    name: 'RemoveDuplicates',
+    min: 1,
+    max: 1,
     run(args) {
       const v = args[0].value();
       if (!Array.isArray(v)) return v;
@@ -383,7 +523,10 @@ export const FUNCTIONS: FunctionSpec[] = [
   single('Split', (s, args) => s.split(text('Split', args[1]) ?? ','), 2),
   single('StripSpaces', (s) => s.replaceAll(' ', '')),
   {
-    name: 'Switch', min: 2, max: Infinity, pairs: true,
+    name: 'Switch',
+    min: 2,
+    max: Infinity,
+    pairs: true,
     run(args) {
       // A null source matches the key "": the reference's way to catch an empty attribute.
       const source = text('Switch', args[0]) ?? '';
@@ -393,20 +536,35 @@ export const FUNCTIONS: FunctionSpec[] = [
       return args[1].missing ? null : args[1].value();
     },
   },
-  single('ToLower', (s, args) => (args[1] && !args[1].missing ? cased('ToLower', s, args[1], 'lower') : s.toLowerCase()), 2),
-  single('ToUpper', (s, args) => (args[1] && !args[1].missing ? cased('ToUpper', s, args[1], 'upper') : s.toUpperCase()), 2),
+  single(
+    'ToLower',
+    (s, args) => (args[1] && !args[1].missing ? cased('ToLower', s, args[1], 'lower') : s.toLowerCase()),
+    2,
+  ),
+  single(
+    'ToUpper',
+    (s, args) => (args[1] && !args[1].missing ? cased('ToUpper', s, args[1], 'upper') : s.toUpperCase()),
+    2,
+  ),
   {
-    name: 'Word', min: 3, max: 3,
+    name: 'Word',
+    min: 3,
+    max: 3,
     run(args) {
       const s = text('Word', args[0]) ?? '';
       const n = int('Word', args[1]);
       const delimiters = text('Word', args[2]) ?? '';
       if (n < 1) return '';
-      const words = [...s].reduce<string[]>((acc, c) => {
-        if (delimiters.includes(c)) acc.push('');
-        else acc[acc.length - 1] += c;
-        return acc;
-      }, ['']).filter((w) => w !== '');
+      const words = [...s]
+        .reduce<string[]>(
+          (acc, c) => {
+            if (delimiters.includes(c)) acc.push('');
+            else acc[acc.length - 1] += c;
+            return acc;
+          },
+          [''],
+        )
+        .filter((w) => w !== '');
       return words[n - 1] ?? '';
     },
   },
@@ -421,4 +579,6 @@ function cased(fn: string, s: string, culture: Arg, to: 'lower' | 'upper'): stri
   }
 }
 
-export const FUNCTIONS_BY_NAME: ReadonlyMap<string, FunctionSpec> = new Map(FUNCTIONS.map((f) => [f.name.toLowerCase(), f]));
+export const FUNCTIONS_BY_NAME: ReadonlyMap<string, FunctionSpec> = new Map(
+  FUNCTIONS.map((f) => [f.name.toLowerCase(), f]),
+);

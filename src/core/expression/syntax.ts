@@ -21,7 +21,8 @@ export type Node =
 
 export type Comparator = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
-export type ExpressionErrorCode = 'expression_syntax' | 'expression_unknown_function' | 'expression_arguments' | 'expression_value';
+export type ExpressionErrorCode =
+  'expression_syntax' | 'expression_unknown_function' | 'expression_arguments' | 'expression_value';
 
 /** What went wrong in an expression, where (0-based offset into the expression) and what to do. */
 export class ExpressionError extends Error {
@@ -59,7 +60,12 @@ export function parseExpression(text: string): Node {
     skipSpace();
     const start = pos;
     const c = text[pos];
-    if (c === undefined) return fail('an expression ends too early', pos, 'a function, an [attribute], a "string" or a number was expected');
+    if (c === undefined)
+      return fail(
+        'an expression ends too early',
+        pos,
+        'a function, an [attribute], a "string" or a number was expected',
+      );
     if (c === '[') {
       const close = text.indexOf(']', pos + 1);
       if (close < 0) fail('an attribute is not closed', start, 'end it with ]');
@@ -87,7 +93,11 @@ export function parseExpression(text: string): Node {
       if (text[pos] === '(') return call(name, start);
       const key = name.toLowerCase();
       if (key in CONSTANTS) return { kind: 'constant', name, value: CONSTANTS[key], start, end: start + name.length };
-      return fail(`"${name}" is neither a function call nor an attribute`, start, `write an attribute in brackets ([${name}]), a string in quotes ("${name}"), or a function with parentheses (${name}(…))`);
+      return fail(
+        `"${name}" is neither a function call nor an attribute`,
+        start,
+        `write an attribute in brackets ([${name}]), a string in quotes ("${name}"), or a function with parentheses (${name}(…))`,
+      );
     }
     return fail(`unexpected ${describe(pos)}`, pos, 'a function, an [attribute], a "string" or a number was expected');
   };
@@ -102,7 +112,11 @@ export function parseExpression(text: string): Node {
       if (c === '"') break;
       if (c === '\\') {
         const next = text[pos + 1];
-        if (next === '"' || next === '\\') { value += next; pos += 2; continue; }
+        if (next === '"' || next === '\\') {
+          value += next;
+          pos += 2;
+          continue;
+        }
         // Only \" and \\ are escapes; any other backslash is kept, so regular expressions such as \d read as written.
         value += c;
         pos++;
@@ -128,9 +142,19 @@ export function parseExpression(text: string): Node {
       if (text[pos] === ',' || text[pos] === ')') args.push({ kind: 'missing', start: pos, end: pos });
       else args.push(expression());
       skipSpace();
-      if (text[pos] === ',') { pos++; continue; }
-      if (text[pos] === ')') { pos++; break; }
-      fail(`${describe(pos)} where a comma or ) was expected in ${name}(…)`, pos, text[pos] === undefined ? `close ${name}( with )` : 'separate arguments with commas');
+      if (text[pos] === ',') {
+        pos++;
+        continue;
+      }
+      if (text[pos] === ')') {
+        pos++;
+        break;
+      }
+      fail(
+        `${describe(pos)} where a comma or ) was expected in ${name}(…)`,
+        pos,
+        text[pos] === undefined ? `close ${name}( with )` : 'separate arguments with commas',
+      );
     }
     return { kind: 'call', name, args, start, end: pos };
   };
@@ -146,9 +170,15 @@ export function parseExpression(text: string): Node {
   };
 
   skipSpace();
-  if (pos >= text.length) fail('the expression is empty', 0, 'write a function, an [attribute], a "string" or a number');
+  if (pos >= text.length)
+    fail('the expression is empty', 0, 'write a function, an [attribute], a "string" or a number');
   const root = expression();
   skipSpace();
-  if (pos < text.length) fail(`unexpected ${describe(pos)} after the end of the expression`, pos, 'an expression is one function call, attribute or value; combine several with Join or Append');
+  if (pos < text.length)
+    fail(
+      `unexpected ${describe(pos)} after the end of the expression`,
+      pos,
+      'an expression is one function call, attribute or value; combine several with Join or Append',
+    );
   return root;
 }

@@ -8,9 +8,16 @@ import type { Value } from '../expression/values.ts';
 // REGEX MATCH finds a match anywhere unless the pattern is anchored (.NET's Regex.IsMatch); & and !& read as the page
 // words them: the attribute's value occurs (or does not occur) in the clause's value.
 
-export interface Clause { attribute: string; operator: string; value?: unknown }
+export interface Clause {
+  attribute: string;
+  operator: string;
+  value?: unknown;
+}
 
-export interface FilterIssue { path: (string | number)[]; message: string }
+export interface FilterIssue {
+  path: (string | number)[];
+  message: string;
+}
 
 export type ScopeDecision = { in: true } | { in: false; reason: string };
 
@@ -23,30 +30,59 @@ interface Operator {
 }
 
 const asText = (v: string | number | boolean) => (typeof v === 'boolean' ? (v ? 'True' : 'False') : String(v));
-const truthy = (v: string | number | boolean): boolean | null => (typeof v === 'boolean' ? v : /^(true|false)$/i.test(String(v)) ? /^true$/i.test(String(v)) : null);
-const integer = (v: string | number | boolean): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : null);
+const truthy = (v: string | number | boolean): boolean | null =>
+  typeof v === 'boolean' ? v : /^(true|false)$/i.test(String(v)) ? /^true$/i.test(String(v)) : null;
+const integer = (v: string | number | boolean): number | null =>
+  typeof v === 'number' && Number.isInteger(v)
+    ? v
+    : typeof v === 'string' && /^-?\d+$/.test(v.trim())
+      ? Number(v)
+      : null;
 
-const wholeNumber = (value: string) => (/^-?\d+$/.test(value.trim()) ? { ok: Number(value) } : { error: `must be a whole number for this operator, got "${value}"` });
+const wholeNumber = (value: string) =>
+  /^-?\d+$/.test(value.trim())
+    ? { ok: Number(value) }
+    : { error: `must be a whole number for this operator, got "${value}"` };
 
 const OPERATORS: Operator[] = [
-  { name: 'EQUALS', takesValue: true, test: (a, v) => (typeof a === 'boolean' ? asText(a).toLowerCase() === v.toLowerCase() : asText(a) === v) },
-  { name: 'NOT EQUALS', takesValue: true, test: (a, v) => (typeof a === 'boolean' ? asText(a).toLowerCase() !== v.toLowerCase() : asText(a) !== v) },
+  {
+    name: 'EQUALS',
+    takesValue: true,
+    test: (a, v) => (typeof a === 'boolean' ? asText(a).toLowerCase() === v.toLowerCase() : asText(a) === v),
+  },
+  {
+    name: 'NOT EQUALS',
+    takesValue: true,
+    test: (a, v) => (typeof a === 'boolean' ? asText(a).toLowerCase() !== v.toLowerCase() : asText(a) !== v),
+  },
   { name: 'IS TRUE', takesValue: false, test: (a) => truthy(a) === true },
   { name: 'IS FALSE', takesValue: false, test: (a) => truthy(a) === false },
   { name: 'IS NULL', takesValue: false, test: () => false },
   { name: 'IS NOT NULL', takesValue: false, test: () => true },
   {
-    name: 'REGEX MATCH', takesValue: true,
+    name: 'REGEX MATCH',
+    takesValue: true,
     prepare: (v) => regex(v),
     test: (a, _v, re) => (re as RegExp).test(asText(a)),
   },
   {
-    name: 'NOT REGEX MATCH', takesValue: true,
+    name: 'NOT REGEX MATCH',
+    takesValue: true,
     prepare: (v) => regex(v),
     test: (a, _v, re) => !(re as RegExp).test(asText(a)),
   },
-  { name: 'Greater_Than', takesValue: true, prepare: wholeNumber, test: (a, _v, n) => integer(a) !== null && integer(a)! > (n as number) },
-  { name: 'Greater_Than_OR_EQUALS', takesValue: true, prepare: wholeNumber, test: (a, _v, n) => integer(a) !== null && integer(a)! >= (n as number) },
+  {
+    name: 'Greater_Than',
+    takesValue: true,
+    prepare: wholeNumber,
+    test: (a, _v, n) => integer(a) !== null && integer(a)! > (n as number),
+  },
+  {
+    name: 'Greater_Than_OR_EQUALS',
+    takesValue: true,
+    prepare: wholeNumber,
+    test: (a, _v, n) => integer(a) !== null && integer(a)! >= (n as number),
+  },
   { name: 'Includes', takesValue: true, test: (a, v) => asText(a).includes(v) },
   { name: 'ENDS_WITH', takesValue: true, test: (a, v) => asText(a).endsWith(v) },
   { name: '&', takesValue: true, test: (a, v) => v.includes(asText(a)) },
@@ -57,14 +93,26 @@ function regex(pattern: string): { ok: RegExp } | { error: string } {
   try {
     return { ok: new RegExp(pattern) };
   } catch (error) {
-    return { error: `is not a valid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')})` };
+    return {
+      error: `is not a valid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')})`,
+    };
   }
 }
 
-const normalise = (name: string) => name.trim().toUpperCase().replace(/[\s_]+/g, ' ');
+const normalise = (name: string) =>
+  name
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_]+/g, ' ');
 const BY_NAME = new Map(OPERATORS.map((op) => [normalise(op.name), op]));
 
-interface CompiledClause { attribute: string; operator: Operator; value: string; prepared: unknown; label: string }
+interface CompiledClause {
+  attribute: string;
+  operator: Operator;
+  value: string;
+  prepared: unknown;
+  label: string;
+}
 
 export interface CompiledFilters {
   /** Every attribute the filters read. */
@@ -76,10 +124,29 @@ export interface CompiledFilters {
 export function compileFilters(filters: unknown): CompiledFilters {
   const issues: FilterIssue[] = [];
   const compiled: CompiledClause[][] = [];
-  if (!Array.isArray(filters)) throw new FiltersError([{ path: [], message: 'must be a list of filters, each a list of clauses: [[{"attribute", "operator", "value"}, …], …]' }]);
+  if (!Array.isArray(filters))
+    throw new FiltersError([
+      {
+        path: [],
+        message: 'must be a list of filters, each a list of clauses: [[{"attribute", "operator", "value"}, …], …]',
+      },
+    ]);
   filters.forEach((filter, i) => {
-    if (!Array.isArray(filter)) { issues.push({ path: [i], message: 'a filter is a list of clauses, e.g. [{"attribute": "department", "operator": "EQUALS", "value": "Sales"}]' }); return; }
-    if (filter.length === 0) { issues.push({ path: [i], message: 'a filter needs at least one clause (remove the empty filter to put everyone in scope)' }); return; }
+    if (!Array.isArray(filter)) {
+      issues.push({
+        path: [i],
+        message:
+          'a filter is a list of clauses, e.g. [{"attribute": "department", "operator": "EQUALS", "value": "Sales"}]',
+      });
+      return;
+    }
+    if (filter.length === 0) {
+      issues.push({
+        path: [i],
+        message: 'a filter needs at least one clause (remove the empty filter to put everyone in scope)',
+      });
+      return;
+    }
     const clauses: CompiledClause[] = [];
     filter.forEach((clause, j) => {
       const c = compileClause(clause, [i, j], issues);
@@ -99,7 +166,10 @@ export function compileFilters(filters: unknown): CompiledFilters {
         if (miss === undefined) return { in: true };
         misses.push(miss!);
       }
-      return { in: false, reason: compiled.length === 1 ? misses[0] : `no scoping filter matches: ${misses.join('; ')}` };
+      return {
+        in: false,
+        reason: compiled.length === 1 ? misses[0] : `no scoping filter matches: ${misses.join('; ')}`,
+      };
     },
   };
 }
@@ -108,12 +178,20 @@ export function compileFilters(filters: unknown): CompiledFilters {
 function failure(clause: CompiledClause, raw: Value, i: number, j: number): string | null {
   const where = `filter ${i + 1}, clause ${j + 1} (${clause.label})`;
   if (Array.isArray(raw)) {
-    throw new FiltersError([{ path: [i, j, 'attribute'], message: `${clause.attribute} has several values; scoping filters compare single values (Entra does not filter on multi-valued attributes)` }]);
+    throw new FiltersError([
+      {
+        path: [i, j, 'attribute'],
+        message: `${clause.attribute} has several values; scoping filters compare single values (Entra does not filter on multi-valued attributes)`,
+      },
+    ]);
   }
   const empty = raw === null || raw === '' || typeof raw === 'object';
-  if (clause.operator.name === 'IS NULL') return empty ? null : `${where}: ${clause.attribute} is ${JSON.stringify(raw)}`;
+  if (clause.operator.name === 'IS NULL')
+    return empty ? null : `${where}: ${clause.attribute} is ${JSON.stringify(raw)}`;
   if (empty) return `${where}: ${clause.attribute} is empty`;
-  return clause.operator.test(raw as string | number | boolean, clause.value, clause.prepared) ? null : `${where}: ${clause.attribute} is ${JSON.stringify(raw)}`;
+  return clause.operator.test(raw as string | number | boolean, clause.value, clause.prepared)
+    ? null
+    : `${where}: ${clause.attribute} is ${JSON.stringify(raw)}`;
 }
 
 function compileClause(clause: unknown, path: (string | number)[], issues: FilterIssue[]): CompiledClause | null {
@@ -123,8 +201,13 @@ function compileClause(clause: unknown, path: (string | number)[], issues: Filte
   }
   const { attribute, operator, value, ...rest } = clause as Record<string, unknown>;
   const before = issues.length;
-  for (const key of Object.keys(rest)) issues.push({ path: [...path, key], message: `unknown key "${key}"; a clause has "attribute", "operator" and "value"` });
-  if (typeof attribute !== 'string' || attribute.trim() === '') issues.push({ path: [...path, 'attribute'], message: 'must name a user attribute, such as "department"' });
+  for (const key of Object.keys(rest))
+    issues.push({
+      path: [...path, key],
+      message: `unknown key "${key}"; a clause has "attribute", "operator" and "value"`,
+    });
+  if (typeof attribute !== 'string' || attribute.trim() === '')
+    issues.push({ path: [...path, 'attribute'], message: 'must name a user attribute, such as "department"' });
   let op: Operator | undefined;
   if (typeof operator !== 'string') {
     issues.push({ path: [...path, 'operator'], message: `must be one of ${OPERATORS.map((o) => o.name).join(', ')}` });
@@ -133,16 +216,22 @@ function compileClause(clause: unknown, path: (string | number)[], issues: Filte
     if (!op) {
       const near = closest(normalise(operator), [...BY_NAME.keys()]);
       const suggestion = near ? BY_NAME.get(near)!.name : undefined;
-      issues.push({ path: [...path, 'operator'], message: `unknown operator "${operator}"${suggestion ? `; did you mean "${suggestion}"?` : `; use one of ${OPERATORS.map((o) => o.name).join(', ')}`}` });
+      issues.push({
+        path: [...path, 'operator'],
+        message: `unknown operator "${operator}"${suggestion ? `; did you mean "${suggestion}"?` : `; use one of ${OPERATORS.map((o) => o.name).join(', ')}`}`,
+      });
     }
   }
   let text = '';
   let prepared: unknown;
   if (op) {
-    if (!op.takesValue && value !== undefined) issues.push({ path: [...path, 'value'], message: `${op.name} takes no value; leave "value" out` });
+    if (!op.takesValue && value !== undefined)
+      issues.push({ path: [...path, 'value'], message: `${op.name} takes no value; leave "value" out` });
     if (op.takesValue) {
-      if (value === undefined || value === null) issues.push({ path: [...path, 'value'], message: `${op.name} needs a value` });
-      else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') issues.push({ path: [...path, 'value'], message: 'must be a string (or a number)' });
+      if (value === undefined || value === null)
+        issues.push({ path: [...path, 'value'], message: `${op.name} needs a value` });
+      else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+        issues.push({ path: [...path, 'value'], message: 'must be a string (or a number)' });
       else {
         text = String(value);
         const checked = op.prepare?.(text);

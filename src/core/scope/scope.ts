@@ -28,15 +28,22 @@ export function compileScope(scope: Settings['scope'] = {}): CompiledScope {
     decide(user, memberOf) {
       if (groups.size > 0) {
         const inGroup = [...(memberOf ?? [])].some((id) => groups.has(id.toLowerCase()));
-        if (!inGroup) return { in: false, reason: `not a member of any scope group${scope.nestedGroups === false ? ' (direct members only)' : ''}` };
+        if (!inGroup)
+          return {
+            in: false,
+            reason: `not a member of any scope group${scope.nestedGroups === false ? ' (direct members only)' : ''}`,
+          };
       }
       const type = typeof user.userType === 'string' ? user.userType : 'Member';
-      if (!userTypes.some((t) => t.toLowerCase() === type.toLowerCase())) return { in: false, reason: `user type ${type} is not in scope (scope.userTypes: ${userTypes.join(', ')})` };
-      if (scope.disabledAccounts === 'skip' && user.accountEnabled === false) return { in: false, reason: 'the account is disabled and scope.disabledAccounts is "skip"' };
+      if (!userTypes.some((t) => t.toLowerCase() === type.toLowerCase()))
+        return { in: false, reason: `user type ${type} is not in scope (scope.userTypes: ${userTypes.join(', ')})` };
+      if (scope.disabledAccounts === 'skip' && user.accountEnabled === false)
+        return { in: false, reason: 'the account is disabled and scope.disabledAccounts is "skip"' };
       for (const address of [user.mail, user.userPrincipalName]) {
         if (typeof address !== 'string') continue;
         const hit = excluded.find((e) => e.re.test(address));
-        if (hit) return { in: false, reason: `${address} matches the excluded address ${hit.pattern} (scope.excludeEmails)` };
+        if (hit)
+          return { in: false, reason: `${address} matches the excluded address ${hit.pattern} (scope.excludeEmails)` };
       }
       return filters.decide(graphUserAttributes(user));
     },
@@ -45,5 +52,12 @@ export function compileScope(scope: Settings['scope'] = {}): CompiledScope {
 
 /** `*@contractors.example.com` → a case-insensitive whole-value pattern; `*` is the only wildcard. */
 export function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.trim().split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return new RegExp(
+    `^${pattern
+      .trim()
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
 }

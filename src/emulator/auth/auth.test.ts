@@ -106,7 +106,10 @@ function tokenUrl(tenant: string = tenantId): string {
   return `${baseUrl}/${tenant}/oauth2/v2.0/token`;
 }
 
-function postToken(form: Record<string, string>, opts: { tenant?: string; headers?: Record<string, string>; query?: string } = {}) {
+function postToken(
+  form: Record<string, string>,
+  opts: { tenant?: string; headers?: Record<string, string>; query?: string } = {},
+) {
   return httpsRequest(tokenUrl(opts.tenant) + (opts.query ?? ''), {
     ca: tls.caPem,
     method: 'POST',
@@ -159,7 +162,12 @@ function assertionForm(assertion: string): Record<string, string> {
   };
 }
 
-const secretForm = { grant_type: 'client_credentials', client_id: secretAppId, scope: graphScope, client_secret: secret };
+const secretForm = {
+  grant_type: 'client_credentials',
+  client_id: secretAppId,
+  scope: graphScope,
+  client_secret: secret,
+};
 
 function accessTokenOf(res: HttpsResponse): string {
   assert.equal(res.status, 200, res.text);
@@ -193,16 +201,30 @@ describe('token endpoint with msal-node', () => {
   });
 
   const certificateModes = [
-    { name: 'SHA-256 thumbprint (PS256)', clientCertificate: () => ({ thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem }) },
-    { name: 'SHA-1 thumbprint (RS256)', clientCertificate: () => ({ thumbprint: cert.thumbprintSha1, privateKey: cert.keyPem }) },
+    {
+      name: 'SHA-256 thumbprint (PS256)',
+      clientCertificate: () => ({ thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem }),
+    },
+    {
+      name: 'SHA-1 thumbprint (RS256)',
+      clientCertificate: () => ({ thumbprint: cert.thumbprintSha1, privateKey: cert.keyPem }),
+    },
     {
       name: 'SHA-256 thumbprint with x5c',
-      clientCertificate: () => ({ thumbprintSha256: cert.thumbprintSha256, privateKey: cert.keyPem, x5c: cert.certPem }),
+      clientCertificate: () => ({
+        thumbprintSha256: cert.thumbprintSha256,
+        privateKey: cert.keyPem,
+        x5c: cert.certPem,
+      }),
     },
   ];
   for (const mode of certificateModes) {
     test(`certificate, ${mode.name}`, async () => {
-      const client = msal({ clientId: certAppId, authority: `${baseUrl}/${tenantId}`, clientCertificate: mode.clientCertificate() });
+      const client = msal({
+        clientId: certAppId,
+        authority: `${baseUrl}/${tenantId}`,
+        clientCertificate: mode.clientCertificate(),
+      });
       const result = await client.acquireTokenByClientCredential({ scopes: [graphScope] });
       const check = verifyAccessToken(signer, `Bearer ${result?.accessToken}`);
       assert.ok(check.ok);
@@ -212,12 +234,33 @@ describe('token endpoint with msal-node', () => {
   }
 
   const msalFailures = [
-    { name: 'wrong secret', auth: () => ({ clientId: secretAppId, clientSecret: 'nope' }), error: 'invalid_client', code: 7000215, status: 401 },
-    { name: 'expired secret', auth: () => ({ clientId: secretAppId, clientSecret: 'retired-secret' }), error: 'invalid_client', code: 7000222, status: 401 },
-    { name: 'unknown app', auth: () => ({ clientId: unknownAppId, clientSecret: secret }), error: 'unauthorized_client', code: 700016, status: 400 },
+    {
+      name: 'wrong secret',
+      auth: () => ({ clientId: secretAppId, clientSecret: 'nope' }),
+      error: 'invalid_client',
+      code: 7000215,
+      status: 401,
+    },
+    {
+      name: 'expired secret',
+      auth: () => ({ clientId: secretAppId, clientSecret: 'retired-secret' }),
+      error: 'invalid_client',
+      code: 7000222,
+      status: 401,
+    },
+    {
+      name: 'unknown app',
+      auth: () => ({ clientId: unknownAppId, clientSecret: secret }),
+      error: 'unauthorized_client',
+      code: 700016,
+      status: 400,
+    },
     {
       name: 'unregistered certificate',
-      auth: () => ({ clientId: certAppId, clientCertificate: { thumbprintSha256: otherCert.thumbprintSha256, privateKey: otherCert.keyPem } }),
+      auth: () => ({
+        clientId: certAppId,
+        clientCertificate: { thumbprintSha256: otherCert.thumbprintSha256, privateKey: otherCert.keyPem },
+      }),
       error: 'invalid_client',
       code: 700027,
       status: 401,
@@ -241,7 +284,11 @@ describe('token endpoint with msal-node', () => {
   }
 
   test('unknown tenant fails at authority discovery', async () => {
-    const client = msal({ clientId: secretAppId, authority: `${baseUrl}/fabrikam.onmicrosoft.com`, clientSecret: secret });
+    const client = msal({
+      clientId: secretAppId,
+      authority: `${baseUrl}/fabrikam.onmicrosoft.com`,
+      clientSecret: secret,
+    });
     await assert.rejects(client.acquireTokenByClientCredential({ scopes: [graphScope] }), (e: unknown) => {
       assert.equal((e as { errorCode?: string }).errorCode, 'endpoints_resolution_error');
       return true;
@@ -251,7 +298,10 @@ describe('token endpoint with msal-node', () => {
 
 describe('token endpoint on the wire', () => {
   test('success: body and cache headers as Entra sends them', async () => {
-    const res = await postToken({ ...secretForm, 'x-client-SKU': 'msal.js.node', 'x-app-name': 'usersync' }, { query: `?client-request-id=${crypto.randomUUID()}` });
+    const res = await postToken(
+      { ...secretForm, 'x-client-SKU': 'msal.js.node', 'x-app-name': 'usersync' },
+      { query: `?client-request-id=${crypto.randomUUID()}` },
+    );
     assert.equal(res.status, 200, res.text);
     assert.equal(res.headers['cache-control'], 'no-store, no-cache');
     assert.equal(res.headers['pragma'], 'no-cache');
@@ -265,7 +315,10 @@ describe('token endpoint on the wire', () => {
 
   test('client_secret_basic', async () => {
     const basic = Buffer.from(`${encodeURIComponent(secretAppId)}:${encodeURIComponent(secret)}`).toString('base64');
-    const res = await postToken({ grant_type: 'client_credentials', scope: graphScope }, { headers: { Authorization: `Basic ${basic}` } });
+    const res = await postToken(
+      { grant_type: 'client_credentials', scope: graphScope },
+      { headers: { Authorization: `Basic ${basic}` } },
+    );
     assert.ok(verifyAccessToken(signer, `Bearer ${accessTokenOf(res)}`).ok);
   });
 
@@ -289,10 +342,21 @@ describe('token endpoint on the wire', () => {
 
   test('error body: AADSTS description, numeric codes, Entra timestamp, correlation id = client-request-id', async () => {
     const correlationId = crypto.randomUUID();
-    const res = await postToken({ ...secretForm, client_secret: 'wrong' }, { headers: { 'client-request-id': correlationId } });
+    const res = await postToken(
+      { ...secretForm, client_secret: 'wrong' },
+      { headers: { 'client-request-id': correlationId } },
+    );
     assert.equal(res.status, 401);
     const body = JSON.parse(res.text) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body), ['error', 'error_description', 'error_codes', 'timestamp', 'trace_id', 'correlation_id', 'error_uri']);
+    assert.deepEqual(Object.keys(body), [
+      'error',
+      'error_description',
+      'error_codes',
+      'timestamp',
+      'trace_id',
+      'correlation_id',
+      'error_uri',
+    ]);
     assert.equal(body.correlation_id, correlationId);
     assert.match(String(body.timestamp), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$/);
     assert.match(String(body.trace_id), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -315,8 +379,20 @@ describe('token endpoint on the wire', () => {
     error: string;
     code: number;
   }[] = [
-    { name: 'wrong secret', form: () => ({ ...secretForm, client_secret: 'wrong' }), status: 401, error: 'invalid_client', code: 7000215 },
-    { name: 'expired secret', form: () => ({ ...secretForm, client_secret: 'retired-secret' }), status: 401, error: 'invalid_client', code: 7000222 },
+    {
+      name: 'wrong secret',
+      form: () => ({ ...secretForm, client_secret: 'wrong' }),
+      status: 401,
+      error: 'invalid_client',
+      code: 7000215,
+    },
+    {
+      name: 'expired secret',
+      form: () => ({ ...secretForm, client_secret: 'retired-secret' }),
+      status: 401,
+      error: 'invalid_client',
+      code: 7000222,
+    },
     {
       name: 'no credential',
       form: () => ({ grant_type: 'client_credentials', client_id: secretAppId, scope: graphScope }),
@@ -324,12 +400,52 @@ describe('token endpoint on the wire', () => {
       error: 'invalid_client',
       code: 7000218,
     },
-    { name: 'unknown app', form: () => ({ ...secretForm, client_id: unknownAppId }), status: 400, error: 'unauthorized_client', code: 700016 },
-    { name: 'unknown tenant id', form: () => secretForm, tenant: '00000000-0000-4000-8000-000000000000', status: 400, error: 'invalid_tenant', code: 90002 },
-    { name: 'unknown tenant domain', form: () => secretForm, tenant: 'fabrikam.com', status: 400, error: 'invalid_tenant', code: 90002 },
-    { name: 'malformed tenant', form: () => secretForm, tenant: 'not_a_tenant', status: 400, error: 'invalid_request', code: 900023 },
-    { name: 'common tenant', form: () => secretForm, tenant: 'common', status: 400, error: 'invalid_request', code: 50059 },
-    { name: 'delegated scope', form: () => ({ ...secretForm, scope: 'User.Read.All' }), status: 400, error: 'invalid_scope', code: 70011 },
+    {
+      name: 'unknown app',
+      form: () => ({ ...secretForm, client_id: unknownAppId }),
+      status: 400,
+      error: 'unauthorized_client',
+      code: 700016,
+    },
+    {
+      name: 'unknown tenant id',
+      form: () => secretForm,
+      tenant: '00000000-0000-4000-8000-000000000000',
+      status: 400,
+      error: 'invalid_tenant',
+      code: 90002,
+    },
+    {
+      name: 'unknown tenant domain',
+      form: () => secretForm,
+      tenant: 'fabrikam.com',
+      status: 400,
+      error: 'invalid_tenant',
+      code: 90002,
+    },
+    {
+      name: 'malformed tenant',
+      form: () => secretForm,
+      tenant: 'not_a_tenant',
+      status: 400,
+      error: 'invalid_request',
+      code: 900023,
+    },
+    {
+      name: 'common tenant',
+      form: () => secretForm,
+      tenant: 'common',
+      status: 400,
+      error: 'invalid_request',
+      code: 50059,
+    },
+    {
+      name: 'delegated scope',
+      form: () => ({ ...secretForm, scope: 'User.Read.All' }),
+      status: 400,
+      error: 'invalid_scope',
+      code: 70011,
+    },
     {
       name: 'resource scope that is not .default',
       form: () => ({ ...secretForm, scope: 'https://graph.microsoft.com/User.Read.All' }),
@@ -344,7 +460,13 @@ describe('token endpoint on the wire', () => {
       error: 'invalid_scope',
       code: 700022,
     },
-    { name: 'missing scope', form: () => ({ ...secretForm, scope: '' }), status: 400, error: 'invalid_request', code: 900144 },
+    {
+      name: 'missing scope',
+      form: () => ({ ...secretForm, scope: '' }),
+      status: 400,
+      error: 'invalid_request',
+      code: 900144,
+    },
     {
       name: 'missing grant_type',
       form: () => ({ client_id: secretAppId, scope: graphScope, client_secret: secret }),
@@ -396,7 +518,8 @@ describe('token endpoint on the wire', () => {
     },
     {
       name: 'assertion for another token endpoint',
-      form: async () => assertionForm(await clientAssertion({ aud: 'https://login.microsoftonline.com/common/oauth2/v2.0/token' })),
+      form: async () =>
+        assertionForm(await clientAssertion({ aud: 'https://login.microsoftonline.com/common/oauth2/v2.0/token' })),
       status: 401,
       error: 'invalid_client',
       code: 700023,
@@ -408,7 +531,13 @@ describe('token endpoint on the wire', () => {
       error: 'invalid_client',
       code: 700021,
     },
-    { name: 'garbled assertion', form: () => assertionForm('not-a-jwt'), status: 400, error: 'invalid_request', code: 50027 },
+    {
+      name: 'garbled assertion',
+      form: () => assertionForm('not-a-jwt'),
+      status: 400,
+      error: 'invalid_request',
+      code: 50027,
+    },
   ];
   for (const f of failures) {
     test(`${f.name} → ${f.status} ${f.error} AADSTS${f.code}`, async () => {
@@ -443,13 +572,24 @@ describe('verifyAccessToken', () => {
     const token = accessTokenOf(await postToken(secretForm));
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number; iat: number };
     assert.ok(verifyAccessToken(signer, `Bearer ${token}`, (claims.exp - 1) * 1000).ok);
-    assert.deepEqual(verifyAccessToken(signer, `Bearer ${token}`, claims.exp * 1000), { ok: false, message: accessTokenMessages.expired });
-    assert.deepEqual(verifyAccessToken(signer, `Bearer ${token}`, (claims.iat - 1) * 1000), { ok: false, message: accessTokenMessages.expired });
+    assert.deepEqual(verifyAccessToken(signer, `Bearer ${token}`, claims.exp * 1000), {
+      ok: false,
+      message: accessTokenMessages.expired,
+    });
+    assert.deepEqual(verifyAccessToken(signer, `Bearer ${token}`, (claims.iat - 1) * 1000), {
+      ok: false,
+      message: accessTokenMessages.expired,
+    });
   });
 
   test('honours the configured token lifetime', async () => {
     const signerForShortTokens = await createTokenSigner();
-    const app = createAuthRoutes({ tenants: () => tenants, baseUrl: () => baseUrl, signer: signerForShortTokens, tokenLifetimeSeconds: () => 60 });
+    const app = createAuthRoutes({
+      tenants: () => tenants,
+      baseUrl: () => baseUrl,
+      signer: signerForShortTokens,
+      tokenLifetimeSeconds: () => 60,
+    });
     const res = await app.request(`/${tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -463,13 +603,21 @@ describe('verifyAccessToken', () => {
   const rejections: { name: string; header: () => string | undefined | Promise<string>; message: string }[] = [
     { name: 'missing header', header: () => undefined, message: accessTokenMessages.empty },
     { name: 'empty bearer', header: () => 'Bearer ', message: accessTokenMessages.empty },
-    { name: 'another scheme', header: () => `Basic ${Buffer.from('a:b').toString('base64')}`, message: accessTokenMessages.empty },
+    {
+      name: 'another scheme',
+      header: () => `Basic ${Buffer.from('a:b').toString('base64')}`,
+      message: accessTokenMessages.empty,
+    },
     { name: 'not a JWT', header: () => 'Bearer EwBwA8l6BAAU', message: accessTokenMessages.unparseable },
     { name: 'garbled JWT', header: () => 'Bearer eyJhbGciOi.eyJhdWQi.c2ln', message: accessTokenMessages.unparseable },
     {
       name: 'signed by another key',
       header: async () => {
-        const foreign = createAuthRoutes({ tenants: () => tenants, baseUrl: () => baseUrl, signer: await createTokenSigner() });
+        const foreign = createAuthRoutes({
+          tenants: () => tenants,
+          baseUrl: () => baseUrl,
+          signer: await createTokenSigner(),
+        });
         const res = await foreign.request(`/${tenantId}/oauth2/v2.0/token`, {
           method: 'POST',
           body: new URLSearchParams(secretForm).toString(),
@@ -544,7 +692,9 @@ describe('discovery', () => {
   });
 
   test('the JWKS verifies issued tokens', async () => {
-    const jwks = JSON.parse((await get(`/${tenantId}/discovery/v2.0/keys`)).text) as Parameters<typeof createLocalJWKSet>[0];
+    const jwks = JSON.parse((await get(`/${tenantId}/discovery/v2.0/keys`)).text) as Parameters<
+      typeof createLocalJWKSet
+    >[0];
     const token = accessTokenOf(await postToken(secretForm));
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
       issuer: `https://sts.windows.net/${tenantId}/`,
@@ -566,28 +716,49 @@ describe('admin consent', () => {
   test('v1 approve returns admin_consent=True with the tenant GUID and state', async () => {
     consents.length = 0;
     for (const tenant of [tenantId, domain, 'common']) {
-      const url = location(await get(consentUrl(`/${tenant}/adminconsent`, { client_id: secretAppId, redirect_uri: redirect, state: 's-1' })));
+      const url = location(
+        await get(
+          consentUrl(`/${tenant}/adminconsent`, { client_id: secretAppId, redirect_uri: redirect, state: 's-1' }),
+        ),
+      );
       assert.equal(url.origin + url.pathname, 'https://app.example.com/connect/callback');
-      assert.deepEqual([...url.searchParams], [
-        ['connection', '42'],
-        ['admin_consent', 'True'],
-        ['tenant', tenantId],
-        ['state', 's-1'],
-      ]);
+      assert.deepEqual(
+        [...url.searchParams],
+        [
+          ['connection', '42'],
+          ['admin_consent', 'True'],
+          ['tenant', tenantId],
+          ['state', 's-1'],
+        ],
+      );
     }
     assert.deepEqual(consents, Array(3).fill(`${tenantId}/${secretAppId}`));
   });
 
   test('v2 approve adds the scope', async () => {
     const url = location(
-      await get(consentUrl(`/organizations/v2.0/adminconsent`, { client_id: certAppId, scope: graphScope, redirect_uri: redirect, state: 'x' })),
+      await get(
+        consentUrl(`/organizations/v2.0/adminconsent`, {
+          client_id: certAppId,
+          scope: graphScope,
+          redirect_uri: redirect,
+          state: 'x',
+        }),
+      ),
     );
     assert.equal(url.searchParams.get('admin_consent'), 'True');
     assert.equal(url.searchParams.get('tenant'), tenantId);
     assert.equal(url.searchParams.get('scope'), graphScope);
   });
 
-  const refusals: { name: string; path: string; params: Record<string, string>; decision: ConsentDecision; error: string; description: RegExp }[] = [
+  const refusals: {
+    name: string;
+    path: string;
+    params: Record<string, string>;
+    decision: ConsentDecision;
+    error: string;
+    description: RegExp;
+  }[] = [
     {
       name: 'v1 declined',
       path: `/${tenantId}/adminconsent`,

@@ -48,9 +48,12 @@ export async function verifyClientAssertion(args: {
   }
   const foundKey = `Found key 'Start=${usDate(registered.cert.validFrom)}, End=${usDate(registered.cert.validTo)}'`;
   const nowSeconds = Math.floor(args.nowMs / 1000);
-  const certValid = Date.parse(registered.cert.validFrom) <= args.nowMs && args.nowMs <= Date.parse(registered.cert.validTo);
+  const certValid =
+    Date.parse(registered.cert.validFrom) <= args.nowMs && args.nowMs <= Date.parse(registered.cert.validTo);
   if (!certValid) {
-    return aad.assertionSignature(`The key used is expired., Thumbprint of key used by client: '${clientThumbprint}', ${foundKey}`);
+    return aad.assertionSignature(
+      `The key used is expired., Thumbprint of key used by client: '${clientThumbprint}', ${foundKey}`,
+    );
   }
 
   try {

@@ -18,7 +18,8 @@ export type AdminConsentRequest = {
 };
 
 /** Where the admin's browser goes next: back to the app, or (no usable redirect_uri) nowhere. */
-export type AdminConsentOutcome = { kind: 'redirect'; location: string } | { kind: 'page'; status: 400; message: string };
+export type AdminConsentOutcome =
+  { kind: 'redirect'; location: string } | { kind: 'page'; status: 400; message: string };
 
 /**
  * The admin-consent round trip with the admin's click decided by `consentDecision`.

@@ -151,7 +151,10 @@ export function aadErrorBody(
 
 /** `YYYY-MM-DD HH:MM:SSZ`, the token service's timestamp format. */
 export function entraTimestamp(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 function assertionTime(seconds: number | undefined): string {

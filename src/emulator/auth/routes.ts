@@ -68,7 +68,10 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
     count('instance-discovery');
     const result = instanceDiscovery(c.req.query('authorization_endpoint'), [origin(), new URL(c.req.url).origin]);
     if (!result.ok) return errorResponse(c, result.error);
-    return c.body(JSON.stringify(result.body), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+    return c.body(JSON.stringify(result.body), 200, {
+      'Content-Type': jsonType,
+      'Cache-Control': 'max-age=86400, private',
+    });
   });
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', (c) => {
@@ -79,14 +82,20 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
       lookup.kind === 'tenant'
         ? openIdConfiguration(origin(), lookup.tenant.tenantId, lookup.tenant.tenantId)
         : openIdConfiguration(origin(), lookup.segment, '{tenantid}');
-    return c.body(JSON.stringify(document), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+    return c.body(JSON.stringify(document), 200, {
+      'Content-Type': jsonType,
+      'Cache-Control': 'max-age=86400, private',
+    });
   });
 
   app.get('/:tenant/discovery/v2.0/keys', (c) => {
     count('jwks');
     const lookup = lookupTenant(opts.tenants(), c.req.param('tenant'));
     if (lookup.kind === 'error') return errorResponse(c, lookup.error);
-    return c.body(JSON.stringify(opts.signer.jwks), 200, { 'Content-Type': jsonType, 'Cache-Control': 'max-age=86400, private' });
+    return c.body(JSON.stringify(opts.signer.jwks), 200, {
+      'Content-Type': jsonType,
+      'Cache-Control': 'max-age=86400, private',
+    });
   });
 
   app.post('/:tenant/oauth2/v2.0/token', async (c) => {
@@ -94,7 +103,10 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
     const form = new URLSearchParams(await c.req.text());
     // Entra reports the caller's client-request-id as the correlation id.
     const correlationId =
-      c.req.header('client-request-id') || c.req.query('client-request-id') || form.get('client-request-id') || randomUUID();
+      c.req.header('client-request-id') ||
+      c.req.query('client-request-id') ||
+      form.get('client-request-id') ||
+      randomUUID();
     const result = await requestToken(tokenService, {
       tenantSegment: c.req.param('tenant'),
       form,

@@ -123,7 +123,9 @@ export async function requestToken(ctx: TokenServiceContext, req: TokenRequest):
 /** The resource of a client-credentials scope (`https://graph.microsoft.com/.default` → `https://graph.microsoft.com`). */
 function resourceOfScope(scope: string): string | AadError {
   const scopes = [...new Set(scope.split(/\s+/).filter(Boolean))];
-  const resources = scopes.filter((s) => s.endsWith(defaultScopeSuffix)).map((s) => s.slice(0, -defaultScopeSuffix.length));
+  const resources = scopes
+    .filter((s) => s.endsWith(defaultScopeSuffix))
+    .map((s) => s.slice(0, -defaultScopeSuffix.length));
   if (resources.length !== scopes.length || resources.length === 0 || !resources.every(isResourceId)) {
     return aad.invalidScope(scope);
   }

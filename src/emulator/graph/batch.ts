@@ -8,18 +8,25 @@ import type { GraphRequest } from './routes.ts';
 export const MAX_BATCH = 20;
 
 const batchSchema = z.object({
-  requests: z.array(z.object({
-    id: z.string().min(1),
-    method: z.string().min(1),
-    url: z.string().min(1),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.unknown().optional(),
-    dependsOn: z.array(z.string()).optional(),
-  })),
+  requests: z.array(
+    z.object({
+      id: z.string().min(1),
+      method: z.string().min(1),
+      url: z.string().min(1),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.unknown().optional(),
+      dependsOn: z.array(z.string()).optional(),
+    }),
+  ),
 });
 
 type BatchItem = z.infer<typeof batchSchema>['requests'][number];
-interface BatchResponse { id: string; status: number; headers?: Record<string, string>; body?: unknown }
+interface BatchResponse {
+  id: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
 
 export interface BatchContext {
   /** Runs one item as if it were its own request (auth already checked for the batch). */
@@ -30,23 +37,50 @@ export interface BatchContext {
   shuffle?: <T>(items: T[]) => T[];
 }
 
-export async function handleBatch(ctx: BatchContext, rawBody: unknown, outer: Omit<GraphRequest, 'method' | 'path' | 'query'>): Promise<GraphResult> {
+export async function handleBatch(
+  ctx: BatchContext,
+  rawBody: unknown,
+  outer: Omit<GraphRequest, 'method' | 'path' | 'query'>,
+): Promise<GraphResult> {
   const parsed = batchSchema.safeParse(rawBody);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return graphError(400, 'BadRequest', `Invalid batch payload: ${issue.path.join('.') || 'body'}: ${issue.message}.`, outer.requestId);
+    return graphError(
+      400,
+      'BadRequest',
+      `Invalid batch payload: ${issue.path.join('.') || 'body'}: ${issue.message}.`,
+      outer.requestId,
+    );
   }
   const items = parsed.data.requests;
-  if (items.length > MAX_BATCH) return graphError(400, 'BadRequest', `Batch request limit exceeded: the maximum number of requests in a batch is ${MAX_BATCH}, got ${items.length}.`, outer.requestId);
+  if (items.length > MAX_BATCH)
+    return graphError(
+      400,
+      'BadRequest',
+      `Batch request limit exceeded: the maximum number of requests in a batch is ${MAX_BATCH}, got ${items.length}.`,
+      outer.requestId,
+    );
   const ids = new Set<string>();
   for (const item of items) {
     const key = item.id.toLowerCase();
-    if (ids.has(key)) return graphError(400, 'BadRequest', `Batch request ids must be unique; '${item.id}' appears more than once.`, outer.requestId);
+    if (ids.has(key))
+      return graphError(
+        400,
+        'BadRequest',
+        `Batch request ids must be unique; '${item.id}' appears more than once.`,
+        outer.requestId,
+      );
     ids.add(key);
   }
   for (const item of items) {
     for (const dep of item.dependsOn ?? []) {
-      if (!ids.has(dep.toLowerCase())) return graphError(400, 'BadRequest', `Request '${item.id}' depends on '${dep}', which is not in the batch.`, outer.requestId);
+      if (!ids.has(dep.toLowerCase()))
+        return graphError(
+          400,
+          'BadRequest',
+          `Request '${item.id}' depends on '${dep}', which is not in the batch.`,
+          outer.requestId,
+        );
     }
   }
 
@@ -57,9 +91,15 @@ export async function handleBatch(ctx: BatchContext, rawBody: unknown, outer: Om
     let pending = running.get(key);
     if (!pending) {
       pending = (async () => {
-        const deps = await Promise.all((item.dependsOn ?? []).map((dep) => runItem(items.find((i) => i.id.toLowerCase() === dep.toLowerCase())!)));
+        const deps = await Promise.all(
+          (item.dependsOn ?? []).map((dep) => runItem(items.find((i) => i.id.toLowerCase() === dep.toLowerCase())!)),
+        );
         if (deps.some((d) => d.status >= 400)) {
-          return { id: item.id, status: 424, body: { error: { code: 'FailedDependency', message: 'A request this one depends on failed.' } } };
+          return {
+            id: item.id,
+            status: 424,
+            body: { error: { code: 'FailedDependency', message: 'A request this one depends on failed.' } },
+          };
         }
         return toBatchResponse(item.id, await runOne(ctx, item, outer));
       })();
@@ -69,12 +109,25 @@ export async function handleBatch(ctx: BatchContext, rawBody: unknown, outer: Om
   };
   for (const item of items) results.set(item.id, await runItem(item));
   const responses = [...results.values()];
-  return { status: 200, headers: { 'Content-Type': 'application/json' }, body: { responses: ctx.shuffle ? ctx.shuffle(responses) : responses } };
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/json' },
+    body: { responses: ctx.shuffle ? ctx.shuffle(responses) : responses },
+  };
 }
 
-async function runOne(ctx: BatchContext, item: BatchItem, outer: Omit<GraphRequest, 'method' | 'path' | 'query'>): Promise<GraphResult> {
+async function runOne(
+  ctx: BatchContext,
+  item: BatchItem,
+  outer: Omit<GraphRequest, 'method' | 'path' | 'query'>,
+): Promise<GraphResult> {
   if (/^https?:/i.test(item.url) || /^\/?v1\.0\//i.test(item.url) || /^\/?beta\//i.test(item.url)) {
-    return graphError(400, 'BadRequest', `Invalid request URL '${item.url}': batch URLs are relative to the version root, such as '/users/{id}'.`, outer.requestId);
+    return graphError(
+      400,
+      'BadRequest',
+      `Invalid request URL '${item.url}': batch URLs are relative to the version root, such as '/users/{id}'.`,
+      outer.requestId,
+    );
   }
   const url = new URL(item.url.startsWith('/') ? item.url : `/${item.url}`, 'https://batch.invalid');
   const throttled = ctx.fault(url.pathname);

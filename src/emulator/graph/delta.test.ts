@@ -10,8 +10,30 @@ const BASE = 'https://127.0.0.1:8443';
 const DAY = 24 * 3600 * 1000;
 
 const DEFAULTS: Record<DeltaResource, string[]> = {
-  users: ['businessPhones', 'displayName', 'givenName', 'id', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation', 'preferredLanguage', 'surname', 'userPrincipalName'],
-  groups: ['id', 'displayName', 'description', 'groupTypes', 'mail', 'mailEnabled', 'mailNickname', 'securityEnabled', 'visibility'],
+  users: [
+    'businessPhones',
+    'displayName',
+    'givenName',
+    'id',
+    'jobTitle',
+    'mail',
+    'mobilePhone',
+    'officeLocation',
+    'preferredLanguage',
+    'surname',
+    'userPrincipalName',
+  ],
+  groups: [
+    'id',
+    'displayName',
+    'description',
+    'groupTypes',
+    'mail',
+    'mailEnabled',
+    'mailNickname',
+    'securityEnabled',
+    'visibility',
+  ],
 };
 const SELECTABLE: Record<DeltaResource, string[]> = {
   users: [...DEFAULTS.users, 'accountEnabled', 'department', 'companyName', 'manager', 'photo'],
@@ -31,7 +53,13 @@ function stubRequest(resource: DeltaResource, query: string | URLSearchParams, p
       const props: string[] = [];
       for (const name of raw.split(',').map((s) => s.trim())) {
         const known = SELECTABLE[resource].find((p) => p.toLowerCase() === name.toLowerCase());
-        if (!known) return { ok: false, status: 400, code: 'Request_BadRequest', message: `Could not find a property named '${name}'.` };
+        if (!known)
+          return {
+            ok: false,
+            status: 400,
+            code: 'Request_BadRequest',
+            message: `Could not find a property named '${name}'.`,
+          };
         if (!props.includes(known)) props.push(known);
       }
       return { ok: true, props: props.includes('id') ? props : [...props, 'id'], requested: props };
@@ -45,12 +73,27 @@ function stubRequest(resource: DeltaResource, query: string | URLSearchParams, p
   };
 }
 
-function makeOptions(overrides: Partial<DeltaOptions> = {}): DeltaOptions & { clock: { now: number; generation: number } } {
+function makeOptions(
+  overrides: Partial<DeltaOptions> = {},
+): DeltaOptions & { clock: { now: number; generation: number } } {
   const clock = { now: Date.UTC(2025, 0, 1), generation: 0 };
-  return { pageSize: 200, membersPerPage: 1000, tokenLifetimeMs: 7 * DAY, now: () => clock.now, generation: () => clock.generation, ...overrides, clock };
+  return {
+    pageSize: 200,
+    membersPerPage: 1000,
+    tokenLifetimeMs: 7 * DAY,
+    now: () => clock.now,
+    generation: () => clock.generation,
+    ...overrides,
+    clock,
+  };
 }
 
-type Body = { '@odata.context': string; '@odata.nextLink'?: string; '@odata.deltaLink'?: string; value: Record<string, any>[] };
+type Body = {
+  '@odata.context': string;
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+  value: Record<string, any>[];
+};
 
 function ok(result: GraphResult): Body {
   assert.equal(result.status, 200, JSON.stringify(result.body));
@@ -69,10 +112,20 @@ function linkQuery(link: string): URLSearchParams {
   return url.searchParams;
 }
 
-interface Round { pages: Body[]; items: Record<string, any>[]; deltaLink: string }
+interface Round {
+  pages: Body[];
+  items: Record<string, any>[];
+  deltaLink: string;
+}
 
 /** Walks one round from `query` (first request or a deltaLink's query); `between` runs after each non-final page. */
-function walk(tenant: Tenant, resource: DeltaResource, query: string | URLSearchParams, options: DeltaOptions, opts: { minimal?: boolean; between?: (page: number) => void } = {}): Round {
+function walk(
+  tenant: Tenant,
+  resource: DeltaResource,
+  query: string | URLSearchParams,
+  options: DeltaOptions,
+  opts: { minimal?: boolean; between?: (page: number) => void } = {},
+): Round {
   const pages: Body[] = [];
   let q: string | URLSearchParams = query;
   for (let n = 0; n < 10_000; n++) {
@@ -109,11 +162,18 @@ class Mirror {
   readonly objects = new Map<string, Record<string, any>>();
   apply(items: Record<string, any>[]): void {
     for (const item of items) {
-      if (item['@removed']) { this.objects.delete(item.id); continue; }
+      if (item['@removed']) {
+        this.objects.delete(item.id);
+        continue;
+      }
       const record = this.objects.get(item.id) ?? { members: new Set<string>(), manager: null };
       for (const [k, v] of Object.entries(item)) {
         if (k === 'manager@delta') for (const e of v) record.manager = e['@removed'] ? null : e.id;
-        else if (k === 'members@delta') for (const e of v) { if (e['@removed']) record.members.delete(e.id); else record.members.add(e.id); }
+        else if (k === 'members@delta')
+          for (const e of v) {
+            if (e['@removed']) record.members.delete(e.id);
+            else record.members.add(e.id);
+          }
         else record[k] = v;
       }
       this.objects.set(item.id, record);
@@ -131,7 +191,10 @@ describe('users delta: initial round', () => {
     assert.equal(round.pages.length, Math.ceil(60 / 7));
     for (const page of round.pages) {
       assert.ok(page.value.length <= 7);
-      assert.equal(page['@odata.context'], `${BASE}/v1.0/$metadata#users(displayName,accountEnabled,department,userPrincipalName)`);
+      assert.equal(
+        page['@odata.context'],
+        `${BASE}/v1.0/$metadata#users(displayName,accountEnabled,department,userPrincipalName)`,
+      );
     }
     assert.match(round.deltaLink, /^https:\/\/127\.0\.0\.1:8443\/v1\.0\/users\/delta\?\$deltatoken=[A-Za-z0-9_-]+$/);
     assert.deepEqual(round.items.map((u) => u.id).sort(), [...t.liveUsers()].map((i) => userId(t, i)).sort());
@@ -139,12 +202,18 @@ describe('users delta: initial round', () => {
       const item = only(round.items, userId(t, i));
       const user = t.user(i);
       assert.equal(item['@odata.type'], undefined, 'items of /users carry no @odata.type');
-      assert.deepEqual(Object.keys(item).filter((k) => k !== 'manager@delta').sort(), ['accountEnabled', 'department', 'displayName', 'id', 'userPrincipalName']);
+      assert.deepEqual(
+        Object.keys(item)
+          .filter((k) => k !== 'manager@delta')
+          .sort(),
+        ['accountEnabled', 'department', 'displayName', 'id', 'userPrincipalName'],
+      );
       assert.equal(item.displayName, user.displayName);
       assert.equal(item.department, user.department ?? null);
       const manager = t.managerIndex(i);
       if (manager === undefined) assert.equal(item['manager@delta'], undefined);
-      else assert.deepEqual(item['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: userId(t, manager) }]);
+      else
+        assert.deepEqual(item['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: userId(t, manager) }]);
     }
   });
 
@@ -155,7 +224,10 @@ describe('users delta: initial round', () => {
     assert.equal(round.items.length, 60);
     for (const item of round.items) {
       assert.equal(item['manager@delta'], undefined);
-      assert.ok(Object.keys(item).every((k) => DEFAULTS.users.includes(k)), Object.keys(item).join());
+      assert.ok(
+        Object.keys(item).every((k) => DEFAULTS.users.includes(k)),
+        Object.keys(item).join(),
+      );
     }
   });
 
@@ -177,15 +249,24 @@ describe('users delta: change rounds', () => {
     const t = createTenant({ users: 60, groups: 6, seed: 'delta-changes' });
     const options = makeOptions({ pageSize: 5 });
     const first = walk(t, 'users', USER_SELECT, options);
-    const [renamed, unselected, disabled, upn, dept, photo, soft, hard, restored] = [21, 22, 23, 24, 25, 28, 29, 30, 31];
+    const [renamed, unselected, disabled, upn, dept, photo, soft, hard, restored] = [
+      21, 22, 23, 24, 25, 28, 29, 30, 31,
+    ];
     const withManager = [...t.liveUsers()].filter((i) => t.managerIndex(i) !== undefined && i > 31);
     const [managed, unmanaged] = withManager;
     // a user soft-deleted in an earlier round, restored in this one
     t.deleteUser(userId(t, restored));
     const mid = walk(t, 'users', next(first), options);
-    assert.deepEqual(only(mid.items, userId(t, restored)), { id: userId(t, restored), '@removed': { reason: 'changed' } });
+    assert.deepEqual(only(mid.items, userId(t, restored)), {
+      id: userId(t, restored),
+      '@removed': { reason: 'changed' },
+    });
 
-    const created = t.createUser({ userPrincipalName: 'new.person@contoso.com', displayName: 'New Person', accountEnabled: true });
+    const created = t.createUser({
+      userPrincipalName: 'new.person@contoso.com',
+      displayName: 'New Person',
+      accountEnabled: true,
+    });
     t.updateUser(userId(t, renamed), { displayName: 'Renamed Person' });
     t.updateUser(userId(t, unselected), { jobTitle: 'Chief Unselected Officer' });
     t.updateUser(userId(t, disabled), { accountEnabled: false });
@@ -206,13 +287,20 @@ describe('users delta: change rounds', () => {
 
     const ids = round.items.map((i) => i.id);
     assert.equal(new Set(ids).size, ids.length, 'each changed user once');
-    const expected = [created.id, renamed, disabled, upn, dept, managed, unmanaged, soft, hard, restored].map((x) => (typeof x === 'string' ? x : userId(t, x)));
+    const expected = [created.id, renamed, disabled, upn, dept, managed, unmanaged, soft, hard, restored].map((x) =>
+      typeof x === 'string' ? x : userId(t, x),
+    );
     assert.deepEqual([...ids].sort(), [...expected, tmp.id].sort());
     assert.ok(!ids.includes(userId(t, unselected)), 'unselected property change does not surface');
     assert.ok(!ids.includes(userId(t, photo)), 'photo change does not surface');
 
     // create: all selected properties; never-set department omitted
-    assert.deepEqual(only(round.items, created.id), { id: created.id, displayName: 'New Person', accountEnabled: true, userPrincipalName: 'new.person@contoso.com' });
+    assert.deepEqual(only(round.items, created.id), {
+      id: created.id,
+      displayName: 'New Person',
+      accountEnabled: true,
+      userPrincipalName: 'new.person@contoso.com',
+    });
     // updates carry all selected properties, changed or not
     const r = only(round.items, userId(t, renamed));
     assert.equal(r.displayName, 'Renamed Person');
@@ -222,8 +310,12 @@ describe('users delta: change rounds', () => {
     assert.equal(only(round.items, userId(t, disabled)).accountEnabled, false);
     assert.equal(only(round.items, userId(t, upn)).userPrincipalName, 'renamed.upn@contoso.com');
     assert.equal(only(round.items, userId(t, dept)).department, 'Brand New Department');
-    assert.deepEqual(only(round.items, userId(t, managed))['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: userId(t, newManager) }]);
-    assert.deepEqual(only(round.items, userId(t, unmanaged))['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: userId(t, removedManager), '@removed': { reason: 'deleted' } }]);
+    assert.deepEqual(only(round.items, userId(t, managed))['manager@delta'], [
+      { '@odata.type': '#microsoft.graph.user', id: userId(t, newManager) },
+    ]);
+    assert.deepEqual(only(round.items, userId(t, unmanaged))['manager@delta'], [
+      { '@odata.type': '#microsoft.graph.user', id: userId(t, removedManager), '@removed': { reason: 'deleted' } },
+    ]);
     assert.deepEqual(only(round.items, userId(t, soft)), { id: userId(t, soft), '@removed': { reason: 'changed' } });
     assert.deepEqual(only(round.items, userId(t, hard)), { id: userId(t, hard), '@removed': { reason: 'deleted' } });
     assert.deepEqual(only(round.items, tmp.id), { id: tmp.id, '@removed': { reason: 'deleted' } });
@@ -231,7 +323,10 @@ describe('users delta: change rounds', () => {
     assert.equal(back['@removed'], undefined);
     assert.equal(back.displayName, t.user(restored).displayName);
     assert.equal(back.userPrincipalName, t.user(restored).userPrincipalName);
-    if (t.managerIndex(restored) !== undefined) assert.deepEqual(back['manager@delta'], [{ '@odata.type': '#microsoft.graph.user', id: userId(t, t.managerIndex(restored)!) }]);
+    if (t.managerIndex(restored) !== undefined)
+      assert.deepEqual(back['manager@delta'], [
+        { '@odata.type': '#microsoft.graph.user', id: userId(t, t.managerIndex(restored)!) },
+      ]);
 
     // restored, then deleted again in one window → @removed
     t.deleteUser(userId(t, restored));
@@ -272,7 +367,13 @@ describe('users delta: change rounds', () => {
     const managerOnly = only(round.items, userId(t, m));
     assert.deepEqual(Object.keys(managerOnly).sort(), ['id', 'manager@delta']);
     assert.equal(managerOnly['manager@delta'][0]['@removed'].reason, 'deleted');
-    assert.deepEqual(only(round.items, created.id), { id: created.id, displayName: 'Min', accountEnabled: true, department: 'D', userPrincipalName: 'min@contoso.com' });
+    assert.deepEqual(only(round.items, created.id), {
+      id: created.id,
+      displayName: 'Min',
+      accountEnabled: true,
+      department: 'D',
+      userPrincipalName: 'min@contoso.com',
+    });
   });
 
   it('serves "sync from now" with $deltatoken=latest', () => {
@@ -283,11 +384,22 @@ describe('users delta: change rounds', () => {
     assert.deepEqual(latest.value, []);
     assert.ok(latest['@odata.deltaLink']);
     assert.equal(latest['@odata.nextLink'], undefined);
-    assert.equal(latest['@odata.context'], `${BASE}/v1.0/$metadata#users(displayName,accountEnabled,department,userPrincipalName)`);
+    assert.equal(
+      latest['@odata.context'],
+      `${BASE}/v1.0/$metadata#users(displayName,accountEnabled,department,userPrincipalName)`,
+    );
     t.updateUser(userId(t, 6), { displayName: 'After Latest' });
     const round = walk(t, 'users', linkQuery(latest['@odata.deltaLink']!), options);
-    assert.deepEqual(round.items.map((i) => i.id), [userId(t, 6)]);
-    assert.deepEqual(Object.keys(round.items[0]).filter((k) => k !== 'manager@delta').sort(), ['accountEnabled', 'department', 'displayName', 'id', 'userPrincipalName']);
+    assert.deepEqual(
+      round.items.map((i) => i.id),
+      [userId(t, 6)],
+    );
+    assert.deepEqual(
+      Object.keys(round.items[0])
+        .filter((k) => k !== 'manager@delta')
+        .sort(),
+      ['accountEnabled', 'department', 'displayName', 'id', 'userPrincipalName'],
+    );
   });
 
   it('reports a change made between pages of a round in the next round', () => {
@@ -295,7 +407,10 @@ describe('users delta: change rounds', () => {
     const options = makeOptions({ pageSize: 10 });
     const first = walk(t, 'users', USER_SELECT, options, {
       between: (page) => {
-        if (page === 0) { t.updateUser(userId(t, 2), { department: 'Changed Early' }); t.updateUser(userId(t, 50), { department: 'Changed Late' }); }
+        if (page === 0) {
+          t.updateUser(userId(t, 2), { department: 'Changed Early' });
+          t.updateUser(userId(t, 50), { department: 'Changed Late' });
+        }
         if (page === 2) t.deleteUser(userId(t, 55));
       },
     });
@@ -310,11 +425,19 @@ describe('users delta: change rounds', () => {
 
     // the same during a change round: its pages stay consistent, the late change comes next round
     for (let i = 10; i < 40; i++) t.updateUser(userId(t, i), { department: `Dept ${i}` });
-    const third = walk(t, 'users', next(second), options, { between: () => t.updateUser(userId(t, 11), { department: 'Moved Again' }) });
+    const third = walk(t, 'users', next(second), options, {
+      between: () => t.updateUser(userId(t, 11), { department: 'Moved Again' }),
+    });
     assert.equal(third.pages.length, 3);
-    assert.deepEqual(third.items.map((i) => i.id).sort(), Array.from({ length: 30 }, (_, k) => userId(t, 10 + k)).sort());
+    assert.deepEqual(
+      third.items.map((i) => i.id).sort(),
+      Array.from({ length: 30 }, (_, k) => userId(t, 10 + k)).sort(),
+    );
     const fourth = walk(t, 'users', next(third), options);
-    assert.deepEqual(fourth.items.map((i) => [i.id, i.department]), [[userId(t, 11), 'Moved Again']]);
+    assert.deepEqual(
+      fourth.items.map((i) => [i.id, i.department]),
+      [[userId(t, 11), 'Moved Again']],
+    );
   });
 
   it('keeps a mirrored copy equal to the tenant through random changes', () => {
@@ -322,23 +445,47 @@ describe('users delta: change rounds', () => {
     const options = makeOptions({ pageSize: 4 });
     const mirror = new Mirror();
     let seed = 42;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const isManager = (i: number) => [...t.liveUsers()].some((u) => t.managerIndex(u) === i);
     const mutate = () => {
       const live = [...t.liveUsers()];
       const i = live[rnd(live.length)];
       switch (rnd(6)) {
-        case 0: t.updateUser(userId(t, i), { department: `D${rnd(5)}` }); break;
-        case 1: t.updateUser(userId(t, i), { displayName: `Name ${rnd(1000)}` }); break;
-        case 2: { const m = live[rnd(live.length)]; if (m !== i) t.setManager(userId(t, i), rnd(3) === 0 ? null : userId(t, m)); break; }
-        case 3: if (!isManager(i)) t.deleteUser(userId(t, i), rnd(2) === 0); break;
-        case 4: { const gone = t.softDeletedUsers(); if (gone.length > 0) t.restoreUser(userId(t, gone[0].index)); break; }
-        case 5: t.createUser({ userPrincipalName: `u${rnd(1e9)}@contoso.com`, displayName: 'Created' }); break;
+        case 0:
+          t.updateUser(userId(t, i), { department: `D${rnd(5)}` });
+          break;
+        case 1:
+          t.updateUser(userId(t, i), { displayName: `Name ${rnd(1000)}` });
+          break;
+        case 2: {
+          const m = live[rnd(live.length)];
+          if (m !== i) t.setManager(userId(t, i), rnd(3) === 0 ? null : userId(t, m));
+          break;
+        }
+        case 3:
+          if (!isManager(i)) t.deleteUser(userId(t, i), rnd(2) === 0);
+          break;
+        case 4: {
+          const gone = t.softDeletedUsers();
+          if (gone.length > 0) t.restoreUser(userId(t, gone[0].index));
+          break;
+        }
+        case 5:
+          t.createUser({ userPrincipalName: `u${rnd(1e9)}@contoso.com`, displayName: 'Created' });
+          break;
       }
     };
     let query: string | URLSearchParams = USER_SELECT;
     for (let round = 0; round < 6; round++) {
-      const result = walk(t, 'users', query, options, { between: () => { mutate(); mutate(); } });
+      const result = walk(t, 'users', query, options, {
+        between: () => {
+          mutate();
+          mutate();
+        },
+      });
       mirror.apply(result.items);
       query = next(result);
       for (let k = 0; k < 8; k++) mutate();
@@ -350,7 +497,8 @@ describe('users delta: change rounds', () => {
     for (const i of live) {
       const got = mirror.objects.get(userId(t, i))!;
       const user = t.user(i);
-      for (const p of ['displayName', 'department', 'accountEnabled', 'userPrincipalName']) assert.equal(got[p] ?? null, user[p] ?? null, `${p} of ${i}`);
+      for (const p of ['displayName', 'department', 'accountEnabled', 'userPrincipalName'])
+        assert.equal(got[p] ?? null, user[p] ?? null, `${p} of ${i}`);
       const m = t.managerIndex(i);
       assert.equal(got.manager, m === undefined ? null : userId(t, m), `manager of ${i}`);
     }
@@ -365,13 +513,19 @@ describe('groups delta', () => {
     const empty = t.createGroup({ displayName: 'Nobody Here', kind: 'security' });
     const options = makeOptions({ pageSize: 3 });
     const round = walk(t, 'groups', GROUP_SELECT, options);
-    assert.equal(round.pages[0]['@odata.context'], `${BASE}/v1.0/$metadata#groups(displayName,description,groupTypes,mailEnabled,securityEnabled)`);
+    assert.equal(
+      round.pages[0]['@odata.context'],
+      `${BASE}/v1.0/$metadata#groups(displayName,description,groupTypes,mailEnabled,securityEnabled)`,
+    );
     assert.deepEqual(round.items.map((g) => g.id).sort(), [...t.liveGroups()].map((g) => t.groupIdOf(g)).sort());
     for (const g of t.liveGroups()) {
       const item = only(round.items, t.groupIdOf(g));
       assert.equal(item.displayName, t.group(g).displayName);
       assert.equal(item['@odata.type'], undefined);
-      if (g === t.groupIndexOf(empty.id)) { assert.equal(item['members@delta'], undefined); continue; }
+      if (g === t.groupIndexOf(empty.id)) {
+        assert.equal(item['members@delta'], undefined);
+        continue;
+      }
       assert.deepEqual(item['members@delta'].map((m: any) => m.id).sort(), memberIds(t, g));
       for (const m of item['members@delta']) assert.deepEqual(Object.keys(m).sort(), ['@odata.type', 'id']);
     }
@@ -423,13 +577,24 @@ describe('groups delta', () => {
     assert.equal(renamed.description, t.group(1).description, 'all selected properties');
     assert.equal(renamed['members@delta'], undefined, 'membership unchanged');
     const g2 = only(round.items, t.groupIdOf(2));
-    assert.deepEqual(notLeaver(g2['members@delta']), [{ '@odata.type': '#microsoft.graph.user', id: userId(t, added) }]);
-    assert.deepEqual(notLeaver(only(round.items, t.groupIdOf(3))['members@delta']), [{ '@odata.type': `#microsoft.graph.${removed.kind}`, id: removed.id, '@removed': { reason: 'deleted' } }]);
+    assert.deepEqual(notLeaver(g2['members@delta']), [
+      { '@odata.type': '#microsoft.graph.user', id: userId(t, added) },
+    ]);
+    assert.deepEqual(notLeaver(only(round.items, t.groupIdOf(3))['members@delta']), [
+      { '@odata.type': `#microsoft.graph.${removed.kind}`, id: removed.id, '@removed': { reason: 'deleted' } },
+    ]);
     for (const g of leaverGroups) {
       const item = byId(round.items).get(t.groupIdOf(g))!;
-      assert.ok(item.some((i) => i['members@delta']?.some((m: any) => m.id === leaver.id && m['@removed']?.reason === 'deleted')), `leaver removed from group ${g}`);
+      assert.ok(
+        item.some((i) =>
+          i['members@delta']?.some((m: any) => m.id === leaver.id && m['@removed']?.reason === 'deleted'),
+        ),
+        `leaver removed from group ${g}`,
+      );
     }
-    assert.deepEqual(notLeaver(only(round.items, t.groupIdOf(4))['members@delta']), [{ '@odata.type': '#microsoft.graph.group', id: t.groupIdOf(5) }]);
+    assert.deepEqual(notLeaver(only(round.items, t.groupIdOf(4))['members@delta']), [
+      { '@odata.type': '#microsoft.graph.group', id: t.groupIdOf(5) },
+    ]);
 
     // deletions: Microsoft 365 soft (changed), security permanent (deleted)
     t.deleteGroup(m365.id);
@@ -453,7 +618,10 @@ describe('groups delta', () => {
     t.addMember(t.groupIdOf(2), userId(t, outsider));
     t.updateGroup(t.groupIdOf(3), { description: 'minimal' });
     const round = walk(t, 'groups', next(first), options, { minimal: true });
-    assert.deepEqual(only(round.items, t.groupIdOf(2)), { id: t.groupIdOf(2), 'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: userId(t, outsider) }] });
+    assert.deepEqual(only(round.items, t.groupIdOf(2)), {
+      id: t.groupIdOf(2),
+      'members@delta': [{ '@odata.type': '#microsoft.graph.user', id: userId(t, outsider) }],
+    });
     assert.deepEqual(only(round.items, t.groupIdOf(3)), { id: t.groupIdOf(3), description: 'minimal' });
   });
 
@@ -479,7 +647,10 @@ describe('groups delta', () => {
     for (const i of outsiders) t.addMember(t.groupIdOf(4), userId(t, i));
     const changes = walk(t, 'groups', next(round), makeOptions({ pageSize: 3, membersPerPage: 2 }));
     assert.equal(changes.pages.length, 3);
-    assert.deepEqual(changes.items.flatMap((s) => s['members@delta'].map((m: any) => m.id)).sort(), outsiders.map((i) => userId(t, i)).sort());
+    assert.deepEqual(
+      changes.items.flatMap((s) => s['members@delta'].map((m: any) => m.id)).sort(),
+      outsiders.map((i) => userId(t, i)).sort(),
+    );
   });
 
   it('keeps member slices whole when membership changes between pages', () => {
@@ -490,13 +661,20 @@ describe('groups delta', () => {
     const mirror = new Mirror();
     const first = walk(t, 'groups', `$filter=id eq '${team.id}'&$select=displayName,members`, options, {
       between: (page) => {
-        if (page === 0) { t.removeMember(team.id, userId(t, 10)); t.removeMember(team.id, userId(t, 11)); }
-        if (page === 1) { t.removeMember(team.id, userId(t, 14)); t.addMember(team.id, userId(t, 30)); }
+        if (page === 0) {
+          t.removeMember(team.id, userId(t, 10));
+          t.removeMember(team.id, userId(t, 11));
+        }
+        if (page === 1) {
+          t.removeMember(team.id, userId(t, 14));
+          t.addMember(team.id, userId(t, 30));
+        }
       },
     });
     mirror.apply(first.items);
     const expected = memberIds(t, t.groupIndexOf(team.id)!);
-    for (const id of expected.filter((id) => id !== userId(t, 30))) assert.ok(mirror.objects.get(team.id)!.members.has(id), `${id} sent in the first round`);
+    for (const id of expected.filter((id) => id !== userId(t, 30)))
+      assert.ok(mirror.objects.get(team.id)!.members.has(id), `${id} sent in the first round`);
     mirror.apply(walk(t, 'groups', next(first), options).items);
     assert.deepEqual([...mirror.objects.get(team.id)!.members].sort(), expected);
   });
@@ -506,7 +684,10 @@ describe('groups delta', () => {
     const options = makeOptions({ pageSize: 2, membersPerPage: 7 });
     const mirror = new Mirror();
     let seed = 7;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     const mutate = () => {
       const groups = [...t.liveGroups()];
       const g = groups[rnd(groups.length)];
@@ -514,11 +695,23 @@ describe('groups delta', () => {
       const u = users[rnd(users.length)];
       const members = memberIds(t, g);
       switch (rnd(5)) {
-        case 0: if (!members.includes(userId(t, u))) t.addMember(t.groupIdOf(g), userId(t, u)); break;
-        case 1: if (members.length > 0) t.removeMember(t.groupIdOf(g), members[rnd(members.length)]); break;
-        case 2: t.deleteUser(userId(t, u), rnd(2) === 0); break;
-        case 3: { const gone = t.softDeletedUsers(); if (gone.length > 0) t.restoreUser(userId(t, gone[rnd(gone.length)].index)); break; }
-        case 4: t.updateGroup(t.groupIdOf(g), { description: `d${rnd(100)}` }); break;
+        case 0:
+          if (!members.includes(userId(t, u))) t.addMember(t.groupIdOf(g), userId(t, u));
+          break;
+        case 1:
+          if (members.length > 0) t.removeMember(t.groupIdOf(g), members[rnd(members.length)]);
+          break;
+        case 2:
+          t.deleteUser(userId(t, u), rnd(2) === 0);
+          break;
+        case 3: {
+          const gone = t.softDeletedUsers();
+          if (gone.length > 0) t.restoreUser(userId(t, gone[rnd(gone.length)].index));
+          break;
+        }
+        case 4:
+          t.updateGroup(t.groupIdOf(g), { description: `d${rnd(100)}` });
+          break;
       }
     };
     let query: string | URLSearchParams = GROUP_SELECT;
@@ -549,7 +742,10 @@ describe('delta tokens and options', () => {
       const result = deltaPage(t, stubRequest('users', q), options);
       assert.equal(result.status, 400);
       assert.equal(errorCode(result), 'syncStateNotFound');
-      assert.equal((result.body as any).error.message, 'The sync state generation is not found. The delta token is expired and data must be synchronized again.');
+      assert.equal(
+        (result.body as any).error.message,
+        'The sync state generation is not found. The delta token is expired and data must be synchronized again.',
+      );
     }
     const fresh = walk(t, 'users', USER_SELECT, options);
     options.clock.now += 7 * DAY - 1;
@@ -564,12 +760,23 @@ describe('delta tokens and options', () => {
     const round = walk(t, 'users', USER_SELECT, options);
     const token = next(round).get('$deltatoken')!;
     const flipped = token.slice(0, 10) + (token[10] === 'A' ? 'B' : 'A') + token.slice(11);
-    for (const q of [`$deltatoken=${flipped}`, `$deltatoken=${token.slice(0, -4)}`, '$deltatoken=not-a-token!', '$skiptoken=', `$skiptoken=${token}`, '$deltatoken=latest2']) {
+    for (const q of [
+      `$deltatoken=${flipped}`,
+      `$deltatoken=${token.slice(0, -4)}`,
+      '$deltatoken=not-a-token!',
+      '$skiptoken=',
+      `$skiptoken=${token}`,
+      '$deltatoken=latest2',
+    ]) {
       const result = deltaPage(t, stubRequest('users', q), options);
       assert.equal(result.status, 400, q);
       assert.equal(errorCode(result), 'syncStateNotFound', q);
     }
-    assert.equal(errorCode(deltaPage(t, stubRequest('groups', `$deltatoken=${token}`), options)), 'syncStateNotFound', 'a users token on groups');
+    assert.equal(
+      errorCode(deltaPage(t, stubRequest('groups', `$deltatoken=${token}`), options)),
+      'syncStateNotFound',
+      'a users token on groups',
+    );
   });
 
   it('rejects $expand and $orderby, ignores $top, validates $select', () => {
@@ -585,7 +792,7 @@ describe('delta tokens and options', () => {
     assert.equal(errorCode(deltaPage(t, stubRequest('users', '$select=nonsense'), options)), 'Request_BadRequest');
   });
 
-  it('keeps the first request\'s options when a link is sent with $select again', () => {
+  it("keeps the first request's options when a link is sent with $select again", () => {
     const t = createTenant({ users: 60, groups: 6, seed: 'delta-reselect' });
     const options = makeOptions({ pageSize: 20 });
     const page = ok(deltaPage(t, stubRequest('users', '$select=displayName'), options));
@@ -612,13 +819,28 @@ describe('delta tokens and options', () => {
     assert.deepEqual(only(round.items, picked[2])['@removed'], { reason: 'changed' });
 
     const groups = walk(t, 'groups', `$filter=id eq '${t.groupIdOf(2)}'`, options);
-    assert.deepEqual(groups.items.map((g) => g.id), [t.groupIdOf(2)]);
+    assert.deepEqual(
+      groups.items.map((g) => g.id),
+      [t.groupIdOf(2)],
+    );
 
-    for (const bad of ["$filter=displayName eq 'x'", "$filter=id eq '1' and id eq '2'", '$filter=id eq 5', `$filter=${Array.from({ length: 51 }, (_, k) => `id eq '${k}'`).join(' or ')}`]) {
+    for (const bad of [
+      "$filter=displayName eq 'x'",
+      "$filter=id eq '1' and id eq '2'",
+      '$filter=id eq 5',
+      `$filter=${Array.from({ length: 51 }, (_, k) => `id eq '${k}'`).join(' or ')}`,
+    ]) {
       const result = deltaPage(t, stubRequest('users', bad), options);
       assert.equal(result.status, 400, bad);
       assert.equal(errorCode(result), 'Request_UnsupportedQuery', bad);
     }
-    assert.equal(deltaPage(t, stubRequest('users', `$filter=${Array.from({ length: 50 }, (_, k) => `id eq '${k}'`).join(' or ')}`), options).status, 200);
+    assert.equal(
+      deltaPage(
+        t,
+        stubRequest('users', `$filter=${Array.from({ length: 50 }, (_, k) => `id eq '${k}'`).join(' or ')}`),
+        options,
+      ).status,
+      200,
+    );
   });
 });

@@ -54,18 +54,33 @@ export interface DeltaRequest {
    */
   select: (raw: string | null) => SelectOutcome;
   /** Exactly the selected properties (unset → null), `id` always; navigation properties are left out. */
-  project: (resource: DeltaResource, entity: Record<string, unknown>, props: string[] | null) => Record<string, unknown>;
+  project: (
+    resource: DeltaResource,
+    entity: Record<string, unknown>,
+    props: string[] | null,
+  ) => Record<string, unknown>;
 }
 
 export const SYNC_STATE_NOT_FOUND = 'syncStateNotFound';
-export const SYNC_STATE_MESSAGE = 'The sync state generation is not found. The delta token is expired and data must be synchronized again.';
+export const SYNC_STATE_MESSAGE =
+  'The sync state generation is not found. The delta token is expired and data must be synchronized again.';
 export const MAX_FILTER_IDS = 50;
 
 const USER_TYPE = '#microsoft.graph.user';
 const GROUP_TYPE = '#microsoft.graph.group';
 
 /** Navigation properties: never projected as values; only `manager` (users) and `members` (groups) are tracked. */
-const NAVIGATION = new Set(['manager', 'directreports', 'memberof', 'transitivememberof', 'photo', 'photos', 'members', 'owners', 'transitivemembers']);
+const NAVIGATION = new Set([
+  'manager',
+  'directreports',
+  'memberof',
+  'transitivememberof',
+  'photo',
+  'photos',
+  'members',
+  'owners',
+  'transitivemembers',
+]);
 const TRACKED_RELATIONSHIP: Record<DeltaResource, string> = { users: 'manager', groups: 'members' };
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +131,11 @@ function decodeToken(raw: string): SyncState | null {
   const sum = createHash('sha256').update(TOKEN_SALT).update(json).digest().subarray(0, 6);
   if (!sum.equals(bytes.subarray(0, 6))) return null;
   let value: unknown;
-  try { value = JSON.parse(json.toString('utf8')); } catch { return null; }
+  try {
+    value = JSON.parse(json.toString('utf8'));
+  } catch {
+    return null;
+  }
   if (!isSyncState(value)) return null;
   const { u: _nonce, ...state } = value as SyncState & { u?: unknown };
   return state;
@@ -127,10 +146,24 @@ function isSyncState(v: unknown): v is SyncState {
   const s = v as Record<string, unknown>;
   const strings = (x: unknown) => x === null || (Array.isArray(x) && x.every((e) => typeof e === 'string'));
   const int = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
-  return s.v === 1 && (s.r === 'users' || s.r === 'groups') && (s.k === 'i' || s.k === 'c' || s.k === 'd')
-    && strings(s.s) && strings(s.x) && typeof s.n === 'boolean' && strings(s.f)
-    && int(s.a) && int(s.b) && int(s.o) && int(s.m) && (s.l === null || typeof s.l === 'string')
-    && int(s.q) && typeof s.g === 'number' && typeof s.t === 'number' && typeof s.u === 'string';
+  return (
+    s.v === 1 &&
+    (s.r === 'users' || s.r === 'groups') &&
+    (s.k === 'i' || s.k === 'c' || s.k === 'd') &&
+    strings(s.s) &&
+    strings(s.x) &&
+    typeof s.n === 'boolean' &&
+    strings(s.f) &&
+    int(s.a) &&
+    int(s.b) &&
+    int(s.o) &&
+    int(s.m) &&
+    (s.l === null || typeof s.l === 'string') &&
+    int(s.q) &&
+    typeof s.g === 'number' &&
+    typeof s.t === 'number' &&
+    typeof s.u === 'string'
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +184,9 @@ function param(query: URLSearchParams, name: string): string | null {
   return null;
 }
 
-function parseSelection(request: DeltaRequest): { ok: true; selection: Selection } | { ok: false; result: GraphResult } {
+function parseSelection(
+  request: DeltaRequest,
+): { ok: true; selection: Selection } | { ok: false; result: GraphResult } {
   const outcome = request.select(param(request.query, '$select'));
   if (!outcome.ok) return { ok: false, result: graphError(outcome.status, outcome.code, outcome.message) };
   if (outcome.props === null) {
@@ -168,7 +203,10 @@ function parseSelection(request: DeltaRequest): { ok: true; selection: Selection
 }
 
 /** `$filter`: only `id eq '…' or id eq '…'` with at most 50 ids (§4). */
-function parseIdFilter(raw: string | null, resource: DeltaResource): { ok: true; ids: string[] | null } | { ok: false; result: GraphResult } {
+function parseIdFilter(
+  raw: string | null,
+  resource: DeltaResource,
+): { ok: true; ids: string[] | null } | { ok: false; result: GraphResult } {
   if (raw === null || raw.trim() === '') return { ok: true, ids: null };
   const typeName = resource === 'users' ? 'User' : 'Group';
   const ids: string[] = [];
@@ -178,7 +216,11 @@ function parseIdFilter(raw: string | null, resource: DeltaResource): { ok: true;
       const property = /^\(?\s*([A-Za-z_][\w/]*)/.exec(clause.trim())?.[1] ?? clause.trim();
       return {
         ok: false,
-        result: graphError(400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified for property '${property}' of resource '${typeName}'.`),
+        result: graphError(
+          400,
+          'Request_UnsupportedQuery',
+          `Unsupported or invalid query filter clause specified for property '${property}' of resource '${typeName}'.`,
+        ),
       };
     }
     const id = match[1].toLowerCase();
@@ -186,7 +228,14 @@ function parseIdFilter(raw: string | null, resource: DeltaResource): { ok: true;
   }
   if (ids.length > MAX_FILTER_IDS) {
     // [unconfirmed] text: the limit is documented, the error body is not.
-    return { ok: false, result: graphError(400, 'Request_UnsupportedQuery', `Delta query with a $filter on id supports at most ${MAX_FILTER_IDS} ids.`) };
+    return {
+      ok: false,
+      result: graphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Delta query with a $filter on id supports at most ${MAX_FILTER_IDS} ids.`,
+      ),
+    };
   }
   return { ok: true, ids };
 }
@@ -238,7 +287,15 @@ function foldChanges(changes: readonly Change[], kind: 'user' | 'group'): Change
     if (change.kind !== kind) continue;
     let entry = byIndex.get(change.index);
     if (!entry) {
-      entry = { index: change.index, removed: null, full: false, props: new Set(), managerBefore: undefined, managerLastRemoved: null, members: new Map() };
+      entry = {
+        index: change.index,
+        removed: null,
+        full: false,
+        props: new Set(),
+        managerBefore: undefined,
+        managerLastRemoved: null,
+        members: new Map(),
+      };
       byIndex.set(change.index, entry);
     }
     switch (change.op) {
@@ -262,7 +319,8 @@ function foldChanges(changes: readonly Change[], kind: 'user' | 'group'): Change
       case 'members': {
         const m = entry.members.get(change.member.id);
         if (m) m.after = !change.removed;
-        else entry.members.set(change.member.id, { ref: change.member, before: change.removed, after: !change.removed });
+        else
+          entry.members.set(change.member.id, { ref: change.member, before: change.removed, after: !change.removed });
         break;
       }
     }
@@ -284,13 +342,26 @@ interface Candidate {
   members: MemberSource | null;
 }
 
-interface Cursor { o: number; m: number; l: string | null }
+interface Cursor {
+  o: number;
+  m: number;
+  l: string | null;
+}
 
 const typeOf = (ref: ObjectRef) => (ref.kind === 'user' ? USER_TYPE : GROUP_TYPE);
 const refEntry = (ref: ObjectRef): Record<string, unknown> => ({ '@odata.type': typeOf(ref), id: ref.id });
-const removedEntry = (type: string, id: string): Record<string, unknown> => ({ '@odata.type': type, id, '@removed': { reason: 'deleted' } });
+const removedEntry = (type: string, id: string): Record<string, unknown> => ({
+  '@odata.type': type,
+  id,
+  '@removed': { reason: 'deleted' },
+});
 
-interface Slice { entries: Record<string, unknown>[]; next: number; lastId: string | null; more: boolean }
+interface Slice {
+  entries: Record<string, unknown>[];
+  next: number;
+  lastId: string | null;
+  more: boolean;
+}
 
 /**
  * Up to `limit` member entries from `from`. Live members are resumed by position; positions of members
@@ -298,7 +369,14 @@ interface Slice { entries: Record<string, unknown>[]; next: number; lastId: stri
  * since the previous page the scan starts up to `shift` positions earlier and continues after the last
  * member sent (re-sending a few when that one is gone: duplicates are allowed, §4 "merge by id").
  */
-function takeMembers(tenant: Tenant, source: MemberSource, from: number, lastId: string | null, shift: number, limit: number): Slice {
+function takeMembers(
+  tenant: Tenant,
+  source: MemberSource,
+  from: number,
+  lastId: string | null,
+  shift: number,
+  limit: number,
+): Slice {
   if (source.kind === 'list') {
     const entries = source.entries.slice(from, from + limit);
     return { entries, next: from + entries.length, lastId: null, more: from + entries.length < source.entries.length };
@@ -307,7 +385,10 @@ function takeMembers(tenant: Tenant, source: MemberSource, from: number, lastId:
   const iterator = tenant.groupMembers(source.group, start);
   const before: { ref: ObjectRef; position: number }[] = [];
   let step = iterator.next();
-  while (!step.done && step.value.position < from) { before.push(step.value); step = iterator.next(); }
+  while (!step.done && step.value.position < from) {
+    before.push(step.value);
+    step = iterator.next();
+  }
   const seen = lastId === null ? -1 : before.findIndex((m) => m.ref.id === lastId);
   const queue = seen >= 0 ? before.slice(seen + 1) : before;
   const pull = (): { ref: ObjectRef; position: number } | undefined => {
@@ -330,7 +411,13 @@ function takeMembers(tenant: Tenant, source: MemberSource, from: number, lastId:
   return { entries, next, lastId: last, more: queue.length > 0 || !step.done };
 }
 
-function fillPage(tenant: Tenant, candidates: Iterable<Candidate>, cursor: Cursor, shift: number, options: DeltaOptions) {
+function fillPage(
+  tenant: Tenant,
+  candidates: Iterable<Candidate>,
+  cursor: Cursor,
+  shift: number,
+  options: DeltaOptions,
+) {
   const value: Record<string, unknown>[] = [];
   let objects = 0;
   let membersUsed = 0;
@@ -344,11 +431,21 @@ function fillPage(tenant: Tenant, candidates: Iterable<Candidate>, cursor: Curso
       objects++;
       continue;
     }
-    const slice = takeMembers(tenant, candidate.members, from, lastId, resuming ? shift : 0, options.membersPerPage - membersUsed);
+    const slice = takeMembers(
+      tenant,
+      candidate.members,
+      from,
+      lastId,
+      resuming ? shift : 0,
+      options.membersPerPage - membersUsed,
+    );
     if (slice.entries.length === 0) {
       if (slice.more) return { value, next: { o: candidate.index, m: from, l: lastId } }; // member budget used up
       // No members at all (first round: members@delta omitted, §5.2), or the rest of a split group vanished.
-      if (from === 0) { value.push(candidate.body()); objects++; }
+      if (from === 0) {
+        value.push(candidate.body());
+        objects++;
+      }
       continue;
     }
     value.push({ ...candidate.body(), 'members@delta': slice.entries });
@@ -385,7 +482,10 @@ function currentManagerEntry(ctx: PageContext, index: number): Record<string, un
   return m === undefined ? undefined : [{ '@odata.type': USER_TYPE, id: ctx.tenant.userIdOf(m) }];
 }
 
-function withManager(body: Record<string, unknown>, managerDelta: Record<string, unknown>[] | undefined): Record<string, unknown> {
+function withManager(
+  body: Record<string, unknown>,
+  managerDelta: Record<string, unknown>[] | undefined,
+): Record<string, unknown> {
   return managerDelta ? { ...body, 'manager@delta': managerDelta } : body;
 }
 
@@ -405,7 +505,11 @@ function* initialCandidates(ctx: PageContext): Generator<Candidate> {
   }
   for (const index of indices) {
     if (users) {
-      yield { index, members: null, body: () => withManager(fullBody(ctx, index), state.n ? currentManagerEntry(ctx, index) : undefined) };
+      yield {
+        index,
+        members: null,
+        body: () => withManager(fullBody(ctx, index), state.n ? currentManagerEntry(ctx, index) : undefined),
+      };
     } else {
       yield { index, body: () => fullBody(ctx, index), members: state.n ? { kind: 'live', group: index } : null };
     }
@@ -419,7 +523,11 @@ function* changeCandidates(ctx: PageContext, minimal: boolean): Generator<Candid
   const filter = state.f ? new Set(state.f) : null;
   let lo = 0;
   let hi = window.order.length;
-  while (lo < hi) { const mid = (lo + hi) >>> 1; if (window.order[mid] < state.o) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (window.order[mid] < state.o) lo = mid + 1;
+    else hi = mid;
+  }
   for (let k = lo; k < window.order.length; k++) {
     const index = window.order[k];
     const changes = window.byIndex.get(index)!;
@@ -430,7 +538,12 @@ function* changeCandidates(ctx: PageContext, minimal: boolean): Generator<Candid
       continue;
     }
     if (changes.full) {
-      if (users) yield { index, members: null, body: () => withManager(fullBody(ctx, index), state.n ? currentManagerEntry(ctx, index) : undefined) };
+      if (users)
+        yield {
+          index,
+          members: null,
+          body: () => withManager(fullBody(ctx, index), state.n ? currentManagerEntry(ctx, index) : undefined),
+        };
       else yield { index, body: () => fullBody(ctx, index), members: state.n ? { kind: 'live', group: index } : null };
       continue;
     }
@@ -449,7 +562,8 @@ function* changeCandidates(ctx: PageContext, minimal: boolean): Generator<Candid
     }
     if (state.n && !users) {
       const net = [...changes.members.values()].filter((m) => m.before !== m.after);
-      if (net.length > 0) relationship = net.map((m) => (m.after ? refEntry(m.ref) : removedEntry(typeOf(m.ref), m.ref.id)));
+      if (net.length > 0)
+        relationship = net.map((m) => (m.after ? refEntry(m.ref) : removedEntry(typeOf(m.ref), m.ref.id)));
     }
     if (changedNames.length === 0 && !relationship) continue;
     const body = (): Record<string, unknown> => {
@@ -485,18 +599,34 @@ export function deltaPage(tenant: Tenant, request: DeltaRequest, options: DeltaO
   const { query, resource } = request;
   for (const option of ['$expand', '$orderby']) {
     if (param(query, option) !== null) {
-      return graphError(400, 'Request_UnsupportedQuery', `The query option '${option}' is not supported by delta queries on ${resource}.`);
+      return graphError(
+        400,
+        'Request_UnsupportedQuery',
+        `The query option '${option}' is not supported by delta queries on ${resource}.`,
+      );
     }
   }
   // $top is silently ignored (§4): the page size is service-chosen.
   const skip = param(query, '$skiptoken');
   const delta = param(query, '$deltatoken');
-  if (skip !== null && delta !== null) return graphError(400, 'Request_BadRequest', 'A request cannot carry both $skiptoken and $deltatoken.');
+  if (skip !== null && delta !== null)
+    return graphError(400, 'Request_BadRequest', 'A request cannot carry both $skiptoken and $deltatoken.');
 
   const now = options.now();
   const generation = options.generation();
-  const base = (k: SyncState['k']): Omit<SyncState, 's' | 'x' | 'n' | 'f'> =>
-    ({ v: 1, r: resource, k, a: 0, b: tenant.seq, o: 0, m: 0, l: null, q: tenant.seq, g: generation, t: now });
+  const base = (k: SyncState['k']): Omit<SyncState, 's' | 'x' | 'n' | 'f'> => ({
+    v: 1,
+    r: resource,
+    k,
+    a: 0,
+    b: tenant.seq,
+    o: 0,
+    m: 0,
+    l: null,
+    q: tenant.seq,
+    g: generation,
+    t: now,
+  });
 
   let state: SyncState;
   const token = skip ?? (delta !== null && delta !== '' ? delta : null);
@@ -506,20 +636,30 @@ export function deltaPage(tenant: Tenant, request: DeltaRequest, options: DeltaO
     if (!decoded || decoded.r !== resource || (skip !== null) !== (decoded.k !== 'd')) return syncStateNotFound();
     if (decoded.g !== generation || now - decoded.t > options.tokenLifetimeMs) return syncStateNotFound();
     if (decoded.b > tenant.seq || decoded.a > decoded.b) return syncStateNotFound();
-    state = decoded.k === 'd'
-      ? { ...decoded, k: 'c', a: decoded.b, b: tenant.seq, o: 0, m: 0, l: null, q: tenant.seq }
-      : decoded;
+    state =
+      decoded.k === 'd'
+        ? { ...decoded, k: 'c', a: decoded.b, b: tenant.seq, o: 0, m: 0, l: null, q: tenant.seq }
+        : decoded;
   } else {
     // First request of a round (an empty $deltatoken, as in a 410 reset's Location, starts over too).
     const selection = parseSelection(request);
     if (!selection.ok) return selection.result;
     const filter = parseIdFilter(param(query, '$filter'), resource);
     if (!filter.ok) return filter.result;
-    const options_ = { s: selection.selection.props, x: selection.selection.context, n: selection.selection.relationship, f: filter.ids };
+    const options_ = {
+      s: selection.selection.props,
+      x: selection.selection.context,
+      n: selection.selection.relationship,
+      f: filter.ids,
+    };
     if (token !== null) {
       // $deltatoken=latest: "sync from now", an empty page and a deltaLink at the current log position.
       const link = encodeToken({ ...base('d'), ...options_ });
-      return graphJson({ '@odata.context': contextFor(request, options_.x), '@odata.deltaLink': linkFor(request, '$deltatoken', link), value: [] });
+      return graphJson({
+        '@odata.context': contextFor(request, options_.x),
+        '@odata.deltaLink': linkFor(request, '$deltatoken', link),
+        value: [],
+      });
     }
     state = { ...base('i'), ...options_ };
   }
@@ -527,16 +667,38 @@ export function deltaPage(tenant: Tenant, request: DeltaRequest, options: DeltaO
   const ctx: PageContext = { tenant, request, state };
   const shift = Math.max(0, tenant.seq - state.q);
   const candidates = state.k === 'i' ? initialCandidates(ctx) : changeCandidates(ctx, request.preferMinimal);
-  const pageOptions = { ...options, pageSize: Math.max(1, Math.floor(options.pageSize)), membersPerPage: Math.max(1, Math.floor(options.membersPerPage)) };
+  const pageOptions = {
+    ...options,
+    pageSize: Math.max(1, Math.floor(options.pageSize)),
+    membersPerPage: Math.max(1, Math.floor(options.membersPerPage)),
+  };
   const page = fillPage(tenant, candidates, { o: state.o, m: state.m, l: state.l }, shift, pageOptions);
 
   const body: Record<string, unknown> = { '@odata.context': contextFor(request, state.x) };
   if (page.next) {
-    const nextToken = encodeToken({ ...state, o: page.next.o, m: page.next.m, l: page.next.l, q: tenant.seq, g: generation, t: now });
+    const nextToken = encodeToken({
+      ...state,
+      o: page.next.o,
+      m: page.next.m,
+      l: page.next.l,
+      q: tenant.seq,
+      g: generation,
+      t: now,
+    });
     body['@odata.nextLink'] = linkFor(request, '$skiptoken', nextToken);
   } else {
     // Every round ends with a new deltaLink, also when value is [] (§4); it resumes after the round's window.
-    const deltaToken = encodeToken({ ...state, k: 'd', a: 0, o: 0, m: 0, l: null, q: tenant.seq, g: generation, t: now });
+    const deltaToken = encodeToken({
+      ...state,
+      k: 'd',
+      a: 0,
+      o: 0,
+      m: 0,
+      l: null,
+      q: tenant.seq,
+      g: generation,
+      t: now,
+    });
     body['@odata.deltaLink'] = linkFor(request, '$deltatoken', deltaToken);
   }
   body.value = page.value;

@@ -34,7 +34,9 @@ const USERS: Record<string, Entity> = {
     businessPhones: ['+44 20 1234'],
     proxyAddresses: ['SMTP:ada.lovelace@contoso.com', 'smtp:ada@contoso.onmicrosoft.com'],
     otherMails: ['ada@example.org'],
-    identities: [{ signInType: 'userPrincipalName', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: 'ada@contoso.com' }],
+    identities: [
+      { signInType: 'userPrincipalName', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: 'ada@contoso.com' },
+    ],
     onPremisesExtensionAttributes: { extensionAttribute1: 'E1234' },
     employeeOrgData: { division: 'R&D', costCenter: 'CC-1' },
     onPremisesSyncEnabled: true,
@@ -97,13 +99,19 @@ function fixtures(resource: Resource): Record<string, Entity> {
 function matching(resource: Resource, raw: string, advanced: boolean): string[] {
   const r = parseFilter(raw, resource, { advanced, extensionNames });
   if (!r.ok) assert.fail(`${raw}: ${r.code} ${r.message}`);
-  return Object.entries(fixtures(resource)).filter(([, e]) => r.predicate(e)).map(([name]) => name);
+  return Object.entries(fixtures(resource))
+    .filter(([, e]) => r.predicate(e))
+    .map(([name]) => name);
 }
 
 const ADVANCED_HINT =
   'is not supported because the required parameters might be missing. Try adding $count=true query parameter ' +
   'and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more details.';
-const operatorError = (op: string) => ({ status: 400, code: 'Request_UnsupportedQuery', message: `Operator '${op}' ${ADVANCED_HINT}` });
+const operatorError = (op: string) => ({
+  status: 400,
+  code: 'Request_UnsupportedQuery',
+  message: `Operator '${op}' ${ADVANCED_HINT}`,
+});
 const clauseError = (property: string, label = 'User') => ({
   status: 400,
   code: 'Request_UnsupportedQuery',
@@ -114,7 +122,11 @@ const unknownError = (property: string, type = 'microsoft.graph.user') => ({
   code: 'Request_BadRequest',
   message: `Could not find a property named '${property}' on type '${type}'.`,
 });
-const invalidClause = (detail: string) => ({ status: 400, code: 'BadRequest', message: `Invalid filter clause: ${detail}` });
+const invalidClause = (detail: string) => ({
+  status: 400,
+  code: 'BadRequest',
+  message: `Invalid filter clause: ${detail}`,
+});
 const UNSUPPORTED_QUERY = { status: 400, code: 'Request_UnsupportedQuery', message: 'Unsupported query.' };
 
 describe('parseFilter: matching (basic mode)', () => {
@@ -210,7 +222,12 @@ describe('parseFilter: groups', () => {
 });
 
 describe('parseFilter: errors', () => {
-  type ErrorCase = [raw: string, resource: Resource, advanced: boolean, expected: { status: number; code: string; message: string }];
+  type ErrorCase = [
+    raw: string,
+    resource: Resource,
+    advanced: boolean,
+    expected: { status: number; code: string; message: string },
+  ];
   const cases: ErrorCase[] = [
     // Advanced-only operators without ConsistencyLevel + $count (§2.3).
     ["endswith(mail,'@contoso.com')", 'user', false, operatorError('endsWith')],
@@ -245,45 +262,130 @@ describe('parseFilter: errors', () => {
     // Unknown properties.
     ["foo eq 'x'", 'user', false, unknownError('foo')],
     ["Foo eq 'x'", 'group', false, unknownError('Foo', 'microsoft.graph.group')],
-    ["extension_00000000000000000000000000000000_x eq 'x'", 'user', true,
-      unknownError('extension_00000000000000000000000000000000_x')],
-    ["onPremisesExtensionAttributes/extensionAttribute99 eq 'x'", 'user', true,
-      unknownError('extensionAttribute99', 'microsoft.graph.onPremisesExtensionAttributes')],
+    [
+      "extension_00000000000000000000000000000000_x eq 'x'",
+      'user',
+      true,
+      unknownError('extension_00000000000000000000000000000000_x'),
+    ],
+    [
+      "onPremisesExtensionAttributes/extensionAttribute99 eq 'x'",
+      'user',
+      true,
+      unknownError('extensionAttribute99', 'microsoft.graph.onPremisesExtensionAttributes'),
+    ],
     ["identities/any(c:c/foo eq 'x')", 'user', false, unknownError('foo', 'microsoft.graph.objectIdentity')],
     // OData binding errors come before the directory's rules, wherever they are.
     ["endswith(mail,'x') and foo eq 'y'", 'user', false, unknownError('foo')],
     ["not(foo eq 'x')", 'user', false, unknownError('foo')],
-    ["userType ne 'Guest' and accountEnabled eq 'true'", 'user', false, invalidClause(
-      "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'.")],
+    [
+      "userType ne 'Guest' and accountEnabled eq 'true'",
+      'user',
+      false,
+      invalidClause(
+        "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'.",
+      ),
+    ],
     // Syntax (ODataLib wording, wrapped by Graph).
     ['displayName eq', 'user', false, invalidClause("Expression expected at position 14 in 'displayName eq'.")],
-    ["displayName eq 'abc", 'user', false, invalidClause("There is an unterminated string literal at position 19 in 'displayName eq 'abc'.")],
-    ['startswith(displayName, "a")', 'user', false,
-      invalidClause(`Syntax error: character '"' is not valid at position 24 in 'startswith(displayName, "a")'.`)],
-    ["jobtitle ge '!' , accountenabled eq true", 'user', false,
-      invalidClause("Syntax error at position 17 in 'jobtitle ge '!' , accountenabled eq true'.")],
-    ["(displayName eq 'a'", 'user', false, invalidClause("')' or operator expected at position 19 in '(displayName eq 'a''.")],
-    ["userType in ('a' 'b')", 'user', false, invalidClause("')' or ',' expected at position 17 in 'userType in ('a' 'b')'.")],
+    [
+      "displayName eq 'abc",
+      'user',
+      false,
+      invalidClause("There is an unterminated string literal at position 19 in 'displayName eq 'abc'."),
+    ],
+    [
+      'startswith(displayName, "a")',
+      'user',
+      false,
+      invalidClause(`Syntax error: character '"' is not valid at position 24 in 'startswith(displayName, "a")'.`),
+    ],
+    [
+      "jobtitle ge '!' , accountenabled eq true",
+      'user',
+      false,
+      invalidClause("Syntax error at position 17 in 'jobtitle ge '!' , accountenabled eq true'."),
+    ],
+    [
+      "(displayName eq 'a'",
+      'user',
+      false,
+      invalidClause("')' or operator expected at position 19 in '(displayName eq 'a''."),
+    ],
+    [
+      "userType in ('a' 'b')",
+      'user',
+      false,
+      invalidClause("')' or ',' expected at position 17 in 'userType in ('a' 'b')'."),
+    ],
     ['', 'user', false, invalidClause("Expression expected at position 0 in ''.")],
     // Types.
-    ["accountEnabled eq 'true'", 'user', false, invalidClause(
-      "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'.")],
-    ["proxyAddresses eq 'x'", 'user', false, invalidClause(
-      "A binary operator with incompatible types was detected. Found operand types 'Collection(Edm.String)' and 'Edm.String' for operator kind 'Equal'.")],
-    ['createdDateTime ge 5', 'user', false, invalidClause(
-      "A binary operator with incompatible types was detected. Found operand types 'Edm.DateTimeOffset' and 'Edm.Int32' for operator kind 'GreaterThanOrEqual'.")],
-    ["displayName eq 'a' and 'b'", 'user', false, invalidClause(
-      "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'And'.")],
-    ["not displayName eq 'x'", 'user', true, invalidClause(
-      "A unary operator with an incompatible type was detected. Found operand type 'Edm.String' for operator kind 'Not'.")],
+    [
+      "accountEnabled eq 'true'",
+      'user',
+      false,
+      invalidClause(
+        "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'Equal'.",
+      ),
+    ],
+    [
+      "proxyAddresses eq 'x'",
+      'user',
+      false,
+      invalidClause(
+        "A binary operator with incompatible types was detected. Found operand types 'Collection(Edm.String)' and 'Edm.String' for operator kind 'Equal'.",
+      ),
+    ],
+    [
+      'createdDateTime ge 5',
+      'user',
+      false,
+      invalidClause(
+        "A binary operator with incompatible types was detected. Found operand types 'Edm.DateTimeOffset' and 'Edm.Int32' for operator kind 'GreaterThanOrEqual'.",
+      ),
+    ],
+    [
+      "displayName eq 'a' and 'b'",
+      'user',
+      false,
+      invalidClause(
+        "A binary operator with incompatible types was detected. Found operand types 'Edm.Boolean' and 'Edm.String' for operator kind 'And'.",
+      ),
+    ],
+    [
+      "not displayName eq 'x'",
+      'user',
+      true,
+      invalidClause(
+        "A unary operator with an incompatible type was detected. Found operand type 'Edm.String' for operator kind 'Not'.",
+      ),
+    ],
     ['displayName', 'user', false, invalidClause('The $filter expression must evaluate to a single boolean value.')],
-    ["startswith(accountEnabled,'t')", 'user', false, invalidClause(
-      "No function signature for the function with name 'startswith' matches the specified arguments. The function signatures considered are: startswith(Edm.String Nullable=true, Edm.String Nullable=true).")],
-    ["foo(displayName)", 'user', false, invalidClause(
-      "An unknown function with name 'foo' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed.")],
+    [
+      "startswith(accountEnabled,'t')",
+      'user',
+      false,
+      invalidClause(
+        "No function signature for the function with name 'startswith' matches the specified arguments. The function signatures considered are: startswith(Edm.String Nullable=true, Edm.String Nullable=true).",
+      ),
+    ],
+    [
+      'foo(displayName)',
+      'user',
+      false,
+      invalidClause(
+        "An unknown function with name 'foo' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed.",
+      ),
+    ],
     ["displayName/any(c:c eq 'x')", 'user', false, invalidClause('Any/All may only be used following a collection.')],
-    ["identities/issuer eq 'x'", 'user', false, invalidClause(
-      "The parent value for a property access of a property 'issuer' is not a single value. Property access can only be applied to a single value.")],
+    [
+      "identities/issuer eq 'x'",
+      'user',
+      false,
+      invalidClause(
+        "The parent value for a property access of a property 'issuer' is not a single value. Property access can only be applied to a single value.",
+      ),
+    ],
     // Valid OData the directory does not serve.
     ["contains(displayName,'a')", 'user', true, UNSUPPORTED_QUERY],
     ["proxyAddresses/all(p:startswith(p,'smtp'))", 'user', true, UNSUPPORTED_QUERY],
@@ -298,22 +400,43 @@ describe('parseFilter: errors', () => {
 
 describe('parseFilter: ast', () => {
   it('exposes the parsed tree with and binding tighter than or', () => {
-    const ok = parseFilter("mail eq 'x' or city eq 'y' and accountEnabled eq true", 'user', { advanced: false, extensionNames });
+    const ok = parseFilter("mail eq 'x' or city eq 'y' and accountEnabled eq true", 'user', {
+      advanced: false,
+      extensionNames,
+    });
     assert.ok(ok.ok);
     assert.deepEqual(ok.ast, {
       kind: 'or',
-      left: { kind: 'compare', op: 'eq', left: { kind: 'path', segments: ['mail'] }, right: { kind: 'literal', type: 'string', value: 'x' } },
+      left: {
+        kind: 'compare',
+        op: 'eq',
+        left: { kind: 'path', segments: ['mail'] },
+        right: { kind: 'literal', type: 'string', value: 'x' },
+      },
       right: {
         kind: 'and',
-        left: { kind: 'compare', op: 'eq', left: { kind: 'path', segments: ['city'] }, right: { kind: 'literal', type: 'string', value: 'y' } },
-        right: { kind: 'compare', op: 'eq', left: { kind: 'path', segments: ['accountEnabled'] }, right: { kind: 'literal', type: 'boolean', value: true } },
+        left: {
+          kind: 'compare',
+          op: 'eq',
+          left: { kind: 'path', segments: ['city'] },
+          right: { kind: 'literal', type: 'string', value: 'y' },
+        },
+        right: {
+          kind: 'compare',
+          op: 'eq',
+          left: { kind: 'path', segments: ['accountEnabled'] },
+          right: { kind: 'literal', type: 'boolean', value: true },
+        },
       },
     });
   });
 });
 
 describe('parseDeltaFilter', () => {
-  const ids = (n: number) => Array.from({ length: n }, (_, i) => `id eq '${String(i).padStart(8, '0')}-0000-4000-8000-000000000000'`).join(' or ');
+  const ids = (n: number) =>
+    Array.from({ length: n }, (_, i) => `id eq '${String(i).padStart(8, '0')}-0000-4000-8000-000000000000'`).join(
+      ' or ',
+    );
   const ok: Array<[string, string[]]> = [
     [`id eq '${ADA}'`, [ADA]],
     [`id eq '${ADA}' or id eq '${BOB}'`, [ADA, BOB]],
@@ -328,7 +451,14 @@ describe('parseDeltaFilter', () => {
   });
 
   const errors: Array<[string, { status: number; code: string; message: string }]> = [
-    [ids(51), { status: 400, code: 'Request_UnsupportedQuery', message: 'Too many ids in the delta filter: 51. At most 50 are supported.' }],
+    [
+      ids(51),
+      {
+        status: 400,
+        code: 'Request_UnsupportedQuery',
+        message: 'Too many ids in the delta filter: 51. At most 50 are supported.',
+      },
+    ],
     ["displayName eq 'x'", clauseError('displayName')],
     ["foo eq 'x'", unknownError('foo')],
     [`id eq '${ADA}' and id eq '${BOB}'`, UNSUPPORTED_QUERY],
@@ -346,7 +476,9 @@ describe('parseSearch', () => {
   const searchMatches = (resource: Resource, raw: string): string[] => {
     const r = parseSearch(raw, resource);
     if (!r.ok) assert.fail(`${raw}: ${r.code} ${r.message}`);
-    return Object.entries(fixtures(resource)).filter(([, e]) => r.predicate(e)).map(([name]) => name);
+    return Object.entries(fixtures(resource))
+      .filter(([, e]) => r.predicate(e))
+      .map(([name]) => name);
   };
   const cases: Array<[Resource, string, string[]]> = [
     ['user', '"displayName:ada"', ['ada']],
@@ -371,14 +503,56 @@ describe('parseSearch', () => {
   }
 
   const errors: Array<[string, { status: number; code: string; message: string }]> = [
-    ['displayName:ada', { status: 400, code: 'BadRequest', message: "Syntax error: character 'd' is not valid at position 0 in 'displayName:ada'." }],
-    ['"displayName:ada', { status: 400, code: 'BadRequest', message: `Syntax error: character '"' is not valid at position 0 in '"displayName:ada'.` }],
-    ['"displayName:ada" AND', { status: 400, code: 'BadRequest', message: `Syntax error: character '' is not valid at position 21 in '"displayName:ada" AND'.` }],
-    ['"displayName:a" XOR "mail:b"', { status: 400, code: 'BadRequest', message: `Syntax error: character 'X' is not valid at position 16 in '"displayName:a" XOR "mail:b"'.` }],
-    ['"ada"', { status: 400, code: 'Request_UnsupportedQuery', message: `Invalid $search clause '"ada"': expected "property:value".` }],
+    [
+      'displayName:ada',
+      {
+        status: 400,
+        code: 'BadRequest',
+        message: "Syntax error: character 'd' is not valid at position 0 in 'displayName:ada'.",
+      },
+    ],
+    [
+      '"displayName:ada',
+      {
+        status: 400,
+        code: 'BadRequest',
+        message: `Syntax error: character '"' is not valid at position 0 in '"displayName:ada'.`,
+      },
+    ],
+    [
+      '"displayName:ada" AND',
+      {
+        status: 400,
+        code: 'BadRequest',
+        message: `Syntax error: character '' is not valid at position 21 in '"displayName:ada" AND'.`,
+      },
+    ],
+    [
+      '"displayName:a" XOR "mail:b"',
+      {
+        status: 400,
+        code: 'BadRequest',
+        message: `Syntax error: character 'X' is not valid at position 16 in '"displayName:a" XOR "mail:b"'.`,
+      },
+    ],
+    [
+      '"ada"',
+      {
+        status: 400,
+        code: 'Request_UnsupportedQuery',
+        message: `Invalid $search clause '"ada"': expected "property:value".`,
+      },
+    ],
     ['"foo:x"', unknownError('foo')],
-    ['"accountEnabled:true"', { status: 400, code: 'Request_UnsupportedQuery',
-      message: "Unsupported or invalid query search clause specified for property 'accountEnabled' of resource 'User'." }],
+    [
+      '"accountEnabled:true"',
+      {
+        status: 400,
+        code: 'Request_UnsupportedQuery',
+        message:
+          "Unsupported or invalid query search clause specified for property 'accountEnabled' of resource 'User'.",
+      },
+    ],
   ];
   for (const [raw, expected] of errors) {
     it(`error: ${raw}`, () => assert.deepEqual(parseSearch(raw), { ok: false, ...expected }));
@@ -389,7 +563,8 @@ describe('parseSearch', () => {
       ok: false,
       status: 400,
       code: 'Request_UnsupportedQuery',
-      message: "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+      message:
+        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
     });
   });
 });
@@ -399,7 +574,9 @@ describe('parseOrderBy', () => {
     const r = parseOrderBy(raw, 'user', advanced);
     if (!r.ok || !r.compare) return assert.fail(`${raw}: ${r.ok ? 'no comparator' : r.message}`);
     const compare = r.compare;
-    return Object.entries(entities).sort(([, a], [, b]) => compare(a, b)).map(([name]) => name);
+    return Object.entries(entities)
+      .sort(([, a], [, b]) => compare(a, b))
+      .map(([name]) => name);
   };
   const cases: Array<[string, boolean, string[]]> = [
     ['displayName', false, ['ada', 'bob', 'carol']],
@@ -427,12 +604,50 @@ describe('parseOrderBy', () => {
   it('empty → no comparator', () => assert.deepEqual(parseOrderBy('', 'user', false), { ok: true, compare: null }));
 
   const errors: Array<[string, Resource, boolean, boolean, { status: number; code: string; message: string }]> = [
-    ['createdDateTime desc', 'user', false, false, { status: 400, code: 'Request_UnsupportedQuery', message: "Unsupported sort property 'createdDateTime' for 'User'." }],
-    ['department', 'user', true, false, { status: 400, code: 'Request_UnsupportedQuery', message: "Unsupported sort property 'department' for 'User'." }],
-    ['securityEnabled', 'group', true, false, { status: 400, code: 'Request_UnsupportedQuery', message: "Unsupported sort property 'securityEnabled' for 'Group'." }],
+    [
+      'createdDateTime desc',
+      'user',
+      false,
+      false,
+      {
+        status: 400,
+        code: 'Request_UnsupportedQuery',
+        message: "Unsupported sort property 'createdDateTime' for 'User'.",
+      },
+    ],
+    [
+      'department',
+      'user',
+      true,
+      false,
+      { status: 400, code: 'Request_UnsupportedQuery', message: "Unsupported sort property 'department' for 'User'." },
+    ],
+    [
+      'securityEnabled',
+      'group',
+      true,
+      false,
+      {
+        status: 400,
+        code: 'Request_UnsupportedQuery',
+        message: "Unsupported sort property 'securityEnabled' for 'Group'.",
+      },
+    ],
     ['foo', 'user', true, false, unknownError('foo')],
-    ['displayName', 'user', false, true, { status: 400, code: 'Request_UnsupportedQuery', message: 'Sorting not supported for current query.' }],
-    ['displayName sideways', 'user', false, false, { status: 400, code: 'BadRequest', message: "Syntax error at position 20 in 'displayName sideways'." }],
+    [
+      'displayName',
+      'user',
+      false,
+      true,
+      { status: 400, code: 'Request_UnsupportedQuery', message: 'Sorting not supported for current query.' },
+    ],
+    [
+      'displayName sideways',
+      'user',
+      false,
+      false,
+      { status: 400, code: 'BadRequest', message: "Syntax error at position 20 in 'displayName sideways'." },
+    ],
   ];
   for (const [raw, resource, advanced, hasFilter, expected] of errors) {
     it(`error: ${resource} ${raw}${advanced ? ' (advanced)' : ''}${hasFilter ? ' with $filter' : ''}`, () => {

@@ -125,7 +125,8 @@ function tokenize(raw: string): Token[] {
       let value = '';
       let j = i + 1;
       for (;;) {
-        if (j >= raw.length) fail(invalidFilter(`There is an unterminated string literal at position ${raw.length} in '${raw}'.`));
+        if (j >= raw.length)
+          fail(invalidFilter(`There is an unterminated string literal at position ${raw.length} in '${raw}'.`));
         if (raw[j] === "'") {
           if (raw[j + 1] === "'") {
             value += "'";
@@ -367,15 +368,7 @@ class Parser {
 // Binder: resolves properties, type-checks (OData layer) and queues the directory's rules.
 
 type ValueKind =
-  | 'string'
-  | 'boolean'
-  | 'dateTimeOffset'
-  | 'int'
-  | 'guid'
-  | 'null'
-  | 'untyped'
-  | 'collection'
-  | 'complex';
+  'string' | 'boolean' | 'dateTimeOffset' | 'int' | 'guid' | 'null' | 'untyped' | 'collection' | 'complex';
 
 interface Scope {
   entity: Entity;
@@ -445,9 +438,30 @@ const ADVANCED_OPERATOR_NAMES: Partial<Record<FilterOp, string>> = {
 };
 
 const UNSUPPORTED_FUNCTIONS: ReadonlySet<string> = new Set([
-  'contains', 'substringof', 'tolower', 'toupper', 'trim', 'length', 'indexof', 'substring', 'concat',
-  'year', 'month', 'day', 'hour', 'minute', 'second', 'date', 'time', 'now', 'round', 'floor', 'ceiling',
-  'cast', 'isof', 'matchespattern',
+  'contains',
+  'substringof',
+  'tolower',
+  'toupper',
+  'trim',
+  'length',
+  'indexof',
+  'substring',
+  'concat',
+  'year',
+  'month',
+  'day',
+  'hour',
+  'minute',
+  'second',
+  'date',
+  'time',
+  'now',
+  'round',
+  'floor',
+  'ceiling',
+  'cast',
+  'isof',
+  'matchespattern',
 ]);
 
 function kindOf(def: PropertyDef): { kind: ValueKind; typeName: string } {
@@ -649,7 +663,11 @@ function bind(b: Binder, ast: FilterAst): Bound {
     case 'compare':
       return bindCompare(b, ast.op, bind(b, ast.left), bind(b, ast.right));
     case 'in':
-      return bindIn(b, bind(b, ast.operand), ast.values.map((v) => bind(b, v)));
+      return bindIn(
+        b,
+        bind(b, ast.operand),
+        ast.values.map((v) => bind(b, v)),
+      );
     case 'call':
       return bindCall(b, ast.name, ast.args);
     case 'lambda':
@@ -721,7 +739,8 @@ function bindCall(b: Binder, name: string, args: readonly FilterAst[]): Bound {
   if (property) requireOperator(b, property, fn === 'startswith' ? 'startsWith' : 'endsWith');
   const read = target.evaluate;
   const affix = prefix.evaluate;
-  const test = fn === 'startswith' ? (v: string, a: string) => v.startsWith(a) : (v: string, a: string) => v.endsWith(a);
+  const test =
+    fn === 'startswith' ? (v: string, a: string) => v.startsWith(a) : (v: string, a: string) => v.endsWith(a);
   return {
     kind: 'boolean',
     typeName: EDM.boolean,
@@ -741,9 +760,7 @@ function bindLambda(b: Binder, ast: Extract<FilterAst, { kind: 'lambda' }>): Bou
   }
   const element = collection.element;
   const collectionDef = element.def;
-  b.checks.push(() =>
-    collectionDef.filter ? null : unsupportedClauseError(b.resource, collectionDef.name),
-  );
+  b.checks.push(() => (collectionDef.filter ? null : unsupportedClauseError(b.resource, collectionDef.name)));
   if (ast.quantifier === 'all') b.checks.push(unsupportedQuery);
   const read = collection.evaluate;
   if (ast.variable === null || ast.body === null) {
@@ -921,7 +938,10 @@ function searchTokens(value: string): string[] {
 function searchClause(def: PropertyDef, term: string): Predicate {
   const name = def.name;
   if (def.search === 'tokenized') {
-    const wanted = term.split(/[^\p{L}\p{N}]+/u).filter(Boolean).map(fold);
+    const wanted = term
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter(Boolean)
+      .map(fold);
     return (entity) =>
       anyOf(entity[name], (v) => {
         if (typeof v !== 'string') return false;
@@ -943,7 +963,11 @@ function searchClause(def: PropertyDef, term: string): Predicate {
 export function parseSearch(raw: string, resource: Resource = 'user'): QueryResult<{ predicate: Predicate }> {
   const def = resourceDef(resource);
   const syntaxError = (pos: number) =>
-    queryError(400, 'BadRequest', `Syntax error: character '${raw[pos] ?? ''}' is not valid at position ${pos} in '${raw}'.`);
+    queryError(
+      400,
+      'BadRequest',
+      `Syntax error: character '${raw[pos] ?? ''}' is not valid at position ${pos} in '${raw}'.`,
+    );
   const orGroups: Predicate[][] = [[]];
   let expectClause = true;
   let i = 0;
@@ -960,7 +984,11 @@ export function parseSearch(raw: string, resource: Resource = 'user'): QueryResu
       const clause = raw.slice(i + 1, close);
       const colon = clause.indexOf(':');
       if (colon <= 0) {
-        return queryError(400, 'Request_UnsupportedQuery', `Invalid $search clause '"${clause}"': expected "property:value".`);
+        return queryError(
+          400,
+          'Request_UnsupportedQuery',
+          `Invalid $search clause '"${clause}"': expected "property:value".`,
+        );
       }
       const name = clause.slice(0, colon).trim();
       const p = findProperty(resource, name);

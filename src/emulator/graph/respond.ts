@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 
 // Graph's response conventions in one place: headers, error bodies, OData context URLs.
 
-export const GRAPH_JSON_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+export const GRAPH_JSON_TYPE =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** A transport-neutral Graph response: routes return these; the HTTP layer and $batch serialise them. */
 export interface GraphResult {
@@ -12,18 +13,34 @@ export interface GraphResult {
   body?: unknown;
 }
 
-export interface GraphErrorData { status: number; code: string; message: string }
+export interface GraphErrorData {
+  status: number;
+  code: string;
+  message: string;
+}
 
 /** `innerError.date` has no fractions and no Z, unlike every other Graph date. */
 export function innerErrorDate(now = Date.now()): string {
   return new Date(now).toISOString().slice(0, 19);
 }
 
-export function graphError(status: number, code: string, message: string, requestId: string = randomUUID(), extraHeaders: Record<string, string> = {}): GraphResult {
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  requestId: string = randomUUID(),
+  extraHeaders: Record<string, string> = {},
+): GraphResult {
   return {
     status,
     headers: { 'Content-Type': 'application/json', ...extraHeaders },
-    body: { error: { code, message, innerError: { date: innerErrorDate(), 'request-id': requestId, 'client-request-id': requestId } } },
+    body: {
+      error: {
+        code,
+        message,
+        innerError: { date: innerErrorDate(), 'request-id': requestId, 'client-request-id': requestId },
+      },
+    },
   };
 }
 
@@ -44,11 +61,32 @@ export const notFound = (what: string): GraphErrorData => ({
 export const throttled = (retryAfterSeconds: number, requestId: string = randomUUID()): GraphResult => ({
   status: 429,
   headers: { 'Content-Type': 'application/json', 'Retry-After': String(retryAfterSeconds) },
-  body: { error: { code: 'TooManyRequests', message: 'Please retry again later.', innerError: { code: '429', date: innerErrorDate(), message: 'Please retry after', 'request-id': requestId, status: '429' } } },
+  body: {
+    error: {
+      code: 'TooManyRequests',
+      message: 'Please retry again later.',
+      innerError: {
+        code: '429',
+        date: innerErrorDate(),
+        message: 'Please retry after',
+        'request-id': requestId,
+        status: '429',
+      },
+    },
+  },
 });
 
 export const unavailable = (retryAfterSeconds: number | null, requestId: string = randomUUID()): GraphResult => ({
   status: 503,
-  headers: { 'Content-Type': 'application/json', ...(retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) }) },
-  body: { error: { code: 'serviceNotAvailable', message: 'Service unavailable. Please try again later.', innerError: { date: innerErrorDate(), 'request-id': requestId, 'client-request-id': requestId } } },
+  headers: {
+    'Content-Type': 'application/json',
+    ...(retryAfterSeconds === null ? {} : { 'Retry-After': String(retryAfterSeconds) }),
+  },
+  body: {
+    error: {
+      code: 'serviceNotAvailable',
+      message: 'Service unavailable. Please try again later.',
+      innerError: { date: innerErrorDate(), 'request-id': requestId, 'client-request-id': requestId },
+    },
+  },
 });

@@ -17,20 +17,77 @@ const extensionNames = new Set([EXT]);
 
 describe('catalogue', () => {
   const USER_NAMES = [
-    'id', 'userPrincipalName', 'displayName', 'givenName', 'surname', 'mail', 'mailNickname', 'jobTitle',
-    'department', 'companyName', 'employeeId', 'employeeType', 'employeeHireDate', 'officeLocation', 'city',
-    'state', 'country', 'postalCode', 'streetAddress', 'usageLocation', 'mobilePhone', 'businessPhones',
-    'faxNumber', 'preferredLanguage', 'userType', 'accountEnabled', 'createdDateTime', 'creationType',
-    'externalUserState', 'otherMails', 'proxyAddresses', 'onPremisesSyncEnabled', 'onPremisesImmutableId',
-    'onPremisesSamAccountName', 'onPremisesUserPrincipalName', 'onPremisesLastSyncDateTime',
-    'onPremisesExtensionAttributes', 'employeeOrgData', 'identities', 'deletedDateTime', 'manager', 'aboutMe',
-    'birthday', 'hireDate', 'interests', 'mySite', 'pastProjects', 'preferredName', 'responsibilities',
-    'schools', 'skills', 'mailboxSettings',
+    'id',
+    'userPrincipalName',
+    'displayName',
+    'givenName',
+    'surname',
+    'mail',
+    'mailNickname',
+    'jobTitle',
+    'department',
+    'companyName',
+    'employeeId',
+    'employeeType',
+    'employeeHireDate',
+    'officeLocation',
+    'city',
+    'state',
+    'country',
+    'postalCode',
+    'streetAddress',
+    'usageLocation',
+    'mobilePhone',
+    'businessPhones',
+    'faxNumber',
+    'preferredLanguage',
+    'userType',
+    'accountEnabled',
+    'createdDateTime',
+    'creationType',
+    'externalUserState',
+    'otherMails',
+    'proxyAddresses',
+    'onPremisesSyncEnabled',
+    'onPremisesImmutableId',
+    'onPremisesSamAccountName',
+    'onPremisesUserPrincipalName',
+    'onPremisesLastSyncDateTime',
+    'onPremisesExtensionAttributes',
+    'employeeOrgData',
+    'identities',
+    'deletedDateTime',
+    'manager',
+    'aboutMe',
+    'birthday',
+    'hireDate',
+    'interests',
+    'mySite',
+    'pastProjects',
+    'preferredName',
+    'responsibilities',
+    'schools',
+    'skills',
+    'mailboxSettings',
   ];
   const GROUP_NAMES = [
-    'id', 'displayName', 'description', 'mail', 'mailNickname', 'mailEnabled', 'securityEnabled', 'groupTypes',
-    'visibility', 'proxyAddresses', 'createdDateTime', 'onPremisesSyncEnabled', 'membershipRule',
-    'membershipRuleProcessingState', 'deletedDateTime', 'members', 'owners',
+    'id',
+    'displayName',
+    'description',
+    'mail',
+    'mailNickname',
+    'mailEnabled',
+    'securityEnabled',
+    'groupTypes',
+    'visibility',
+    'proxyAddresses',
+    'createdDateTime',
+    'onPremisesSyncEnabled',
+    'membershipRule',
+    'membershipRuleProcessingState',
+    'deletedDateTime',
+    'members',
+    'owners',
   ];
 
   const cases: Array<[Resource, string[]]> = [
@@ -45,10 +102,22 @@ describe('catalogue', () => {
   }
 
   it('user defaults are the 11 of §2.2', () => {
-    assert.deepEqual(new Set(defaultProperties('user')), new Set([
-      'businessPhones', 'displayName', 'givenName', 'id', 'jobTitle', 'mail', 'mobilePhone', 'officeLocation',
-      'preferredLanguage', 'surname', 'userPrincipalName',
-    ]));
+    assert.deepEqual(
+      new Set(defaultProperties('user')),
+      new Set([
+        'businessPhones',
+        'displayName',
+        'givenName',
+        'id',
+        'jobTitle',
+        'mail',
+        'mobilePhone',
+        'officeLocation',
+        'preferredLanguage',
+        'surname',
+        'userPrincipalName',
+      ]),
+    );
   });
 
   it('group defaults are every served non-navigation property', () => {
@@ -58,9 +127,22 @@ describe('catalogue', () => {
 
   it('collections, collection-unreadable and navigation flags', () => {
     const user = (n: string) => findProperty('user', n)!;
-    for (const n of ['businessPhones', 'otherMails', 'proxyAddresses', 'identities', 'skills']) assert.ok(user(n).collection, n);
-    for (const n of ['aboutMe', 'birthday', 'hireDate', 'interests', 'mySite', 'pastProjects', 'preferredName',
-      'responsibilities', 'schools', 'skills', 'mailboxSettings']) assert.ok(user(n).collectionUnreadable, n);
+    for (const n of ['businessPhones', 'otherMails', 'proxyAddresses', 'identities', 'skills'])
+      assert.ok(user(n).collection, n);
+    for (const n of [
+      'aboutMe',
+      'birthday',
+      'hireDate',
+      'interests',
+      'mySite',
+      'pastProjects',
+      'preferredName',
+      'responsibilities',
+      'schools',
+      'skills',
+      'mailboxSettings',
+    ])
+      assert.ok(user(n).collectionUnreadable, n);
     assert.equal(user('manager').kind, 'navigation');
     assert.ok(findProperty('group', 'groupTypes')!.collection);
   });
@@ -84,18 +166,48 @@ describe('parseSelect', () => {
     ['absent', 'user', null, 'collection', null, null],
     ['empty', 'user', '', 'collection', null, null],
     ['id kept in place', 'user', 'id,displayName', 'collection', ['id', 'displayName'], ['id', 'displayName']],
-    ['id appended', 'user', 'displayName,accountEnabled', 'collection',
-      ['displayName', 'accountEnabled', 'id'], ['displayName', 'accountEnabled']],
-    ['case-insensitive, canonical casing', 'user', 'DISPLAYNAME, userprincipalname ,OnPremisesExtensionAttributes', 'delta',
+    [
+      'id appended',
+      'user',
+      'displayName,accountEnabled',
+      'collection',
+      ['displayName', 'accountEnabled', 'id'],
+      ['displayName', 'accountEnabled'],
+    ],
+    [
+      'case-insensitive, canonical casing',
+      'user',
+      'DISPLAYNAME, userprincipalname ,OnPremisesExtensionAttributes',
+      'delta',
       ['displayName', 'userPrincipalName', 'onPremisesExtensionAttributes', 'id'],
-      ['displayName', 'userPrincipalName', 'onPremisesExtensionAttributes']],
+      ['displayName', 'userPrincipalName', 'onPremisesExtensionAttributes'],
+    ],
     ['duplicates collapse', 'user', 'mail,Mail,MAIL', 'collection', ['mail', 'id'], ['mail']],
-    ['navigation selectable (delta tracking)', 'user', 'displayName,manager', 'delta',
-      ['displayName', 'manager', 'id'], ['displayName', 'manager']],
+    [
+      'navigation selectable (delta tracking)',
+      'user',
+      'displayName,manager',
+      'delta',
+      ['displayName', 'manager', 'id'],
+      ['displayName', 'manager'],
+    ],
     ['extension, any casing', 'user', EXT.toLowerCase(), 'collection', [EXT, 'id'], [EXT]],
-    ['collection-unreadable on a single user', 'user', 'skills,aboutMe', 'single',
-      ['skills', 'aboutMe', 'id'], ['skills', 'aboutMe']],
-    ['group members', 'group', 'displayName,members', 'delta', ['displayName', 'members', 'id'], ['displayName', 'members']],
+    [
+      'collection-unreadable on a single user',
+      'user',
+      'skills,aboutMe',
+      'single',
+      ['skills', 'aboutMe', 'id'],
+      ['skills', 'aboutMe'],
+    ],
+    [
+      'group members',
+      'group',
+      'displayName,members',
+      'delta',
+      ['displayName', 'members', 'id'],
+      ['displayName', 'members'],
+    ],
   ];
   for (const [name, resource, raw, context, props, requested] of ok) {
     it(`ok: ${name}`, () => {
@@ -105,24 +217,87 @@ describe('parseSelect', () => {
   }
 
   const errors: Array<[string, Resource, string, SelectContext, number, string, string]> = [
-    ['unknown property', 'user', 'id,foo', 'collection', 400, 'Request_BadRequest',
-      "Could not find a property named 'foo' on type 'microsoft.graph.user'."],
-    ['unknown on groups', 'group', 'Bar', 'single', 400, 'Request_BadRequest',
-      "Could not find a property named 'Bar' on type 'microsoft.graph.group'."],
-    ['extension not defined by the tenant', 'user', 'extension_00000000000000000000000000000000_x', 'collection', 400,
+    [
+      'unknown property',
+      'user',
+      'id,foo',
+      'collection',
+      400,
       'Request_BadRequest',
-      "Could not find a property named 'extension_00000000000000000000000000000000_x' on type 'microsoft.graph.user'."],
-    ['skills in a collection', 'user', 'id,skills', 'collection', 501, 'NotImplemented', 'This operation target is not yet supported.'],
-    ['aboutMe in delta', 'user', 'aboutMe', 'delta', 501, 'NotImplemented', 'This operation target is not yet supported.'],
-    ['mailboxSettings in a collection', 'user', 'mailboxSettings', 'collection', 501, 'NotImplemented',
-      'This operation target is not yet supported.'],
-    ['unknown wins over 501', 'user', 'skills,foo', 'collection', 400, 'Request_BadRequest',
-      "Could not find a property named 'foo' on type 'microsoft.graph.user'."],
-    ['empty term', 'user', 'id,,displayName', 'collection', 400, 'Request_BadRequest',
-      "Term 'id,,displayName' is not valid in a $select or $expand expression."],
-    ['sub-property path', 'user', 'onPremisesExtensionAttributes/extensionAttribute1', 'collection', 400,
+      "Could not find a property named 'foo' on type 'microsoft.graph.user'.",
+    ],
+    [
+      'unknown on groups',
+      'group',
+      'Bar',
+      'single',
+      400,
       'Request_BadRequest',
-      "Term 'onPremisesExtensionAttributes/extensionAttribute1' is not valid in a $select or $expand expression."],
+      "Could not find a property named 'Bar' on type 'microsoft.graph.group'.",
+    ],
+    [
+      'extension not defined by the tenant',
+      'user',
+      'extension_00000000000000000000000000000000_x',
+      'collection',
+      400,
+      'Request_BadRequest',
+      "Could not find a property named 'extension_00000000000000000000000000000000_x' on type 'microsoft.graph.user'.",
+    ],
+    [
+      'skills in a collection',
+      'user',
+      'id,skills',
+      'collection',
+      501,
+      'NotImplemented',
+      'This operation target is not yet supported.',
+    ],
+    [
+      'aboutMe in delta',
+      'user',
+      'aboutMe',
+      'delta',
+      501,
+      'NotImplemented',
+      'This operation target is not yet supported.',
+    ],
+    [
+      'mailboxSettings in a collection',
+      'user',
+      'mailboxSettings',
+      'collection',
+      501,
+      'NotImplemented',
+      'This operation target is not yet supported.',
+    ],
+    [
+      'unknown wins over 501',
+      'user',
+      'skills,foo',
+      'collection',
+      400,
+      'Request_BadRequest',
+      "Could not find a property named 'foo' on type 'microsoft.graph.user'.",
+    ],
+    [
+      'empty term',
+      'user',
+      'id,,displayName',
+      'collection',
+      400,
+      'Request_BadRequest',
+      "Term 'id,,displayName' is not valid in a $select or $expand expression.",
+    ],
+    [
+      'sub-property path',
+      'user',
+      'onPremisesExtensionAttributes/extensionAttribute1',
+      'collection',
+      400,
+      'Request_BadRequest',
+      "Term 'onPremisesExtensionAttributes/extensionAttribute1' is not valid in a $select or $expand expression.",
+    ],
   ];
   for (const [name, resource, raw, context, status, code, message] of errors) {
     it(`error: ${name}`, () => {
@@ -150,14 +325,30 @@ describe('projectEntity', () => {
   it('defaults: exactly the 11 default properties, unset → null, collections → []', () => {
     const out = projectEntity('user', { id: 'u2', displayName: 'Bob' }, null);
     assert.deepEqual(out, {
-      businessPhones: [], displayName: 'Bob', givenName: null, id: 'u2', jobTitle: null, mail: null,
-      mobilePhone: null, officeLocation: null, preferredLanguage: null, surname: null, userPrincipalName: null,
+      businessPhones: [],
+      displayName: 'Bob',
+      givenName: null,
+      id: 'u2',
+      jobTitle: null,
+      mail: null,
+      mobilePhone: null,
+      officeLocation: null,
+      preferredLanguage: null,
+      surname: null,
+      userPrincipalName: null,
     });
   });
 
   it('selected properties only, in order; navigation omitted; complex shapes filled', () => {
     const out = projectEntity('user', stored, [
-      'accountEnabled', 'department', 'otherMails', 'onPremisesExtensionAttributes', 'employeeOrgData', 'manager', EXT, 'id',
+      'accountEnabled',
+      'department',
+      'otherMails',
+      'onPremisesExtensionAttributes',
+      'employeeOrgData',
+      'manager',
+      EXT,
+      'id',
     ]);
     const attributes: Record<string, unknown> = {};
     for (let i = 1; i <= 15; i++) attributes[`extensionAttribute${i}`] = null;
@@ -171,12 +362,24 @@ describe('projectEntity', () => {
       [EXT]: 'ada-l',
       id: 'u1',
     });
-    assert.deepEqual(Object.keys(out), ['accountEnabled', 'department', 'otherMails', 'onPremisesExtensionAttributes',
-      'employeeOrgData', EXT, 'id']);
+    assert.deepEqual(Object.keys(out), [
+      'accountEnabled',
+      'department',
+      'otherMails',
+      'onPremisesExtensionAttributes',
+      'employeeOrgData',
+      EXT,
+      'id',
+    ]);
   });
 
   it('unset onPremisesExtensionAttributes is still an object of nulls; unset employeeOrgData is null', () => {
-    const out = projectEntity('user', { id: 'u3' }, ['onPremisesExtensionAttributes', 'employeeOrgData', 'identities', 'id']);
+    const out = projectEntity('user', { id: 'u3' }, [
+      'onPremisesExtensionAttributes',
+      'employeeOrgData',
+      'identities',
+      'id',
+    ]);
     assert.equal(Object.keys(out.onPremisesExtensionAttributes as object).length, 15);
     assert.ok(Object.values(out.onPremisesExtensionAttributes as object).every((v) => v === null));
     assert.equal(out.employeeOrgData, null);
@@ -194,7 +397,11 @@ describe('projectEntity', () => {
   });
 
   it('groups: defaults include groupTypes/proxyAddresses as [], exclude members/owners', () => {
-    const out = projectEntity('group', { id: 'g1', displayName: 'Team', mailEnabled: false, securityEnabled: true }, null);
+    const out = projectEntity(
+      'group',
+      { id: 'g1', displayName: 'Team', mailEnabled: false, securityEnabled: true },
+      null,
+    );
     assert.deepEqual(out.groupTypes, []);
     assert.deepEqual(out.proxyAddresses, []);
     assert.equal(out.description, null);
@@ -205,14 +412,46 @@ describe('projectEntity', () => {
 
 describe('contextUrl', () => {
   const cases: Array<[string, string, string, string[] | null, 'collection' | 'entity', string]> = [
-    ['collection', 'https://graph.microsoft.com', 'users', null, 'collection', 'https://graph.microsoft.com/v1.0/$metadata#users'],
-    ['collection with $select', 'https://localhost:8443', 'users', ['id', 'displayName'], 'collection',
-      'https://localhost:8443/v1.0/$metadata#users(id,displayName)'],
-    ['entity', 'https://graph.microsoft.com/', 'users', null, 'entity', 'https://graph.microsoft.com/v1.0/$metadata#users/$entity'],
-    ['entity with $select', 'https://graph.microsoft.com', 'users', ['displayName', 'mail', 'id'], 'entity',
-      'https://graph.microsoft.com/v1.0/$metadata#users(displayName,mail,id)/$entity'],
-    ['groups, base already versioned', 'https://graph.microsoft.com/v1.0', 'groups', [], 'collection',
-      'https://graph.microsoft.com/v1.0/$metadata#groups'],
+    [
+      'collection',
+      'https://graph.microsoft.com',
+      'users',
+      null,
+      'collection',
+      'https://graph.microsoft.com/v1.0/$metadata#users',
+    ],
+    [
+      'collection with $select',
+      'https://localhost:8443',
+      'users',
+      ['id', 'displayName'],
+      'collection',
+      'https://localhost:8443/v1.0/$metadata#users(id,displayName)',
+    ],
+    [
+      'entity',
+      'https://graph.microsoft.com/',
+      'users',
+      null,
+      'entity',
+      'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+    ],
+    [
+      'entity with $select',
+      'https://graph.microsoft.com',
+      'users',
+      ['displayName', 'mail', 'id'],
+      'entity',
+      'https://graph.microsoft.com/v1.0/$metadata#users(displayName,mail,id)/$entity',
+    ],
+    [
+      'groups, base already versioned',
+      'https://graph.microsoft.com/v1.0',
+      'groups',
+      [],
+      'collection',
+      'https://graph.microsoft.com/v1.0/$metadata#groups',
+    ],
   ];
   for (const [name, base, set, props, kind, expected] of cases) {
     it(name, () => assert.equal(contextUrl(base, set, props, kind), expected));

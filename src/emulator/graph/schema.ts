@@ -321,11 +321,7 @@ export interface SelectResult {
   requested: string[] | null;
 }
 
-export function parseSelect(
-  resource: Resource,
-  raw: string | null,
-  opts: SelectOptions,
-): QueryResult<SelectResult> {
+export function parseSelect(resource: Resource, raw: string | null, opts: SelectOptions): QueryResult<SelectResult> {
   if (raw === null || raw.trim() === '') return { ok: true, props: null, requested: null };
   const def = RESOURCES[resource];
   const requested: string[] = [];

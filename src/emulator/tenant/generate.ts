@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import { AVATAR_JPEGS_BASE64 } from './avatars.ts';
 import { objectId } from './ids.ts';
-import { COMPANIES, DEPARTMENTS, EMPLOYEE_TYPES, FIRST_NAMES, GUEST_DOMAINS, JOB_TITLES, LAST_NAMES, LOCATIONS, PROJECTS } from './names.ts';
+import {
+  COMPANIES,
+  DEPARTMENTS,
+  EMPLOYEE_TYPES,
+  FIRST_NAMES,
+  GUEST_DOMAINS,
+  JOB_TITLES,
+  LAST_NAMES,
+  LOCATIONS,
+  PROJECTS,
+} from './names.ts';
 import { hash3, hex, pick, unit } from './random.ts';
 import type { GraphGroup, GraphUser, GroupKind, PhotoData, TenantSpec } from './types.ts';
 
@@ -14,9 +24,33 @@ const M = F * L; // distinct first.last pairs; beyond that a numeric suffix keep
 const FIRST_BY_LOWER = new Map(FIRST_NAMES.map((n, i) => [n.toLowerCase(), i]));
 const LAST_BY_LOWER = new Map(LAST_NAMES.map((n, i) => [n.toLowerCase(), i]));
 
-const SALT = { perm: 1, guest: 2, disabled: 3, dept: 4, title: 5, loc: 6, company: 7, phone: 8, mail: 9, sync: 10,
-  ext: 11, created: 12, photo: 13, avatar: 14, noManager: 15, guestDomain: 16, groups: 17, groupCount: 18, fax: 19,
-  empType: 20, hire: 21, office: 22, groupKind: 23, groupName: 24, state: 25 } as const;
+const SALT = {
+  perm: 1,
+  guest: 2,
+  disabled: 3,
+  dept: 4,
+  title: 5,
+  loc: 6,
+  company: 7,
+  phone: 8,
+  mail: 9,
+  sync: 10,
+  ext: 11,
+  created: 12,
+  photo: 13,
+  avatar: 14,
+  noManager: 15,
+  guestDomain: 16,
+  groups: 17,
+  groupCount: 18,
+  fax: 19,
+  empType: 20,
+  hire: 21,
+  office: 22,
+  groupKind: 23,
+  groupName: 24,
+  state: 25,
+} as const;
 
 /** An affine permutation of [0, M) per seed, so consecutive users don't get consecutive names. */
 function permutation(seed: number): { a: number; b: number; aInverse: number } {
@@ -24,16 +58,28 @@ function permutation(seed: number): { a: number; b: number; aInverse: number } {
   while (gcd(a, M) !== 1) a++;
   return { a, b: hash3(seed, 1, SALT.perm) % M, aInverse: modInverse(a, M) };
 }
-function gcd(x: number, y: number): number { return y === 0 ? x : gcd(y, x % y); }
+function gcd(x: number, y: number): number {
+  return y === 0 ? x : gcd(y, x % y);
+}
 function modInverse(a: number, m: number): number {
   let [oldR, r] = [BigInt(a), BigInt(m)];
   let [oldS, s] = [1n, 0n];
-  while (r !== 0n) { const q = oldR / r; [oldR, r] = [r, oldR - q * r]; [oldS, s] = [s, oldS - q * s]; }
+  while (r !== 0n) {
+    const q = oldR / r;
+    [oldR, r] = [r, oldR - q * r];
+    [oldS, s] = [s, oldS - q * s];
+  }
   return Number(((oldS % BigInt(m)) + BigInt(m)) % BigInt(m));
 }
-function mulMod(x: number, y: number, m: number): number { return Number((BigInt(x) * BigInt(y)) % BigInt(m)); }
+function mulMod(x: number, y: number, m: number): number {
+  return Number((BigInt(x) * BigInt(y)) % BigInt(m));
+}
 
-export interface BaseNames { first: string; last: string; alias: string }
+export interface BaseNames {
+  first: string;
+  last: string;
+  alias: string;
+}
 
 export function baseNames(spec: TenantSpec, index: number): BaseNames {
   const { a, b } = permutation(spec.seed);
@@ -111,9 +157,22 @@ export function baseUser(spec: TenantSpec, index: number): GraphUser {
       externalUserState: unit(s, index, SALT.state) < 0.2 ? 'PendingAcceptance' : 'Accepted',
       otherMails: [mail],
       proxyAddresses: [`SMTP:${mail}`],
-      companyName: null, department: null, jobTitle: null, employeeId: null, employeeType: null, employeeHireDate: null,
-      officeLocation: null, city: null, state: null, country: null, postalCode: null, streetAddress: null,
-      usageLocation: null, mobilePhone: null, faxNumber: null, onPremisesSyncEnabled: null,
+      companyName: null,
+      department: null,
+      jobTitle: null,
+      employeeId: null,
+      employeeType: null,
+      employeeHireDate: null,
+      officeLocation: null,
+      city: null,
+      state: null,
+      country: null,
+      postalCode: null,
+      streetAddress: null,
+      usageLocation: null,
+      mobilePhone: null,
+      faxNumber: null,
+      onPremisesSyncEnabled: null,
       [spec.extensionCostCenter]: null,
     };
   }
@@ -122,7 +181,8 @@ export function baseUser(spec: TenantSpec, index: number): GraphUser {
   const synced = unit(s, index, SALT.sync) < 0.6;
   const costCenter = `CC-${String(1000 + (hash3(s, index, SALT.ext) % 400))}`;
   if (unit(s, index, SALT.ext + 100) < 0.7) extensionAttributes.extensionAttribute1 = costCenter;
-  if (unit(s, index, SALT.ext + 101) < 0.3) extensionAttributes.extensionAttribute2 = `Level ${1 + (hash3(s, index, SALT.ext + 102) % 9)}`;
+  if (unit(s, index, SALT.ext + 101) < 0.3)
+    extensionAttributes.extensionAttribute2 = `Level ${1 + (hash3(s, index, SALT.ext + 102) % 9)}`;
   const proxyAddresses = hasMailbox ? [`SMTP:${mail}`, `smtp:${alias}@${spec.initialDomain}`] : [];
   if (hasMailbox && unit(s, index, SALT.mail + 100) < 0.5) proxyAddresses.push(`SIP:${mail}`);
   const department = unit(s, index, SALT.dept) < 0.08 ? null : pick(DEPARTMENTS, s, index, SALT.dept + 1);
@@ -149,8 +209,14 @@ export function baseUser(spec: TenantSpec, index: number): GraphUser {
     streetAddress: loc.street,
     usageLocation: loc.usageLocation,
     mobilePhone: phone,
-    businessPhones: unit(s, index, SALT.phone + 1) < 0.7 ? [`${loc.phonePrefix} ${String(1000 + (hash3(s, index, SALT.phone + 2) % 9000))}`] : [],
-    faxNumber: unit(s, index, SALT.fax) < 0.05 ? `${loc.phonePrefix} ${String(1000 + (hash3(s, index, SALT.fax + 1) % 9000))}` : null,
+    businessPhones:
+      unit(s, index, SALT.phone + 1) < 0.7
+        ? [`${loc.phonePrefix} ${String(1000 + (hash3(s, index, SALT.phone + 2) % 9000))}`]
+        : [],
+    faxNumber:
+      unit(s, index, SALT.fax) < 0.05
+        ? `${loc.phonePrefix} ${String(1000 + (hash3(s, index, SALT.fax + 1) % 9000))}`
+        : null,
     onPremisesSyncEnabled: synced ? true : null,
     [spec.extensionCostCenter]: costCenter,
   };
@@ -162,10 +228,17 @@ export function baseHasPhoto(spec: TenantSpec, index: number): boolean {
 
 /** A valid JPEG: one of the avatar templates plus a COM segment that makes the bytes unique per user and version. */
 export function makePhoto(seed: number, key: string, version: number): PhotoData {
-  const template = Buffer.from(AVATAR_JPEGS_BASE64[hash3(seed, version, key.length * 31 + key.charCodeAt(key.length - 1)) % AVATAR_JPEGS_BASE64.length], 'base64');
+  const template = Buffer.from(
+    AVATAR_JPEGS_BASE64[
+      hash3(seed, version, key.length * 31 + key.charCodeAt(key.length - 1)) % AVATAR_JPEGS_BASE64.length
+    ],
+    'base64',
+  );
   const comment = Buffer.from(`usersync-emulator ${key} v${version}`, 'latin1');
   const segment = Buffer.alloc(4 + comment.length);
-  segment[0] = 0xff; segment[1] = 0xfe; segment.writeUInt16BE(comment.length + 2, 2);
+  segment[0] = 0xff;
+  segment[1] = 0xfe;
+  segment.writeUInt16BE(comment.length + 2, 2);
   comment.copy(segment, 4);
   const bytes = Buffer.concat([template.subarray(0, 2), segment, template.subarray(2)]);
   return photoFromBytes(bytes, 'image/jpeg', 96, 96);
@@ -181,7 +254,18 @@ export function photoFromBytes(bytes: Buffer, contentType: string, width: number
 /** Kinds cycle so every tenant has all four: security, Microsoft 365, mail-enabled security, distribution. */
 export function baseGroupKind(index: number): GroupKind {
   if (index === 0) return 'microsoft365';
-  const kinds: GroupKind[] = ['security', 'microsoft365', 'security', 'distribution', 'microsoft365', 'mail-enabled-security', 'security', 'distribution', 'microsoft365', 'security'];
+  const kinds: GroupKind[] = [
+    'security',
+    'microsoft365',
+    'security',
+    'distribution',
+    'microsoft365',
+    'mail-enabled-security',
+    'security',
+    'distribution',
+    'microsoft365',
+    'security',
+  ];
   return kinds[index % kinds.length];
 }
 
@@ -191,7 +275,8 @@ export function baseGroup(spec: TenantSpec, index: number): GraphGroup {
   const id = objectId(s, 'group', index);
   let displayName: string;
   if (index === 0) displayName = 'All Employees';
-  else if (index % 3 === 0) displayName = `${pick(DEPARTMENTS, s, index, SALT.groupName)} ${['Team', 'Leads', 'Announcements', 'Members'][index % 4]} ${index}`;
+  else if (index % 3 === 0)
+    displayName = `${pick(DEPARTMENTS, s, index, SALT.groupName)} ${['Team', 'Leads', 'Announcements', 'Members'][index % 4]} ${index}`;
   else displayName = `Project ${pick(PROJECTS, s, index, SALT.groupName)} ${index}`;
   const nickname = displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   const mailEnabled = kind !== 'security';
@@ -202,7 +287,8 @@ export function baseGroup(spec: TenantSpec, index: number): GraphGroup {
     description: index === 0 ? 'Everyone in the organisation' : `${displayName} (${kind})`,
     groupTypes: kind === 'microsoft365' ? ['Unified'] : dynamic ? ['DynamicMembership'] : [],
     mailEnabled,
-    securityEnabled: kind === 'security' || kind === 'mail-enabled-security' || (kind === 'microsoft365' && index % 4 === 0),
+    securityEnabled:
+      kind === 'security' || kind === 'mail-enabled-security' || (kind === 'microsoft365' && index % 4 === 0),
     mail: mailEnabled ? `${nickname}@${spec.domain}` : null,
     mailNickname: nickname,
     proxyAddresses: mailEnabled ? [`SMTP:${nickname}@${spec.domain}`, `smtp:${nickname}@${spec.initialDomain}`] : [],
@@ -237,7 +323,10 @@ export function baseChildGroup(spec: TenantSpec, index: number): number | undefi
 }
 
 /** Compressed membership index (CSR): members of group g are userIndex[offsets[g] .. offsets[g+1]). */
-export interface MembershipIndex { offsets: Int32Array; users: Int32Array }
+export interface MembershipIndex {
+  offsets: Int32Array;
+  users: Int32Array;
+}
 
 export function buildMemberships(spec: TenantSpec): MembershipIndex {
   const counts = new Int32Array(spec.groupCount + 1);

@@ -33,5 +33,8 @@ export function seedFrom(value: string | number): number {
 }
 
 export function hex(n: number, width: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0').slice(8 - width);
+  return (n >>> 0)
+    .toString(16)
+    .padStart(8, '0')
+    .slice(8 - width);
 }

@@ -37,11 +37,22 @@ describe('generated tenant', () => {
     const guests = users.filter((u) => u.userType === 'Guest');
     assert.ok(guests.length > 20, 'some guests');
     for (const g of guests) assert.match(g.userPrincipalName, /^[a-z.0-9]+_[a-z.-]+#EXT#@contoso\.onmicrosoft\.com$/);
-    assert.ok(users.some((u) => u.accountEnabled === false), 'some disabled accounts');
-    assert.ok(users.some((u) => u.department === null && u.userType === 'Member'), 'some members without a department');
+    assert.ok(
+      users.some((u) => u.accountEnabled === false),
+      'some disabled accounts',
+    );
+    assert.ok(
+      users.some((u) => u.department === null && u.userType === 'Member'),
+      'some members without a department',
+    );
     assert.ok(new Set(users.map((u) => u.department)).size > 10, 'many departments');
-    assert.ok(users.some((u) => (u.proxyAddresses as string[]).some((p) => p.startsWith('SIP:'))), 'SIP addresses');
-    assert.ok(users.some((u) => (u.onPremisesExtensionAttributes as Record<string, unknown>).extensionAttribute1 !== null));
+    assert.ok(
+      users.some((u) => (u.proxyAddresses as string[]).some((p) => p.startsWith('SIP:'))),
+      'SIP addresses',
+    );
+    assert.ok(
+      users.some((u) => (u.onPremisesExtensionAttributes as Record<string, unknown>).extensionAttribute1 !== null),
+    );
     assert.ok(users.every((u) => t.spec.extensionCostCenter in u));
     const withManager = [...t.liveUsers()].filter((i) => t.managerIndex(i) !== undefined);
     assert.ok(withManager.length > 1500 && withManager.length < 2000, 'a manager tree where some have no manager');
@@ -55,22 +66,28 @@ describe('generated tenant', () => {
 
   it('has groups of all four kinds with overlapping and nested memberships', () => {
     const t = createTenant({ users: 1000, groups: 40, seed: 'groups' });
-    const kinds = new Set([...t.liveGroups()].map((g) => {
-      const group = t.group(g);
-      const unified = (group.groupTypes as string[]).includes('Unified');
-      return unified ? 'm365' : `${group.mailEnabled}/${group.securityEnabled}`;
-    }));
+    const kinds = new Set(
+      [...t.liveGroups()].map((g) => {
+        const group = t.group(g);
+        const unified = (group.groupTypes as string[]).includes('Unified');
+        return unified ? 'm365' : `${group.mailEnabled}/${group.securityEnabled}`;
+      }),
+    );
     assert.deepEqual([...kinds].sort(), ['false/true', 'm365', 'true/false', 'true/true']);
     const memberships = [...t.liveUsers()].map((i) => t.userGroups(i).length);
     const total = memberships.reduce((a, b) => a + b, 0);
     assert.ok(total / 1000 > 2 && total / 1000 < 4, `about three memberships per user, got ${total / 1000}`);
-    assert.ok(memberships.some((n) => n >= 3), 'overlapping memberships');
+    assert.ok(
+      memberships.some((n) => n >= 3),
+      'overlapping memberships',
+    );
     const nested = [...t.liveGroups()].filter((g) => [...t.groupMembers(g)].some((m) => m.ref.kind === 'group'));
     assert.ok(nested.length > 0, 'nested groups');
     const parent = nested[0];
     assert.ok(t.transitiveMembers(parent).length > [...t.groupMembers(parent)].length - 1);
     // membership is consistent in both directions
-    for (const g of t.liveGroups()) for (const { ref } of t.groupMembers(g)) if (ref.kind === 'user') assert.ok(t.userGroups(ref.index).includes(g));
+    for (const g of t.liveGroups())
+      for (const { ref } of t.groupMembers(g)) if (ref.kind === 'user') assert.ok(t.userGroups(ref.index).includes(g));
   });
 
   it('records every scripted change in its log', () => {
@@ -93,8 +110,20 @@ describe('generated tenant', () => {
     t.deleteUser(created.id, true);
     assert.throws(() => t.restoreUser(created.id), /does not exist/);
     const ops = t.changesBetween(0, t.seq).map((c) => `${c.kind}:${c.op}`);
-    assert.deepEqual(ops, ['user:create', 'user:update', 'user:update', 'user:update', 'group:create', 'group:members',
-      'group:members', 'user:delete', 'user:restore', 'group:members', 'group:members', 'user:delete']);
+    assert.deepEqual(ops, [
+      'user:create',
+      'user:update',
+      'user:update',
+      'user:update',
+      'group:create',
+      'group:members',
+      'group:members',
+      'user:delete',
+      'user:restore',
+      'group:members',
+      'group:members',
+      'user:delete',
+    ]);
   });
 
   it('starts 100,000 users quickly and 1,000,000 without materialising them', () => {
@@ -120,7 +149,10 @@ describe('manager links', () => {
     const before = t.seq;
     t.deleteUser(t.userIdOf(1));
     const changes = t.changesBetween(before, t.seq).filter((c) => c.kind === 'user' && c.op === 'update');
-    assert.deepEqual(changes.map((c) => c.index).sort((a, b) => a - b), [...reports, 300].sort((a, b) => a - b));
+    assert.deepEqual(
+      changes.map((c) => c.index).sort((a, b) => a - b),
+      [...reports, 300].sort((a, b) => a - b),
+    );
     for (const r of reports) assert.equal(t.managerIndex(r), undefined);
     t.restoreUser(t.userIdOf(1));
     for (const r of reports) assert.equal(t.managerIndex(r), 1);

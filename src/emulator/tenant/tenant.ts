@@ -1,8 +1,30 @@
-import { baseChildGroup, baseGroup, baseGroupsOfUser, baseHasPhoto, baseManagerIndex, baseUser, buildMemberships, extensionAppHex, indexOfAlias, isGuestIndex, makePhoto, photoFromBytes } from './generate.ts';
+import {
+  baseChildGroup,
+  baseGroup,
+  baseGroupsOfUser,
+  baseHasPhoto,
+  baseManagerIndex,
+  baseUser,
+  buildMemberships,
+  extensionAppHex,
+  indexOfAlias,
+  isGuestIndex,
+  makePhoto,
+  photoFromBytes,
+} from './generate.ts';
 import { indexOfId, objectId } from './ids.ts';
 import { seedFrom } from './random.ts';
 import { StatusError } from '../status-error.ts';
-import type { Change, DeletedState, GraphGroup, GraphUser, GroupKind, ObjectRef, PhotoData, TenantSpec } from './types.ts';
+import type {
+  Change,
+  DeletedState,
+  GraphGroup,
+  GraphUser,
+  GroupKind,
+  ObjectRef,
+  PhotoData,
+  TenantSpec,
+} from './types.ts';
 
 export interface TenantOptions {
   seed?: string | number;
@@ -25,9 +47,11 @@ export class TenantError extends StatusError {}
 export function tenantSpec(options: TenantOptions = {}): TenantSpec {
   const seed = seedFrom(options.seed ?? 'usersync');
   const users = options.users ?? 50;
-  if (!Number.isInteger(users) || users < 1 || users > 2_000_000) throw new RangeError(`users must be an integer from 1 to 2,000,000, got ${users}`);
+  if (!Number.isInteger(users) || users < 1 || users > 2_000_000)
+    throw new RangeError(`users must be an integer from 1 to 2,000,000, got ${users}`);
   const groups = options.groups ?? Math.max(10, Math.round(users * 0.02)); // 10 or more: every group kind appears
-  if (!Number.isInteger(groups) || groups < 0 || groups > 200_000) throw new RangeError(`groups must be an integer from 0 to 200,000, got ${groups}`);
+  if (!Number.isInteger(groups) || groups < 0 || groups > 200_000)
+    throw new RangeError(`groups must be an integer from 0 to 200,000, got ${groups}`);
   const domain = options.domain ?? 'contoso.com';
   return {
     seed,
@@ -77,7 +101,9 @@ export function createTenant(options: TenantOptions = {}) {
 
   const userRef = (index: number): ObjectRef => ({ kind: 'user', index, id: objectId(spec.seed, 'user', index) });
   const groupRef = (index: number): ObjectRef => ({ kind: 'group', index, id: objectId(spec.seed, 'group', index) });
-  const append = (change: NewChange) => { log.push({ ...change, seq: log.length + 1, at: now() } as Change); };
+  const append = (change: NewChange) => {
+    log.push({ ...change, seq: log.length + 1, at: now() } as Change);
+  };
 
   // Users ---------------------------------------------------------------------------------------
 
@@ -94,7 +120,8 @@ export function createTenant(options: TenantOptions = {}) {
     if (byId !== undefined) return userExists(byId) ? byId : undefined;
     const lower = idOrUpn.toLowerCase();
     const overlay = upnOverlay.get(lower);
-    if (overlay !== undefined) return userExists(overlay) && user(overlay).userPrincipalName.toLowerCase() === lower ? overlay : undefined;
+    if (overlay !== undefined)
+      return userExists(overlay) && user(overlay).userPrincipalName.toLowerCase() === lower ? overlay : undefined;
     const local = lower.split('@')[0];
     const alias = local.includes('#ext#') ? local.slice(0, local.lastIndexOf('_', local.indexOf('#ext#'))) : local;
     const base = indexOfAlias(spec, alias);
@@ -112,7 +139,11 @@ export function createTenant(options: TenantOptions = {}) {
   }
 
   function managerIndex(i: number): number | undefined {
-    const m = managerOverride.has(i) ? managerOverride.get(i) ?? undefined : i < spec.userCount ? baseManagerIndex(spec, i) : undefined;
+    const m = managerOverride.has(i)
+      ? (managerOverride.get(i) ?? undefined)
+      : i < spec.userCount
+        ? baseManagerIndex(spec, i)
+        : undefined;
     return m !== undefined && isLiveUser(m) ? m : undefined;
   }
 
@@ -125,8 +156,13 @@ export function createTenant(options: TenantOptions = {}) {
   function directReports(m: number): number[] {
     const out: number[] = [];
     const visit = (parent: number) => {
-      for (let c = parent * spec.managerFanout + 1; c <= parent * spec.managerFanout + spec.managerFanout && c < spec.userCount; c++) {
-        if (isGuestIndex(spec, c)) visit(c); // guests have no manager; their base children report further up
+      for (
+        let c = parent * spec.managerFanout + 1;
+        c <= parent * spec.managerFanout + spec.managerFanout && c < spec.userCount;
+        c++
+      ) {
+        if (isGuestIndex(spec, c))
+          visit(c); // guests have no manager; their base children report further up
         else if (!managerOverride.has(c) && baseManagerIndex(spec, c) === m && isLiveUser(c)) out.push(c);
       }
     };
@@ -138,7 +174,8 @@ export function createTenant(options: TenantOptions = {}) {
   /** Deleting or restoring a manager changes their reports' manager; delta reports it on the reports. */
   function logReportsManagerChange(m: number, reports: number[], removed: boolean): void {
     const id = objectId(spec.seed, 'user', m);
-    for (const r of reports) append({ kind: 'user', index: r, op: 'update', props: ['manager'], managerFrom: removed ? id : null });
+    for (const r of reports)
+      append({ kind: 'user', index: r, op: 'update', props: ['manager'], managerFrom: removed ? id : null });
   }
 
   function userGroups(i: number): number[] {
@@ -150,19 +187,36 @@ export function createTenant(options: TenantOptions = {}) {
   }
 
   function assertUser(i: number | undefined, what: string): number {
-    if (i === undefined || !isLiveUser(i)) throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`);
+    if (i === undefined || !isLiveUser(i))
+      throw new TenantError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     return i;
   }
 
   function createUser(props: Partial<GraphUser> & { userPrincipalName: string; displayName: string }): GraphUser {
     if (userIndex(props.userPrincipalName) !== undefined || upnOverlay.has(props.userPrincipalName.toLowerCase())) {
-      throw new TenantError(400, 'Request_BadRequest', `Another object with the same value for property userPrincipalName already exists.`);
+      throw new TenantError(
+        400,
+        'Request_BadRequest',
+        `Another object with the same value for property userPrincipalName already exists.`,
+      );
     }
     const index = nextUser++;
     const record: GraphUser = {
-      id: objectId(spec.seed, 'user', index), accountEnabled: true, userType: 'Member', createdDateTime: iso(now()),
-      businessPhones: [], otherMails: [], proxyAddresses: [], identities: [],
-      onPremisesExtensionAttributes: Object.fromEntries(Array.from({ length: 15 }, (_, n) => [`extensionAttribute${n + 1}`, null])),
+      id: objectId(spec.seed, 'user', index),
+      accountEnabled: true,
+      userType: 'Member',
+      createdDateTime: iso(now()),
+      businessPhones: [],
+      otherMails: [],
+      proxyAddresses: [],
+      identities: [],
+      onPremisesExtensionAttributes: Object.fromEntries(
+        Array.from({ length: 15 }, (_, n) => [`extensionAttribute${n + 1}`, null]),
+      ),
       ...withoutFixed(props),
       userPrincipalName: props.userPrincipalName,
       displayName: props.displayName,
@@ -176,13 +230,21 @@ export function createTenant(options: TenantOptions = {}) {
   function updateUser(idOrUpn: string, patch: Record<string, unknown>): GraphUser {
     const i = assertUser(findUser(idOrUpn), idOrUpn);
     const current = user(i);
-    const changed = Object.keys(patch).filter((k) => !USER_PROPS_NOT_PATCHABLE.has(k) && JSON.stringify(current[k] ?? null) !== JSON.stringify(patch[k] ?? null));
+    const changed = Object.keys(patch).filter(
+      (k) =>
+        !USER_PROPS_NOT_PATCHABLE.has(k) && JSON.stringify(current[k] ?? null) !== JSON.stringify(patch[k] ?? null),
+    );
     if (changed.length === 0) return current;
     const next = { ...current } as GraphUser;
     for (const k of changed) next[k] = patch[k] as never;
     if (typeof patch.userPrincipalName === 'string' && changed.includes('userPrincipalName')) {
       const other = userIndex(patch.userPrincipalName);
-      if (other !== undefined && other !== i) throw new TenantError(400, 'Request_BadRequest', 'Another object with the same value for property userPrincipalName already exists.');
+      if (other !== undefined && other !== i)
+        throw new TenantError(
+          400,
+          'Request_BadRequest',
+          'Another object with the same value for property userPrincipalName already exists.',
+        );
       upnOverlay.set(patch.userPrincipalName.toLowerCase(), i);
     }
     userEdits.set(i, next);
@@ -197,15 +259,24 @@ export function createTenant(options: TenantOptions = {}) {
     const before = managerIndex(i);
     if ((before ?? null) === m) return;
     managerOverride.set(i, m);
-    append({ kind: 'user', index: i, op: 'update', props: ['manager'], managerFrom: before === undefined ? null : objectId(spec.seed, 'user', before) });
+    append({
+      kind: 'user',
+      index: i,
+      op: 'update',
+      props: ['manager'],
+      managerFrom: before === undefined ? null : objectId(spec.seed, 'user', before),
+    });
   }
 
   /** Sets, replaces (bytes or a generated image when bytes is 'generate') or removes (null) a photo. Photos are not in delta. */
   function setPhoto(idOrUpn: string, bytes: Buffer | 'generate' | null, contentType = 'image/jpeg'): PhotoData | null {
     const i = assertUser(findUser(idOrUpn), idOrUpn);
-    const data = bytes === null ? null
-      : bytes === 'generate' ? makePhoto(spec.seed, objectId(spec.seed, 'user', i), ++photoVersion)
-      : photoFromBytes(bytes, contentType, 96, 96);
+    const data =
+      bytes === null
+        ? null
+        : bytes === 'generate'
+          ? makePhoto(spec.seed, objectId(spec.seed, 'user', i), ++photoVersion)
+          : photoFromBytes(bytes, contentType, 96, 96);
     photoOverride.set(i, data);
     return data;
   }
@@ -218,9 +289,17 @@ export function createTenant(options: TenantOptions = {}) {
     const i = userIndex(idOrUpn);
     if (i === undefined) assertUser(undefined, idOrUpn);
     const state = userDeleted.get(i!);
-    if (state && !permanently) throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+    if (state && !permanently)
+      throw new TenantError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     const reports = state ? [] : directReports(i!);
-    if (!state) { membershipChangesForUser(i!, true); deletedUsers++; }
+    if (!state) {
+      membershipChangesForUser(i!, true);
+      deletedUsers++;
+    }
     userDeleted.set(i!, permanently ? { reason: 'deleted' } : { reason: 'changed', at: iso(now()) });
     if (permanently) {
       const id = objectId(spec.seed, 'user', i!);
@@ -237,7 +316,11 @@ export function createTenant(options: TenantOptions = {}) {
   function restoreUser(id: string): GraphUser {
     const i = indexOfId(spec.seed, 'user', id);
     if (i === undefined || userDeleted.get(i)?.reason !== 'changed') {
-      throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+      throw new TenantError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     userDeleted.delete(i);
     deletedUsers--;
@@ -284,11 +367,13 @@ export function createTenant(options: TenantOptions = {}) {
     let p = baseLength;
     const child = g < spec.groupCount ? baseChildGroup(spec, g) : undefined;
     if (child !== undefined) {
-      if (p >= from && isLiveGroup(child) && !removed?.has(groupRef(child).id)) yield { ref: groupRef(child), position: p };
+      if (p >= from && isLiveGroup(child) && !removed?.has(groupRef(child).id))
+        yield { ref: groupRef(child), position: p };
       p++;
     }
     for (const ref of membersAdded.get(g)?.values() ?? []) {
-      if (p >= from && (ref.kind === 'user' ? isLiveUser(ref.index) : isLiveGroup(ref.index))) yield { ref, position: p };
+      if (p >= from && (ref.kind === 'user' ? isLiveUser(ref.index) : isLiveGroup(ref.index)))
+        yield { ref, position: p };
       p++;
     }
   }
@@ -320,7 +405,12 @@ export function createTenant(options: TenantOptions = {}) {
   }
 
   function assertGroup(g: number | undefined, what: string): number {
-    if (g === undefined) throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`);
+    if (g === undefined)
+      throw new TenantError(
+        404,
+        'Request_ResourceNotFound',
+        `Resource '${what}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     return g;
   }
 
@@ -331,12 +421,22 @@ export function createTenant(options: TenantOptions = {}) {
     const mailEnabled = kind !== 'security';
     const { kind: _kind, ...rest } = props;
     const record: GraphGroup = {
-      id: objectId(spec.seed, 'group', g), description: null, groupTypes: kind === 'microsoft365' ? ['Unified'] : [],
-      mailEnabled, securityEnabled: kind !== 'distribution' && kind !== 'microsoft365',
-      mail: mailEnabled ? `${nickname}@${spec.domain}` : null, mailNickname: nickname,
-      proxyAddresses: mailEnabled ? [`SMTP:${nickname}@${spec.domain}`] : [], visibility: kind === 'microsoft365' ? 'Public' : null,
-      createdDateTime: iso(now()), onPremisesSyncEnabled: null, membershipRule: null, membershipRuleProcessingState: null, deletedDateTime: null,
-      ...withoutFixed(rest), displayName: props.displayName,
+      id: objectId(spec.seed, 'group', g),
+      description: null,
+      groupTypes: kind === 'microsoft365' ? ['Unified'] : [],
+      mailEnabled,
+      securityEnabled: kind !== 'distribution' && kind !== 'microsoft365',
+      mail: mailEnabled ? `${nickname}@${spec.domain}` : null,
+      mailNickname: nickname,
+      proxyAddresses: mailEnabled ? [`SMTP:${nickname}@${spec.domain}`] : [],
+      visibility: kind === 'microsoft365' ? 'Public' : null,
+      createdDateTime: iso(now()),
+      onPremisesSyncEnabled: null,
+      membershipRule: null,
+      membershipRuleProcessingState: null,
+      deletedDateTime: null,
+      ...withoutFixed(rest),
+      displayName: props.displayName,
     };
     groupEdits.set(g, record);
     append({ kind: 'group', index: g, op: 'create', props: Object.keys(record) });
@@ -346,7 +446,9 @@ export function createTenant(options: TenantOptions = {}) {
   function updateGroup(id: string, patch: Record<string, unknown>): GraphGroup {
     const g = assertGroup(findGroup(id), id);
     const current = group(g);
-    const changed = Object.keys(patch).filter((k) => k !== 'id' && JSON.stringify(current[k] ?? null) !== JSON.stringify(patch[k] ?? null));
+    const changed = Object.keys(patch).filter(
+      (k) => k !== 'id' && JSON.stringify(current[k] ?? null) !== JSON.stringify(patch[k] ?? null),
+    );
     if (changed.length === 0) return current;
     const next = { ...current } as GraphGroup;
     for (const k of changed) next[k] = patch[k] as never;
@@ -364,7 +466,8 @@ export function createTenant(options: TenantOptions = {}) {
     const hard = permanently ?? !unified;
     if (!state) {
       deletedGroups++;
-      for (const parent of parentGroups(g)) append({ kind: 'group', index: parent, op: 'members', member: groupRef(g), removed: true });
+      for (const parent of parentGroups(g))
+        append({ kind: 'group', index: parent, op: 'members', member: groupRef(g), removed: true });
     }
     groupDeleted.set(g, hard ? { reason: 'deleted' } : { reason: 'changed', at: iso(now()) });
     append({ kind: 'group', index: g, op: 'delete', reason: hard ? 'deleted' : 'changed' });
@@ -376,7 +479,8 @@ export function createTenant(options: TenantOptions = {}) {
     groupDeleted.delete(g!);
     deletedGroups--;
     append({ kind: 'group', index: g!, op: 'restore', props: Object.keys(group(g!)) });
-    for (const parent of parentGroups(g!)) append({ kind: 'group', index: parent, op: 'members', member: groupRef(g!), removed: false });
+    for (const parent of parentGroups(g!))
+      append({ kind: 'group', index: parent, op: 'members', member: groupRef(g!), removed: false });
     return group(g!);
   }
 
@@ -385,7 +489,11 @@ export function createTenant(options: TenantOptions = {}) {
     if (u !== undefined) return userRef(u);
     const g = findGroup(id);
     if (g !== undefined) return groupRef(g);
-    throw new TenantError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    throw new TenantError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
 
   function isMember(g: number, ref: ObjectRef): boolean {
@@ -396,8 +504,16 @@ export function createTenant(options: TenantOptions = {}) {
   function addMember(groupId: string, memberId: string): void {
     const g = assertGroup(findGroup(groupId), groupId);
     const ref = memberRef(memberId);
-    if (isMember(g, ref)) throw new TenantError(400, 'Request_BadRequest', 'One or more added object references already exist for the following modified properties: \'members\'.');
-    if (ref.kind === 'group' && (ref.index === g || transitiveMembers(ref.index).some((m) => m.id === groupRef(g).id))) {
+    if (isMember(g, ref))
+      throw new TenantError(
+        400,
+        'Request_BadRequest',
+        "One or more added object references already exist for the following modified properties: 'members'.",
+      );
+    if (
+      ref.kind === 'group' &&
+      (ref.index === g || transitiveMembers(ref.index).some((m) => m.id === groupRef(g).id))
+    ) {
       throw new TenantError(400, 'Request_BadRequest', 'Adding this group would create a membership cycle.');
     }
     if (membersRemoved.get(g)?.delete(ref.id) && isMember(g, ref)) {
@@ -429,7 +545,9 @@ export function createTenant(options: TenantOptions = {}) {
 
   return {
     spec,
-    get seq() { return log.length; },
+    get seq() {
+      return log.length;
+    },
     /** Log entries after `afterSeq` up to `upToSeq`: what delta rounds are computed from (the log is never truncated). */
     changesBetween: (afterSeq: number, upToSeq: number): readonly Change[] => log.slice(afterSeq, upToSeq),
     /** Live (not deleted) users and groups. */
@@ -437,13 +555,41 @@ export function createTenant(options: TenantOptions = {}) {
     groupCount: () => nextGroup - deletedGroups,
     userIdOf: (i: number) => objectId(spec.seed, 'user', i),
     groupIdOf: (g: number) => objectId(spec.seed, 'group', g),
-    userRef, groupRef,
-    isLiveUser, user, userIndex, findUser, liveUsers, managerIndex, directReports, photo, userGroups, softDeletedUsers,
-    isLiveGroup, group, findGroup, liveGroups, softDeletedGroups: () => softDeleted(groupDeleted), groupMembers, transitiveMembers, parentGroups, groupIndexOf: (id: string) => indexOfId(spec.seed, 'group', id),
+    userRef,
+    groupRef,
+    isLiveUser,
+    user,
+    userIndex,
+    findUser,
+    liveUsers,
+    managerIndex,
+    directReports,
+    photo,
+    userGroups,
+    softDeletedUsers,
+    isLiveGroup,
+    group,
+    findGroup,
+    liveGroups,
+    softDeletedGroups: () => softDeleted(groupDeleted),
+    groupMembers,
+    transitiveMembers,
+    parentGroups,
+    groupIndexOf: (id: string) => indexOfId(spec.seed, 'group', id),
     userDeletedState: (i: number) => userDeleted.get(i),
     groupDeletedState: (g: number) => groupDeleted.get(g),
-    createUser, updateUser, setManager, setPhoto, deleteUser, restoreUser,
-    createGroup, updateGroup, deleteGroup, restoreGroup, addMember, removeMember,
+    createUser,
+    updateUser,
+    setManager,
+    setPhoto,
+    deleteUser,
+    restoreUser,
+    createGroup,
+    updateGroup,
+    deleteGroup,
+    restoreGroup,
+    addMember,
+    removeMember,
   };
 }
 

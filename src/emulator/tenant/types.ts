@@ -6,7 +6,13 @@ export type GraphGroup = Record<string, unknown> & { id: string; displayName: st
 
 export type GroupKind = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 
-export interface PhotoData { bytes: Buffer; contentType: string; width: number; height: number; etag: string }
+export interface PhotoData {
+  bytes: Buffer;
+  contentType: string;
+  width: number;
+  height: number;
+  etag: string;
+}
 
 export interface TenantSpec {
   seed: number;
@@ -26,11 +32,23 @@ export interface TenantSpec {
 }
 
 /** A reference to a directory object as memberships and delta report it. */
-export interface ObjectRef { kind: 'user' | 'group'; index: number; id: string }
+export interface ObjectRef {
+  kind: 'user' | 'group';
+  index: number;
+  id: string;
+}
 
 /** One entry of the tenant's change log; delta rounds are computed from it. */
 export type Change =
-  | { seq: number; at: number; kind: 'user'; index: number; op: 'create' | 'restore' | 'update'; props: string[]; managerFrom?: string | null }
+  | {
+      seq: number;
+      at: number;
+      kind: 'user';
+      index: number;
+      op: 'create' | 'restore' | 'update';
+      props: string[];
+      managerFrom?: string | null;
+    }
   | { seq: number; at: number; kind: 'user'; index: number; op: 'delete'; reason: 'changed' | 'deleted' }
   | { seq: number; at: number; kind: 'group'; index: number; op: 'create' | 'restore' | 'update'; props: string[] }
   | { seq: number; at: number; kind: 'group'; index: number; op: 'delete'; reason: 'changed' | 'deleted' }

@@ -42,9 +42,21 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .addColumn('updated_at', 'text', (c) => text(c).notNull())
         .addPrimaryKeyConstraint('directory_users_pk', ['connection_id', 'external_id'])
         .execute();
-      await db.schema.createIndex('directory_users_login_account').on('directory_users').columns(['connection_id', 'login_account', 'external_id']).execute();
-      await db.schema.createIndex('directory_users_department').on('directory_users').columns(['connection_id', 'department']).execute();
-      await db.schema.createIndex('directory_users_manager').on('directory_users').columns(['connection_id', 'manager_external_id']).execute();
+      await db.schema
+        .createIndex('directory_users_login_account')
+        .on('directory_users')
+        .columns(['connection_id', 'login_account', 'external_id'])
+        .execute();
+      await db.schema
+        .createIndex('directory_users_department')
+        .on('directory_users')
+        .columns(['connection_id', 'department'])
+        .execute();
+      await db.schema
+        .createIndex('directory_users_manager')
+        .on('directory_users')
+        .columns(['connection_id', 'manager_external_id'])
+        .execute();
 
       await db.schema
         .createTable('directory_groups')
@@ -72,7 +84,11 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .$call((t) => (dialect === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t))
         .execute();
       // Which groups a user is in (user removed, membership clean-up).
-      await db.schema.createIndex('group_members_member').on('group_members').columns(['connection_id', 'member_external_id']).execute();
+      await db.schema
+        .createIndex('group_members_member')
+        .on('group_members')
+        .columns(['connection_id', 'member_external_id'])
+        .execute();
 
       await db.schema
         .createTable('departments')
@@ -123,7 +139,11 @@ export function directoryMigration(dialect: StoreDialect): Migration {
         .addColumn('error', 'text', text)
         .addColumn('fell_back_to_full', 'integer', (c) => c.notNull().defaultTo(0))
         .execute();
-      await db.schema.createIndex('runs_connection_started').on('runs').columns(['connection_id', 'started_at']).execute();
+      await db.schema
+        .createIndex('runs_connection_started')
+        .on('runs')
+        .columns(['connection_id', 'started_at'])
+        .execute();
 
       await db.schema
         .createTable('locks')
@@ -137,7 +157,16 @@ export function directoryMigration(dialect: StoreDialect): Migration {
     },
 
     async down(db: Kysely<any>) {
-      for (const table of ['locks', 'runs', 'sync_state', 'photos', 'departments', 'group_members', 'directory_groups', 'directory_users']) {
+      for (const table of [
+        'locks',
+        'runs',
+        'sync_state',
+        'photos',
+        'departments',
+        'group_members',
+        'directory_groups',
+        'directory_users',
+      ]) {
         await db.schema.dropTable(table).ifExists().execute();
       }
     },

@@ -49,7 +49,10 @@ export async function insertRows(
   let affected = 0;
   for (const chunk of chunks(unique, postgres ? PG_ROWS_PER_INSERT : rowsPerInsert(columns.length))) {
     const query = postgres
-      ? CompiledQuery.raw(pgInsertSql(table, columns, conflict), columns.map((_, c) => chunk.map((row) => row[c])))
+      ? CompiledQuery.raw(
+          pgInsertSql(table, columns, conflict),
+          columns.map((_, c) => chunk.map((row) => row[c])),
+        )
       : CompiledQuery.raw(sqliteInsertSql(table, columns, chunk.length, conflict), chunk.flat());
     const result = await db.executeQuery(query);
     affected += Number(result.numAffectedRows ?? 0n);
@@ -57,7 +60,11 @@ export async function insertRows(
   return affected;
 }
 
-function lastPerKey(columns: readonly string[], rows: readonly (readonly unknown[])[], keyColumns: readonly string[]): (readonly unknown[])[] {
+function lastPerKey(
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  keyColumns: readonly string[],
+): (readonly unknown[])[] {
   const positions = keyColumns.map((k) => columns.indexOf(k));
   const byKey = new Map<string, readonly unknown[]>();
   for (const row of rows) byKey.set(positions.map((p) => String(row[p])).join('\u0000'), row);

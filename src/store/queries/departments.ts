@@ -28,11 +28,20 @@ export async function ensureDepartments(
 }
 
 /** Which of these names have no department yet (for dry runs). */
-export async function missingDepartments(db: Kysely<Database>, connectionId: string, names: Iterable<string | null | undefined>): Promise<string[]> {
+export async function missingDepartments(
+  db: Kysely<Database>,
+  connectionId: string,
+  names: Iterable<string | null | undefined>,
+): Promise<string[]> {
   const wanted = distinctNames(names);
   const known = new Set<string>();
   for (const chunk of chunks(wanted, idChunkSize(db))) {
-    const rows = await db.selectFrom('departments').select('name').where('connection_id', '=', connectionId).where(inIds(db, 'name', chunk)).execute();
+    const rows = await db
+      .selectFrom('departments')
+      .select('name')
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'name', chunk))
+      .execute();
     for (const r of rows) known.add(r.name);
   }
   return wanted.filter((n) => !known.has(n));
@@ -40,7 +49,12 @@ export async function missingDepartments(db: Kysely<Database>, connectionId: str
 
 /** Departments by name, each with the sorted loginAccounts of present users in it. */
 export async function listDepartments(db: Kysely<Database>, connectionId: string): Promise<DepartmentListing[]> {
-  const departments = await db.selectFrom('departments').select('name').where('connection_id', '=', connectionId).orderBy('name').execute();
+  const departments = await db
+    .selectFrom('departments')
+    .select('name')
+    .where('connection_id', '=', connectionId)
+    .orderBy('name')
+    .execute();
   const listing = departments.map((d): DepartmentListing => ({ name: d.name, members: [] }));
   const byName = new Map(listing.map((d) => [d.name, d]));
   const users = await db

@@ -7,7 +7,9 @@ import { markSeen, notSeen, setStates } from './rounds.ts';
 export type DirectoryGroup = Omit<DirectoryGroupRow, 'connection_id'>;
 
 /** seen_round left undefined keeps the stored value on update. */
-export type DirectoryGroupInput = Omit<DirectoryGroup, 'created_at' | 'updated_at' | 'seen_round'> & { seen_round?: string | null };
+export type DirectoryGroupInput = Omit<DirectoryGroup, 'created_at' | 'updated_at' | 'seen_round'> & {
+  seen_round?: string | null;
+};
 
 export type GroupStatePatch = { source_state?: SourceState; seen_round?: string | null };
 
@@ -16,7 +18,11 @@ export type GroupMember = { id: string; kind: MemberKind };
 /** The shape of `usersync groups list --json` (DESIGN.md). */
 export type DirectoryGroupListing = { externalId: string; name: string | null; type: GroupType; members: string[] };
 
-export async function getGroupsByIds(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<DirectoryGroup[]> {
+export async function getGroupsByIds(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+): Promise<DirectoryGroup[]> {
   const out: DirectoryGroup[] = [];
   for (const chunk of chunks(ids, idChunkSize(db))) {
     const rows = await db
@@ -33,7 +39,11 @@ export async function getGroupsByIds(db: Kysely<Database>, connectionId: string,
 export type GroupFingerprint = { fingerprint: string; source_state: SourceState; seen_round: string | null };
 
 /** id → fingerprint and lifecycle state, for diffing. */
-export async function getGroupFingerprints(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, GroupFingerprint>> {
+export async function getGroupFingerprints(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+): Promise<Map<string, GroupFingerprint>> {
   const out = new Map<string, GroupFingerprint>();
   for (const chunk of chunks(ids, idChunkSize(db))) {
     const rows = await db
@@ -42,36 +52,64 @@ export async function getGroupFingerprints(db: Kysely<Database>, connectionId: s
       .where('connection_id', '=', connectionId)
       .where(inIds(db, 'external_id', chunk))
       .execute();
-    for (const r of rows) out.set(r.external_id, { fingerprint: r.fingerprint, source_state: r.source_state, seen_round: r.seen_round });
+    for (const r of rows)
+      out.set(r.external_id, { fingerprint: r.fingerprint, source_state: r.source_state, seen_round: r.seen_round });
   }
   return out;
 }
 
-export async function upsertGroups(db: Kysely<Database>, connectionId: string, groups: readonly DirectoryGroupInput[]): Promise<void> {
+export async function upsertGroups(
+  db: Kysely<Database>,
+  connectionId: string,
+  groups: readonly DirectoryGroupInput[],
+): Promise<void> {
   if (groups.length === 0) return;
   const now = nowIso();
   for (const group of byDefinedKeys(groups, ['seen_round'])) {
     const withRound = group[0].seen_round !== undefined;
     const updated = ['name', 'type', 'source_state', 'fingerprint', ...(withRound ? ['seen_round'] : []), 'updated_at'];
-    const rows = group.map((g) => [connectionId, g.external_id, g.name, g.type, g.source_state, g.fingerprint, ...(withRound ? [g.seen_round] : []), now, now]);
-    await insertRows(db, 'directory_groups', ['connection_id', 'external_id', ...updated.slice(0, -1), 'created_at', 'updated_at'], rows, {
-      columns: ['connection_id', 'external_id'],
-      update: updated,
-    });
+    const rows = group.map((g) => [
+      connectionId,
+      g.external_id,
+      g.name,
+      g.type,
+      g.source_state,
+      g.fingerprint,
+      ...(withRound ? [g.seen_round] : []),
+      now,
+      now,
+    ]);
+    await insertRows(
+      db,
+      'directory_groups',
+      ['connection_id', 'external_id', ...updated.slice(0, -1), 'created_at', 'updated_at'],
+      rows,
+      {
+        columns: ['connection_id', 'external_id'],
+        update: updated,
+      },
+    );
   }
 }
 
-export async function setGroupStates(db: Kysely<Database>, connectionId: string, ids: readonly string[], patch: GroupStatePatch): Promise<number> {
+export async function setGroupStates(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+  patch: GroupStatePatch,
+): Promise<number> {
   const set: Record<string, unknown> = { updated_at: nowIso() };
   if (patch.source_state !== undefined) set.source_state = patch.source_state;
   if (patch.seen_round !== undefined) set.seen_round = patch.seen_round;
   return setStates(db, 'directory_groups', connectionId, ids, set);
 }
 
-export const markGroupsSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) => markSeen(db, 'directory_groups', connectionId, ids, round);
+export const markGroupsSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) =>
+  markSeen(db, 'directory_groups', connectionId, ids, round);
 
 /** Ids of groups still 'present' that the round did not see. */
-export const groupsNotSeen = (db: Kysely<Database>, connectionId: string, round: string) => notSeen(db, 'directory_groups', connectionId, round);
+export const groupsNotSeen = (db: Kysely<Database>, connectionId: string, round: string) =>
+  notSeen(db, 'directory_groups', connectionId, round);
 
 /** Adds (or re-confirms) members of one group; with a round, marks them seen in it. */
 export async function addMembers(
@@ -94,7 +132,12 @@ export async function addMembers(
   );
 }
 
-export async function removeMembers(db: Kysely<Database>, connectionId: string, groupId: string, memberIds: readonly string[]): Promise<number> {
+export async function removeMembers(
+  db: Kysely<Database>,
+  connectionId: string,
+  groupId: string,
+  memberIds: readonly string[],
+): Promise<number> {
   let removed = 0;
   for (const chunk of chunks(memberIds, idChunkSize(db))) {
     const result = await db
@@ -109,7 +152,12 @@ export async function removeMembers(db: Kysely<Database>, connectionId: string, 
 }
 
 /** Deletes memberships of these groups that the round did not see; returns how many. */
-export async function removeMembersNotSeen(db: Kysely<Database>, connectionId: string, groupIds: readonly string[], round: string): Promise<number> {
+export async function removeMembersNotSeen(
+  db: Kysely<Database>,
+  connectionId: string,
+  groupIds: readonly string[],
+  round: string,
+): Promise<number> {
   let removed = 0;
   for (const chunk of chunks(groupIds, idChunkSize(db))) {
     const result = await db
@@ -124,7 +172,11 @@ export async function removeMembersNotSeen(db: Kysely<Database>, connectionId: s
 }
 
 /** The stored direct members of one group, users and groups alike, ordered by id. */
-export async function listGroupMembers(db: Kysely<Database>, connectionId: string, groupId: string): Promise<GroupMember[]> {
+export async function listGroupMembers(
+  db: Kysely<Database>,
+  connectionId: string,
+  groupId: string,
+): Promise<GroupMember[]> {
   const rows = await db
     .selectFrom('group_members')
     .select(['member_external_id as id', 'member_kind as kind'])
@@ -139,7 +191,10 @@ export async function listGroupMembers(db: Kysely<Database>, connectionId: strin
  * Groups present in the source, ordered by name then externalId, each with the sorted
  * loginAccounts of its direct user members whose user row is present.
  */
-export async function listDirectoryGroups(db: Kysely<Database>, connectionId: string): Promise<DirectoryGroupListing[]> {
+export async function listDirectoryGroups(
+  db: Kysely<Database>,
+  connectionId: string,
+): Promise<DirectoryGroupListing[]> {
   const groups = await db
     .selectFrom('directory_groups')
     .select(['external_id', 'name', 'type'])
@@ -148,7 +203,12 @@ export async function listDirectoryGroups(db: Kysely<Database>, connectionId: st
     .orderBy('name', (ob) => ob.asc().nullsFirst())
     .orderBy('external_id')
     .execute();
-  const listing = groups.map((g): DirectoryGroupListing => ({ externalId: g.external_id, name: g.name, type: g.type, members: [] }));
+  const listing = groups.map((g): DirectoryGroupListing => ({
+    externalId: g.external_id,
+    name: g.name,
+    type: g.type,
+    members: [],
+  }));
   const byId = new Map(listing.map((g) => [g.externalId, g]));
   const members = await db
     .selectFrom('group_members as gm')

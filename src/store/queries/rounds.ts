@@ -9,14 +9,30 @@ import { chunks } from './chunks.ts';
 export type RoundTable = 'directory_users' | 'directory_groups';
 
 /** Records that a round saw these objects (updated_at is left alone). */
-export async function markSeen(db: Kysely<Database>, table: RoundTable, connectionId: string, ids: readonly string[], round: string): Promise<void> {
+export async function markSeen(
+  db: Kysely<Database>,
+  table: RoundTable,
+  connectionId: string,
+  ids: readonly string[],
+  round: string,
+): Promise<void> {
   for (const chunk of chunks(ids, idChunkSize(db))) {
-    await (db as Kysely<any>).updateTable(table).set({ seen_round: round }).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).execute();
+    await (db as Kysely<any>)
+      .updateTable(table)
+      .set({ seen_round: round })
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .execute();
   }
 }
 
 /** Ids of objects still 'present' that the round did not see. */
-export async function notSeen(db: Kysely<Database>, table: RoundTable, connectionId: string, round: string): Promise<string[]> {
+export async function notSeen(
+  db: Kysely<Database>,
+  table: RoundTable,
+  connectionId: string,
+  round: string,
+): Promise<string[]> {
   const rows: { external_id: string }[] = await (db as Kysely<any>)
     .selectFrom(table)
     .select('external_id')
@@ -29,10 +45,21 @@ export async function notSeen(db: Kysely<Database>, table: RoundTable, connectio
 }
 
 /** Sets lifecycle columns on many objects; returns how many rows changed. */
-export async function setStates(db: Kysely<Database>, table: RoundTable, connectionId: string, ids: readonly string[], set: Record<string, unknown>): Promise<number> {
+export async function setStates(
+  db: Kysely<Database>,
+  table: RoundTable,
+  connectionId: string,
+  ids: readonly string[],
+  set: Record<string, unknown>,
+): Promise<number> {
   let changed = 0;
   for (const chunk of chunks(ids, idChunkSize(db))) {
-    const result = await (db as Kysely<any>).updateTable(table).set(set).where('connection_id', '=', connectionId).where(inIds(db, 'external_id', chunk)).executeTakeFirst();
+    const result = await (db as Kysely<any>)
+      .updateTable(table)
+      .set(set)
+      .where('connection_id', '=', connectionId)
+      .where(inIds(db, 'external_id', chunk))
+      .executeTakeFirst();
     changed += Number(result.numUpdatedRows);
   }
   return changed;

@@ -55,14 +55,29 @@ export async function insertRun(db: Kysely<Database>, run: NewRun): Promise<void
  * run can be alive, so each of them belongs to a process that stopped without finishing (killed, crashed, power lost).
  * Returns the runs it closed.
  */
-export async function closeInterruptedRuns(db: Kysely<Database>, connectionId: string, resumedBy: string, at = new Date().toISOString()): Promise<Run[]> {
-  const dead = await db.selectFrom('runs').selectAll().where('connection_id', '=', connectionId).where('status', '=', 'running')
-    .where('id', '!=', resumedBy).execute();
+export async function closeInterruptedRuns(
+  db: Kysely<Database>,
+  connectionId: string,
+  resumedBy: string,
+  at = new Date().toISOString(),
+): Promise<Run[]> {
+  const dead = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .where('status', '=', 'running')
+    .where('id', '!=', resumedBy)
+    .execute();
   for (const run of dead) {
     const who = run.pid === null ? 'its process' : `process ${run.pid} on ${run.host ?? 'an unknown host'}`;
     const error = `interrupted: ${who} stopped without finishing; resumed by run ${resumedBy}`;
     // When it died is unknown: it ends when it is found, and its duration stays unknown.
-    await db.updateTable('runs').set({ status: 'failed', finished_at: at, error }).where('id', '=', run.id).where('status', '=', 'running').execute();
+    await db
+      .updateTable('runs')
+      .set({ status: 'failed', finished_at: at, error })
+      .where('id', '=', run.id)
+      .where('status', '=', 'running')
+      .execute();
     Object.assign(run, { status: 'failed', finished_at: at, error });
   }
   return dead.map(decodeRun);
@@ -73,8 +88,12 @@ export async function setRunStatus(db: Kysely<Database>, id: string, status: Run
 }
 
 export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOutcome): Promise<void> {
-  const set: Record<string, unknown> = { status: outcome.status, finished_at: outcome.finished_at ?? new Date().toISOString() };
-  if (outcome.duration_ms !== undefined) set.duration_ms = outcome.duration_ms === null ? null : Math.round(outcome.duration_ms);
+  const set: Record<string, unknown> = {
+    status: outcome.status,
+    finished_at: outcome.finished_at ?? new Date().toISOString(),
+  };
+  if (outcome.duration_ms !== undefined)
+    set.duration_ms = outcome.duration_ms === null ? null : Math.round(outcome.duration_ms);
   if (outcome.summary !== undefined) set.summary = JSON.stringify(outcome.summary);
   if (outcome.graph_requests !== undefined) set.graph_requests = outcome.graph_requests;
   if (outcome.error !== undefined) set.error = outcome.error;
@@ -103,5 +122,10 @@ export async function listRuns(db: Kysely<Database>, connectionId: string, limit
 
 function decodeRun(row: RunRow): Run {
   const { dry_run, fell_back_to_full, summary, ...rest } = row;
-  return { ...rest, dry_run: dry_run === 1, fell_back_to_full: fell_back_to_full === 1, summary: summary === null ? null : JSON.parse(summary) };
+  return {
+    ...rest,
+    dry_run: dry_run === 1,
+    fell_back_to_full: fell_back_to_full === 1,
+    summary: summary === null ? null : JSON.parse(summary),
+  };
 }

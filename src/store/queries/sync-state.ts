@@ -21,7 +21,11 @@ const EMPTY: Omit<SyncStateRow, 'connection_id'> = {
 
 /** The connection's checkpoint; all fields null before its first run. */
 export async function getSyncState(db: Kysely<Database>, connectionId: string): Promise<SyncState> {
-  const row = await db.selectFrom('sync_state').selectAll().where('connection_id', '=', connectionId).executeTakeFirst();
+  const row = await db
+    .selectFrom('sync_state')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .executeTakeFirst();
   return { ...EMPTY, ...row, connection_id: connectionId };
 }
 

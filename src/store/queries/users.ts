@@ -14,7 +14,10 @@ export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_en
  * A full user row to write. Optional fields left undefined keep their stored value on
  * update (and take the default — null, {} — on insert); null clears them.
  */
-export type DirectoryUserInput = Omit<DirectoryUser, 'created_at' | 'updated_at' | 'custom_fields' | 'seen_round' | 'photo_pending'> & {
+export type DirectoryUserInput = Omit<
+  DirectoryUser,
+  'created_at' | 'updated_at' | 'custom_fields' | 'seen_round' | 'photo_pending'
+> & {
   /** 1 = check this user's photo in the photo step (left as stored when undefined). */
   photo_pending?: number;
   custom_fields?: Record<string, unknown>;
@@ -54,13 +57,39 @@ export type DirectoryUserListing = {
 
 // Written on every upsert; external_id and created_at are the identity and birth date.
 const REQUIRED_COLUMNS = [
-  'login_account', 'name', 'email', 'first_name', 'last_name', 'user_type', 'job_title', 'department',
-  'manager_external_id', 'country', 'office_location', 'city', 'mobile_phone', 'postal_code',
-  'company_name', 'employee_no', 'fax_number', 'account_enabled', 'source_state', 'status', 'fingerprint',
+  'login_account',
+  'name',
+  'email',
+  'first_name',
+  'last_name',
+  'user_type',
+  'job_title',
+  'department',
+  'manager_external_id',
+  'country',
+  'office_location',
+  'city',
+  'mobile_phone',
+  'postal_code',
+  'company_name',
+  'employee_no',
+  'fax_number',
+  'account_enabled',
+  'source_state',
+  'status',
+  'fingerprint',
 ] as const satisfies readonly (keyof DirectoryUsersTable)[];
-const OPTIONAL_COLUMNS = ['custom_fields', 'seen_round', 'photo_pending'] as const satisfies readonly (keyof DirectoryUserInput)[];
+const OPTIONAL_COLUMNS = [
+  'custom_fields',
+  'seen_round',
+  'photo_pending',
+] as const satisfies readonly (keyof DirectoryUserInput)[];
 
-export async function getUsersByIds(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<DirectoryUser[]> {
+export async function getUsersByIds(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+): Promise<DirectoryUser[]> {
   const out: DirectoryUser[] = [];
   for (const chunk of chunks(ids, idChunkSize(db))) {
     const rows = await db
@@ -74,10 +103,19 @@ export async function getUsersByIds(db: Kysely<Database>, connectionId: string, 
   return out;
 }
 
-export type UserFingerprint = { fingerprint: string; source_state: SourceState; status: UserStatus; seen_round: string | null };
+export type UserFingerprint = {
+  fingerprint: string;
+  source_state: SourceState;
+  status: UserStatus;
+  seen_round: string | null;
+};
 
 /** The cheap part of getUsersByIds, for diffing: id → fingerprint and lifecycle state. */
-export async function getUserFingerprints(db: Kysely<Database>, connectionId: string, ids: readonly string[]): Promise<Map<string, UserFingerprint>> {
+export async function getUserFingerprints(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+): Promise<Map<string, UserFingerprint>> {
   const out = new Map<string, UserFingerprint>();
   for (const chunk of chunks(ids, idChunkSize(db))) {
     const rows = await db
@@ -86,13 +124,23 @@ export async function getUserFingerprints(db: Kysely<Database>, connectionId: st
       .where('connection_id', '=', connectionId)
       .where(inIds(db, 'external_id', chunk))
       .execute();
-    for (const r of rows) out.set(r.external_id, { fingerprint: r.fingerprint, source_state: r.source_state, status: r.status, seen_round: r.seen_round });
+    for (const r of rows)
+      out.set(r.external_id, {
+        fingerprint: r.fingerprint,
+        source_state: r.source_state,
+        status: r.status,
+        seen_round: r.seen_round,
+      });
   }
   return out;
 }
 
 /** Inserts or fully updates users (multi-row statements; wrap big batches in a transaction). */
-export async function upsertUsers(db: Kysely<Database>, connectionId: string, users: readonly DirectoryUserInput[]): Promise<void> {
+export async function upsertUsers(
+  db: Kysely<Database>,
+  connectionId: string,
+  users: readonly DirectoryUserInput[],
+): Promise<void> {
   if (users.length === 0) return;
   const now = nowIso();
   for (const group of byDefinedKeys(users, OPTIONAL_COLUMNS)) {
@@ -113,7 +161,12 @@ export async function upsertUsers(db: Kysely<Database>, connectionId: string, us
 }
 
 /** Sets lifecycle columns on many users; returns how many rows changed. */
-export async function setUserStates(db: Kysely<Database>, connectionId: string, ids: readonly string[], patch: UserStatePatch): Promise<number> {
+export async function setUserStates(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+  patch: UserStatePatch,
+): Promise<number> {
   const set: Record<string, unknown> = { updated_at: nowIso() };
   if (patch.source_state !== undefined) set.source_state = patch.source_state;
   if (patch.status !== undefined) set.status = patch.status;
@@ -123,17 +176,22 @@ export async function setUserStates(db: Kysely<Database>, connectionId: string, 
 }
 
 /** Records that a full read (round) saw these users; updated_at is left alone. */
-export const markUsersSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) => markSeen(db, 'directory_users', connectionId, ids, round);
+export const markUsersSeen = (db: Kysely<Database>, connectionId: string, ids: readonly string[], round: string) =>
+  markSeen(db, 'directory_users', connectionId, ids, round);
 
 /** Ids of users still 'present' that the round did not see (gone from the source). */
-export const usersNotSeen = (db: Kysely<Database>, connectionId: string, round: string) => notSeen(db, 'directory_users', connectionId, round);
+export const usersNotSeen = (db: Kysely<Database>, connectionId: string, round: string) =>
+  notSeen(db, 'directory_users', connectionId, round);
 
 export async function countUsers(
   db: Kysely<Database>,
   connectionId: string,
   filter: { source_state?: SourceState; status?: UserStatus } = {},
 ): Promise<number> {
-  let query = db.selectFrom('directory_users').select((eb) => eb.fn.countAll().as('n')).where('connection_id', '=', connectionId);
+  let query = db
+    .selectFrom('directory_users')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('connection_id', '=', connectionId);
   if (filter.source_state) query = query.where('source_state', '=', filter.source_state);
   if (filter.status) query = query.where('status', '=', filter.status);
   const row = await query.executeTakeFirstOrThrow();
@@ -151,7 +209,11 @@ export async function listDirectoryUsers(db: Kysely<Database>, connectionId: str
 }
 
 /** The same listing a page at a time (keyset on loginAccount, externalId), so a big directory streams. */
-export async function* pagesOfDirectoryUsers(db: Kysely<Database>, connectionId: string, pageSize = 5000): AsyncGenerator<DirectoryUserListing[]> {
+export async function* pagesOfDirectoryUsers(
+  db: Kysely<Database>,
+  connectionId: string,
+  pageSize = 5000,
+): AsyncGenerator<DirectoryUserListing[]> {
   let after: { login: string | null; id: string } | null = null;
   for (;;) {
     const page = await listingQuery(db, connectionId, after, pageSize);
@@ -163,11 +225,21 @@ export async function* pagesOfDirectoryUsers(db: Kysely<Database>, connectionId:
 }
 
 /** One directory user in the contract shape, or undefined when the directory does not have them. */
-export async function getDirectoryUserListing(db: Kysely<Database>, connectionId: string, externalId: string): Promise<DirectoryUserListing | undefined> {
+export async function getDirectoryUserListing(
+  db: Kysely<Database>,
+  connectionId: string,
+  externalId: string,
+): Promise<DirectoryUserListing | undefined> {
   return (await listingQuery(db, connectionId, null, 1, externalId))[0];
 }
 
-function listingQuery(db: Kysely<Database>, connectionId: string, after: { login: string | null; id: string } | null, limit: number, only?: string): Promise<DirectoryUserListing[]> {
+function listingQuery(
+  db: Kysely<Database>,
+  connectionId: string,
+  after: { login: string | null; id: string } | null,
+  limit: number,
+  only?: string,
+): Promise<DirectoryUserListing[]> {
   let query = db
     .selectFrom('directory_users as u')
     .leftJoin('directory_users as m', (join) =>
@@ -177,7 +249,9 @@ function listingQuery(db: Kysely<Database>, connectionId: string, after: { login
         .on('m.source_state', '=', 'present'),
     )
     // The photo is its own row, written by the photo step without touching the user's row.
-    .leftJoin('photos as p', (join) => join.onRef('p.connection_id', '=', 'u.connection_id').onRef('p.external_id', '=', 'u.external_id'))
+    .leftJoin('photos as p', (join) =>
+      join.onRef('p.connection_id', '=', 'u.connection_id').onRef('p.external_id', '=', 'u.external_id'),
+    )
     .where('u.connection_id', '=', connectionId)
     .select([
       'u.external_id as externalId',
@@ -209,9 +283,11 @@ function listingQuery(db: Kysely<Database>, connectionId: string, after: { login
     // Rows after (login, id) in (login nulls first, id) order.
     const { login, id } = after;
     // A row-value comparison lets both databases walk the (connection, login, id) index.
-    query = query.where((eb) => login === null
-      ? eb.or([eb('u.login_account', 'is not', null), eb('u.external_id', '>', id)])
-      : sql<SqlBool>`(${sql.ref('u.login_account')}, ${sql.ref('u.external_id')}) > (${login}, ${id})`);
+    query = query.where((eb) =>
+      login === null
+        ? eb.or([eb('u.login_account', 'is not', null), eb('u.external_id', '>', id)])
+        : sql<SqlBool>`(${sql.ref('u.login_account')}, ${sql.ref('u.external_id')}) > (${login}, ${id})`,
+    );
   }
   return query.execute().then((rows) => rows.map((r) => ({ ...r })));
 }
