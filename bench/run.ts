@@ -1,6 +1,6 @@
 import { benchEmulator } from './emulator.ts';
-import { benchStorm, benchSync } from './sync.ts';
 import { table } from './support.ts';
+import { benchStorm, benchSync, type SyncRow } from './sync.ts';
 
 // `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
 
@@ -29,18 +29,7 @@ if (!only || only === 'sync') {
   console.log(
     '\nSync: SQLite store, emulator in its own process (2% groups per user count, ~3 memberships per user)\n',
   );
-  console.log(
-    table(
-      rows.map((r) => ({
-        scenario: r.scenario,
-        seconds: r.seconds,
-        'Graph requests': r.graphRequests,
-        'lower bound': r.lowerBound,
-        ratio: r.ratio,
-        'peak RSS MB': r.peakRssMb,
-      })),
-    ),
-  );
+  console.log(syncTable(rows));
 }
 
 if (!only || only === 'storm') {
@@ -48,33 +37,24 @@ if (!only || only === 'storm') {
   console.log(
     '\nThrottling storm: a full read with a quarter of all requests throttled (SQLite, emulator in its own process)\n',
   );
-  console.log(
-    table(
-      rows.map((r) => ({
-        scenario: r.scenario,
-        seconds: r.seconds,
-        'Graph requests': r.graphRequests,
-        'lower bound': r.lowerBound,
-        ratio: r.ratio,
-        'peak RSS MB': r.peakRssMb,
-      })),
-    ),
-  );
+  console.log(syncTable(rows));
 }
 
 // Not in the default run (about ten minutes): `npm run bench -- sync-1m` checks that memory stays flat at a million users.
 if (only === 'sync-1m') {
   const rows = await benchSync(1_000_000);
-  console.log(
-    table(
-      rows.map((r) => ({
-        scenario: r.scenario,
-        seconds: r.seconds,
-        'Graph requests': r.graphRequests,
-        'lower bound': r.lowerBound,
-        ratio: r.ratio,
-        'peak RSS MB': r.peakRssMb,
-      })),
-    ),
+  console.log(syncTable(rows));
+}
+
+function syncTable(rows: SyncRow[]): string {
+  return table(
+    rows.map((r) => ({
+      scenario: r.scenario,
+      seconds: r.seconds,
+      'Graph requests': r.graphRequests,
+      'lower bound': r.lowerBound,
+      ratio: r.ratio,
+      'peak RSS MB': r.peakRssMb,
+    })),
   );
 }

@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI, runCli } from './support/cli.ts';
+import { runCli, runCliWithStdin } from './support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 // `usersync config show|set|validate` as the contract gives it, on both stores: JSON or YAML in, every problem as
 // `path: message` with exit 2 and nothing changed, versions with who and when, and connections kept apart.
-
-function withStdin(
-  args: string[],
-  stdin: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  child.stdin.end(stdin);
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 const YAML = `# scope to Sales, and a claims account
 scope:
@@ -85,7 +65,7 @@ function configSuite(makeTarget: () => Target) {
       bogus: 1,
     });
     for (const command of ['set', 'validate']) {
-      const run = await withStdin(['config', command, '-'], bad, env());
+      const run = await runCliWithStdin(['config', command, '-'], bad, env());
       assert.equal(run.code, 2, `${command}: ${run.stderr}`);
       assert.deepEqual(run.stderr.trim().split('\n'), [
         'scope.disabledAccounts: must be "sync" or "skip", got "keep"',
@@ -100,16 +80,16 @@ function configSuite(makeTarget: () => Target) {
       'EQUALS',
       'the stored settings are as they were',
     );
-    const notYaml = await withStdin(['config', 'validate', '-'], 'scope: [', env());
+    const notYaml = await runCliWithStdin(['config', 'validate', '-'], 'scope: [', env());
     assert.equal(notYaml.code, 2);
     assert.match(notYaml.stderr, /^usersync: standard input is not JSON or YAML: /);
-    const valid = await withStdin(['config', 'validate', '-'], '{}', env());
+    const valid = await runCliWithStdin(['config', 'validate', '-'], '{}', env());
     assert.equal(valid.code, 0);
     assert.equal(valid.stdout, 'The settings are valid.\n');
   });
 
   it('keeps every version with who and when; connections are kept apart', async () => {
-    const set = await withStdin(['config', 'set', '-'], JSON.stringify({ departments: { sync: false } }), env());
+    const set = await runCliWithStdin(['config', 'set', '-'], JSON.stringify({ departments: { sync: false } }), env());
     assert.equal(set.code, 0, set.stderr);
     const history = JSON.parse((await runCli(['config', 'show', '--history', '--json'], env())).stdout) as {
       version: number;

@@ -1,30 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
-import { CLI, runCli } from './support/cli.ts';
+import { runCli, runCliWithStdin } from './support/cli.ts';
 
 // `usersync expression` and `usersync scope test` as the contract gives them: one expression against --input or a user
 // read live from the emulator, and NDJSON lines on stdin answered line by line.
-
-function withStdin(
-  args: string[],
-  stdin: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  child.stdin.end(stdin);
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 describe('usersync expression', () => {
   let emulator: Emulator;
@@ -70,7 +50,7 @@ describe('usersync expression', () => {
       { expression: 'CDate([d])', input: { d: 'soon' } },
       { expression: 'Switch([s], "other", "1", "one")', input: { s: '1' } },
     ].map((l) => JSON.stringify(l));
-    const run = await withStdin(['expression', '-'], `${lines.join('\n')}\nnot json\n`);
+    const run = await runCliWithStdin(['expression', '-'], `${lines.join('\n')}\nnot json\n`, process.env);
     assert.equal(run.code, 0, run.stderr);
     const out = run.stdout
       .trim()
@@ -113,7 +93,7 @@ describe('usersync scope test', () => {
       { filters: [[{ attribute: 'department', operator: 'EQUAL', value: 'Sales' }]], input: {} },
       { filters: [[{ attribute: 'jobTitle', operator: 'IS NULL', value: 'x' }]], input: {} },
     ].map((l) => JSON.stringify(l));
-    const run = await withStdin(['scope', 'test', '-'], `${lines.join('\n')}\n`);
+    const run = await runCliWithStdin(['scope', 'test', '-'], `${lines.join('\n')}\n`, process.env);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
       run.stdout

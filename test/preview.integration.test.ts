@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
-import { CLI, cliEnv, runCli } from './support/cli.ts';
+import { cliEnv, runCli, runCliWithStdin } from './support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 // `usersync preview` (provision on demand) against the emulator on both stores: the scope decision with its reason,
 // the record the settings produce, its difference from the stored one, a few Graph requests, and nothing written.
-
-function withStdin(
-  args: string[],
-  stdin: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  child.stdin.end(stdin);
-  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 function previewSuite(makeTarget: () => Target) {
   let emulator: Emulator;
@@ -72,7 +52,7 @@ function previewSuite(makeTarget: () => Target) {
         custom: { claims: { expression: 'Join("", "i:0#.f|membership|", ToLower([userPrincipalName]))' } },
       },
     };
-    const set = await withStdin(['config', 'set', '-'], JSON.stringify(settings), env());
+    const set = await runCliWithStdin(['config', 'set', '-'], JSON.stringify(settings), env());
     assert.equal(set.code, 0, set.stderr);
     const listBefore = (await runCli(['users', 'list', '--json'], env())).stdout;
 
@@ -105,7 +85,7 @@ function previewSuite(makeTarget: () => Target) {
     const stranger = [...t.liveUsers()]
       .map((i) => t.user(i))
       .find((u) => !t.userGroups(t.userIndex(u.id as string)!).includes(2))!;
-    const set = await withStdin(['config', 'set', '-'], JSON.stringify({ scope: { groups: [group.id] } }), env());
+    const set = await runCliWithStdin(['config', 'set', '-'], JSON.stringify({ scope: { groups: [group.id] } }), env());
     assert.equal(set.code, 0, set.stderr);
     const inGroup = await preview(member);
     assert.equal(inGroup.inScope, true);

@@ -142,25 +142,10 @@ function pickProfile(listing: DirectoryUserListing) {
   return Object.fromEntries(PROFILE_FIELDS.map((f) => [f, listing[f]])) as never;
 }
 
+/** The `users list` contract's key order (lineManager after department), then custom fields. */
 const ORDER = [
   'externalId',
-  'loginAccount',
-  'name',
-  'email',
-  'firstName',
-  'lastName',
-  'userType',
-  'jobTitle',
-  'department',
-  'lineManager',
-  'country',
-  'officeLocation',
-  'city',
-  'mobilePhone',
-  'postalCode',
-  'companyName',
-  'employeeNo',
-  'faxNumber',
+  ...PROFILE_FIELDS.flatMap((f) => (f === 'department' ? [f, 'lineManager'] : [f])),
   'photo',
   'status',
   'custom',

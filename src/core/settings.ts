@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROFILE_FIELDS } from './directory.ts';
 import { compileExpression } from './expression/index.ts';
 import { compileFilters, FiltersError, formatPath } from './scope/filters.ts';
 import { closest } from './suggest.ts';
@@ -7,25 +8,8 @@ import { closest } from './suggest.ts';
 // reports every problem as `path: message` with the fix, and generates docs/settings.schema.json. Every key is
 // optional; `{}` means the defaults. Secrets never live here.
 
-/** Built-in directory fields a mapping may set (the `users list` contract less externalId, status, photo, lineManager). */
-export const MAPPABLE_FIELDS = [
-  'loginAccount',
-  'name',
-  'email',
-  'firstName',
-  'lastName',
-  'userType',
-  'jobTitle',
-  'department',
-  'country',
-  'officeLocation',
-  'city',
-  'mobilePhone',
-  'postalCode',
-  'companyName',
-  'employeeNo',
-  'faxNumber',
-] as const;
+/** Built-in directory fields a mapping may set: every profile field (externalId, status, photo and lineManager are computed). */
+export const MAPPABLE_FIELDS = PROFILE_FIELDS;
 
 export const GROUP_TYPES = ['microsoft365', 'security', 'mail-enabled-security', 'distribution'] as const;
 

@@ -36,8 +36,16 @@ export function cliEnv(
   return env;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the command; `stdin`, when given, is its standard input, else it has none. */
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin?: string,
+): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env,
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => {
@@ -46,6 +54,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   const result = once(child, 'exit').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
@@ -57,6 +66,11 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return startCli(args, env).result;
+}
+
+/** Runs the command with `stdin` as its standard input (the NDJSON and `-` forms). */
+export function runCliWithStdin(args: string[], stdin: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return startCli(args, env, stdin).result;
 }
 
 /** The JSON on the last non-empty line of stdout. */

@@ -54,14 +54,19 @@ export function postgresTarget(): Target {
 }
 
 export async function postgresUnreachable(): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return `PostgreSQL unreachable at ${PG_ADMIN_URL} (${(error as Error).message}); set USERSYNC_TEST_POSTGRES_URL or start the server to run this suite`;
-  } finally {
-    await client.end().catch(() => {});
+  // A loaded machine can take seconds to accept a connection: try twice, 10 s each, before skipping the suite.
+  let reason = '';
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 });
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return undefined;
+    } catch (error) {
+      reason = (error as Error).message;
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
+  return `PostgreSQL unreachable at ${PG_ADMIN_URL} (${reason}); set USERSYNC_TEST_POSTGRES_URL or start the server to run this suite`;
 }
