@@ -14,7 +14,7 @@ export function integer(name: string, min: number, max: number) {
 export function connectionOption(command: Command): Command {
   return command.option(
     '--connection <name>',
-    'the connection: its settings, state, directory and history (default "default")',
+    'the connection: its own settings, state, directory and history',
     connectionName,
     'default',
   );
