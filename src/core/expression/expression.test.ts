@@ -346,6 +346,11 @@ describe('errors name the place and the fix', () => {
     fails('DateAdd("days", 1, Now())', /DateAdd: unknown interval "days" at character 9/);
     fails('Replace([a], , "(", , "", , )', /Replace: invalid regular expression/, { a: 'x' });
     fails(
+      'Replace([a], , "(?<Suffix>@.*)", "suffix", "", , )',
+      /Replace: the pattern has no group named "suffix" at character 34: its groups are Suffix/,
+      { a: 'x@y' },
+    );
+    fails(
       'FormatDateTime([d], , "yyyyMMdd", "yyyy")',
       /FormatDateTime: "2021-01-01" does not match the input format "yyyyMMdd"/,
       { d: '2021-01-01' },

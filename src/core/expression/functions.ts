@@ -268,6 +268,20 @@ function regex(fn: string, arg: Arg, flags: string): RegExp {
   }
 }
 
+/** A regexGroupName that the pattern does not define would silently replace nothing: say so. */
+function checkGroup(fn: string, pattern: Arg, groupArg: Arg, group: string): void {
+  // Matching the empty alternative lists every named group of the pattern (each undefined).
+  const names = Object.keys(new RegExp(`(?:${regex(fn, pattern, '').source})|`).exec('')?.groups ?? {});
+  if (!names.includes(group)) {
+    fail(
+      fn,
+      groupArg.node,
+      `the pattern has no group named "${group}"`,
+      names.length > 0 ? `its groups are ${names.join(', ')}` : 'name one in the pattern, as in (?<name>…)',
+    );
+  }
+}
+
 function replace(fn: string, args: Arg[], call: Node): Value {
   const [source, oldValue, pattern, groupName, replacement, replacementAttribute, template] = [0, 1, 2, 3, 4, 5, 6].map(
     (i) => args[i] ?? { node: call, missing: true, value: () => null },
@@ -289,8 +303,10 @@ function replace(fn: string, args: Arg[], call: Node): Value {
     if (s !== null && s !== '') return s;
     const other = text(fn, replacementAttribute);
     if (other === null) return null;
+    const group = text(fn, groupName) ?? '';
+    checkGroup(fn, pattern, groupName, group);
     const match = regex(fn, pattern, '').exec(other);
-    return match?.groups?.[text(fn, groupName) ?? ''] ?? null;
+    return match?.groups?.[group] ?? null;
   }
   const s = text(fn, source);
   if (s === null) return null;
@@ -298,6 +314,7 @@ function replace(fn: string, args: Arg[], call: Node): Value {
   if (has(groupName)) {
     // Replace only the named group's part of each match.
     const group = text(fn, groupName) ?? '';
+    checkGroup(fn, pattern, groupName, group);
     let out = '';
     let last = 0;
     for (const match of s.matchAll(regex(fn, pattern, 'gd'))) {
