@@ -161,7 +161,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       .execute();
     assert.deepEqual(
       migrations.map((m: any) => m.name),
-      ['001-directory', '002-photo-pending', '003-run-process', '004-settings'],
+      ['001-directory', '002-photo-pending', '003-run-process', '004-settings', '005-run-error'],
     );
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();
@@ -703,7 +703,15 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         fell_back_to_full: true,
         mode: 'full',
       });
-      await finishRun(store.db, 'run-1', { status: 'failed', error: 'Graph denied /users (403)' });
+      await finishRun(store.db, 'run-1', {
+        status: 'failed',
+        failure: {
+          code: 'permission_denied',
+          message: 'Graph denied /users (403)',
+          hint: 'grant User.Read.All',
+          context: { connectionId: conn, object: '/users' },
+        },
+      });
       const run2 = await getRun(store.db, 'run-2');
       assert.deepEqual(run2, {
         id: 'run-2',
@@ -720,6 +728,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         fell_back_to_full: true,
         pid: process.pid,
         host: hostname(),
+        failure: null,
       });
       const runs = await listRuns(store.db, conn, 2);
       assert.deepEqual(
@@ -731,6 +740,12 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       const run1 = (await listRuns(store.db, conn, 10)).at(-1)!;
       assert.equal(run1.status, 'failed');
       assert.equal(run1.error, 'Graph denied /users (403)');
+      assert.deepEqual(run1.failure, {
+        code: 'permission_denied',
+        message: 'Graph denied /users (403)',
+        hint: 'grant User.Read.All',
+        context: { connectionId: conn, object: '/users' },
+      });
       assert.ok(run1.finished_at);
     });
   });
@@ -763,6 +778,13 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         dead.error,
         `interrupted: process 4242 on web-1 stopped without finishing; resumed by run ${conn}-new`,
       );
+      assert.equal(dead.failure?.code, 'run_interrupted');
+      assert.deepEqual(dead.failure?.context, {
+        connectionId: conn,
+        pid: 4242,
+        host: 'web-1',
+        resumedBy: `${conn}-new`,
+      });
       assert.equal((await getRun(store.db, `${conn}-new`))!.status, 'running', 'the resumer itself is left alone');
       assert.equal(
         (await getRun(store.db, `${other}-live`))!.status,

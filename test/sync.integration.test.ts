@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { SourceDataError } from '../src/core/normalise.ts';
 import { SafetyStop } from '../src/core/policy.ts';
-import { getSyncState, listDirectoryUsers } from '../src/store/index.ts';
+import { getSyncState, listDirectoryUsers, listRuns } from '../src/store/index.ts';
 import { assertDirectoryMatches, syncHarness, type SyncHarness } from './support/sync.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
@@ -207,6 +207,15 @@ function syncSuite(makeTarget: () => Target) {
       (e: Error) => e instanceof SourceDataError && e.message.includes(u(41).id) && /userPrincipalName/.test(e.message),
     );
     assert.deepEqual(await listDirectoryUsers(h.store.db, 'default'), listBefore, 'nothing from the page was written');
+    // The run record keeps the failure in the one error shape: code, and the object and field at fault.
+    const [failed] = await listRuns(h.store.db, 'default', 1);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.failure?.code, 'invalid_graph_response');
+    assert.deepEqual(failed.failure?.context, {
+      object: u(41).id,
+      field: 'userPrincipalName',
+      connectionId: 'default',
+    });
     assert.equal(
       (await getSyncState(h.store.db, 'default')).users_delta_link,
       stateBefore.users_delta_link,

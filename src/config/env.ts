@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { UsersyncError } from '../core/errors.ts';
 
 // The environment of the command-line contract (DESIGN.md), validated once at the edge. Every failure
 // names the variable and the fix, and never echoes a secret's value.
@@ -50,12 +51,11 @@ export interface StoreConfig {
 
 export type Env = Record<string, string | undefined>;
 
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
+export class ConfigError extends UsersyncError {
   /** The environment variable at fault. */
   readonly variable: string;
   constructor(variable: string, message: string) {
-    super(message);
+    super('config_invalid', message, { context: { field: variable } });
     this.name = 'ConfigError';
     this.variable = variable;
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { UsersyncError } from './errors.ts';
 import type { GroupType, MemberRef, SourceGroup, SourceUser } from './directory.ts';
 
 // Graph JSON → source objects. Graph responses are validated here (passthrough: unknown properties
@@ -71,8 +72,13 @@ const graphGroup = z
   })
   .passthrough();
 
-export class SourceDataError extends Error {
-  readonly code = 'invalid_graph_response';
+export class SourceDataError extends UsersyncError {
+  constructor(message: string, object?: string, field?: string) {
+    super('invalid_graph_response', message, {
+      context: { ...(object === undefined ? {} : { object }), ...(field === undefined ? {} : { field }) },
+    });
+    this.name = 'SourceDataError';
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -83,6 +89,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
     typeof value === 'object' && value !== null && 'id' in value ? ` ${String((value as { id: unknown }).id)}` : '';
   throw new SourceDataError(
     `Graph returned a malformed ${what}${id}: ${issue.path.join('.') || 'value'} ${issue.message.toLowerCase()}. Nothing from this page was written; retry, and report it if it persists.`,
+    id.trim() || undefined,
+    issue.path.join('.') || undefined,
   );
 }
 
@@ -111,6 +119,8 @@ export function normaliseUser(raw: unknown, round: 'full' | 'delta'): UserItem {
   if (!item.userPrincipalName)
     throw new SourceDataError(
       `Graph returned user ${item.id} without a userPrincipalName; select it in the delta query (it is in USER_SELECT) or report the response.`,
+      item.id,
+      'userPrincipalName',
     );
   let managerExternalId: string | null | undefined = round === 'full' ? null : undefined;
   const managerDelta = item['manager@delta'];

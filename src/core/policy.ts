@@ -1,12 +1,19 @@
 // Safety policy: what a run may do without an administrator. Pure functions over counts.
 
+import { UsersyncError } from './errors.ts';
+
 /** By default a full read may not disable more than this share of the directory's present users at once. */
 export const DEFAULT_MAX_DISABLE_PERCENT = 10;
 /** Below this many, disabling is never held back (small directories, ordinary leavers). */
 const ALWAYS_ALLOWED = 20;
 
-export class SafetyStop extends Error {
-  readonly code = 'safety_stop';
+export class SafetyStop extends UsersyncError {
+  constructor(message: string) {
+    super('safety_stop', message, {
+      hint: 'check the tenant; the next run reads everything again, and if the users really left, run once with USERSYNC_MAX_DISABLE_PERCENT=100',
+    });
+    this.name = 'SafetyStop';
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { UsersyncError } from '../core/errors.ts';
+
 // Failures talking to Microsoft, as values: a stable code to branch on, a one-line message that says what
 // failed, why and what to do next, and the context (HTTP status, Graph error code, request-id, path).
 
@@ -35,23 +37,28 @@ export interface GraphErrorInit {
   cause?: unknown;
 }
 
-export class GraphError extends Error {
-  readonly code: GraphErrorCode;
+export class GraphError extends UsersyncError {
+  declare readonly code: GraphErrorCode;
   readonly status: number | undefined;
   readonly graphCode: string | undefined;
   readonly requestId: string | undefined;
   readonly path: string | undefined;
-  readonly hint: string | undefined;
 
   constructor(init: GraphErrorInit) {
-    super(oneLine(init.message), init.cause === undefined ? undefined : { cause: init.cause });
+    const context = Object.fromEntries(
+      Object.entries({
+        object: init.path,
+        status: init.status,
+        graphCode: init.graphCode,
+        requestId: init.requestId,
+      }).filter(([, v]) => v !== undefined),
+    );
+    super(init.code, oneLine(init.message), { hint: init.hint, context, cause: init.cause });
     this.name = 'GraphError';
-    this.code = init.code;
     this.status = init.status;
     this.graphCode = init.graphCode;
     this.requestId = init.requestId;
     this.path = init.path;
-    this.hint = init.hint;
   }
 }
 

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
+import { UsersyncError } from '../core/errors.ts';
 
 // A store failure a person can act on: what failed, why, and what to do next.
 export type StoreErrorCode =
@@ -13,9 +14,8 @@ export type StoreErrorCode =
   | 'STORE_FULL' // SQLITE_FULL: the disk is full
   | 'RUN_LOCK_BUSY';
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  readonly context: Record<string, unknown>;
+export class StoreError extends UsersyncError {
+  declare readonly code: StoreErrorCode;
 
   constructor(
     code: StoreErrorCode,
@@ -23,10 +23,11 @@ export class StoreError extends Error {
     context: Record<string, unknown> = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(code, message, {
+      context: { ...(typeof context.location === 'string' ? { object: context.location } : {}), ...context },
+      cause: options?.cause,
+    });
     this.name = 'StoreError';
-    this.code = code;
-    this.context = context;
   }
 }
 

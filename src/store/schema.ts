@@ -113,6 +113,9 @@ export type RunsTable = {
   /** The process that ran it (null for runs recorded before migration 003). */
   pid: number | null;
   host: string | null;
+  /** The failure's code (GraphError, StoreError, … codes), and its hint and context as JSON. */
+  error_code: string | null;
+  error_detail: string | null;
 };
 
 export type SettingsVersionsTable = {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DirectoryGroup, DirectoryUser, MemberRef, SourceGroup } from '../core/directory.ts';
 import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem } from '../core/normalise.ts';
+import { describeError } from '../core/errors.ts';
 import { massDisableStop, SafetyStop } from '../core/policy.ts';
 import {
   newDepartments,
@@ -253,21 +254,16 @@ export async function runSync(
     // A safety stop keeps nothing of the refused round: the next run starts a fresh read (and stops again if the source is still short).
     if (error instanceof SafetyStop && !dryRun)
       await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null }).catch(() => {});
-    log?.error(
-      {
-        error:
-          error instanceof Error ? { message: error.message, code: (error as { code?: unknown }).code } : String(error),
-      },
-      'sync run failed',
-    );
+    // The one error shape, with this run's connection, for the log and the run record alike.
+    const failure = describeError(error, { connectionId: conn });
+    log?.error({ error: failure }, 'sync run failed');
     if (!dryRun && !corrupt) {
-      const message = error instanceof Error ? error.message : String(error);
       await finishRun(store.db, runId, {
         status: 'failed',
         finished_at: new Date(now()).toISOString(),
         duration_ms: Math.round(now() - started),
         graph_requests: http.requestCount - requestsBefore,
-        error: message,
+        failure,
       }).catch(() => {
         /* the run record is best effort; the original error matters */
       });

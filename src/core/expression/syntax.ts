@@ -1,3 +1,5 @@
+import { UsersyncError } from '../errors.ts';
+
 // The syntax of Entra's attribute-mapping expressions, parsed by hand (recursive descent) with the position of every
 // node, so that an error can point at the character where it happened. Grammar:
 //
@@ -25,16 +27,13 @@ export type ExpressionErrorCode =
   'expression_syntax' | 'expression_unknown_function' | 'expression_arguments' | 'expression_value';
 
 /** What went wrong in an expression, where (0-based offset into the expression) and what to do. */
-export class ExpressionError extends Error {
-  readonly code: ExpressionErrorCode;
+export class ExpressionError extends UsersyncError {
+  declare readonly code: ExpressionErrorCode;
   readonly position: number;
-  readonly hint: string | undefined;
   constructor(code: ExpressionErrorCode, what: string, position: number, hint?: string) {
-    super(`${what} at character ${position + 1}${hint ? `: ${hint}` : ''}`);
+    super(code, `${what} at character ${position + 1}${hint ? `: ${hint}` : ''}`, { hint, context: { position } });
     this.name = 'ExpressionError';
-    this.code = code;
     this.position = position;
-    this.hint = hint;
   }
 }
 

@@ -1,3 +1,4 @@
+import { UsersyncError } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import type { Value } from '../expression/values.ts';
 
@@ -246,10 +247,12 @@ function compileClause(clause: unknown, path: (string | number)[], issues: Filte
 }
 
 /** Every problem of a filters document, each with its path. */
-export class FiltersError extends Error {
+export class FiltersError extends UsersyncError {
   readonly issues: FilterIssue[];
   constructor(issues: FilterIssue[], root = 'filters') {
-    super(issues.map((i) => `${formatPath(root, i.path)}: ${i.message}`).join('; '));
+    super('filters_invalid', issues.map((i) => `${formatPath(root, i.path)}: ${i.message}`).join('; '), {
+      context: { field: issues.length > 0 ? formatPath(root, issues[0].path) : root },
+    });
     this.name = 'FiltersError';
     this.issues = issues;
   }

@@ -4,6 +4,7 @@ import { directoryMigration } from './001-directory.ts';
 import { photoPendingMigration } from './002-photo-pending.ts';
 import { runProcessMigration } from './003-run-process.ts';
 import { settingsMigration } from './004-settings.ts';
+import { runErrorMigration } from './005-run-error.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -14,6 +15,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '002-photo-pending': photoPendingMigration,
         '003-run-process': runProcessMigration,
         '004-settings': settingsMigration(dialect),
+        '005-run-error': runErrorMigration,
       };
     },
   };

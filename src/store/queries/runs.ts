@@ -1,12 +1,15 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
+import type { ErrorDescription } from '../../core/errors.ts';
 import type { Database, RunRow, RunStatus } from '../schema.ts';
 
-/** A run record as the service shows it (booleans and the JSON summary decoded). */
-export type Run = Omit<RunRow, 'dry_run' | 'fell_back_to_full' | 'summary'> & {
+/** A run record as the service shows it (booleans, the JSON summary and the failure decoded). */
+export type Run = Omit<RunRow, 'dry_run' | 'fell_back_to_full' | 'summary' | 'error_code' | 'error_detail'> & {
   dry_run: boolean;
   fell_back_to_full: boolean;
   summary: unknown;
+  /** Why it failed, in the product's one error shape; null unless it failed. */
+  failure: ErrorDescription | null;
 };
 
 export type NewRun = {
@@ -27,7 +30,8 @@ export type RunOutcome = {
   duration_ms?: number | null;
   summary?: unknown;
   graph_requests?: number | null;
-  error?: string | null;
+  /** Why it failed: the message goes to `error`, the code, hint and context beside it. */
+  failure?: ErrorDescription;
   fell_back_to_full?: boolean;
   /** The mode actually run, when it changed (a delta run that fell back to full). */
   mode?: string;
@@ -71,14 +75,24 @@ export async function closeInterruptedRuns(
   for (const run of dead) {
     const who = run.pid === null ? 'its process' : `process ${run.pid} on ${run.host ?? 'an unknown host'}`;
     const error = `interrupted: ${who} stopped without finishing; resumed by run ${resumedBy}`;
+    const detail = JSON.stringify({
+      hint: 'nothing to do: the resuming run carries on from its last committed page',
+      context: { connectionId, pid: run.pid, host: run.host, resumedBy },
+    });
     // When it died is unknown: it ends when it is found, and its duration stays unknown.
     await db
       .updateTable('runs')
-      .set({ status: 'failed', finished_at: at, error })
+      .set({ status: 'failed', finished_at: at, error, error_code: 'run_interrupted', error_detail: detail })
       .where('id', '=', run.id)
       .where('status', '=', 'running')
       .execute();
-    Object.assign(run, { status: 'failed', finished_at: at, error });
+    Object.assign(run, {
+      status: 'failed',
+      finished_at: at,
+      error,
+      error_code: 'run_interrupted',
+      error_detail: detail,
+    });
   }
   return dead.map(decodeRun);
 }
@@ -96,7 +110,11 @@ export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOu
     set.duration_ms = outcome.duration_ms === null ? null : Math.round(outcome.duration_ms);
   if (outcome.summary !== undefined) set.summary = JSON.stringify(outcome.summary);
   if (outcome.graph_requests !== undefined) set.graph_requests = outcome.graph_requests;
-  if (outcome.error !== undefined) set.error = outcome.error;
+  if (outcome.failure !== undefined) {
+    set.error = outcome.failure.message;
+    set.error_code = outcome.failure.code;
+    set.error_detail = JSON.stringify({ hint: outcome.failure.hint, context: outcome.failure.context });
+  }
   if (outcome.fell_back_to_full !== undefined) set.fell_back_to_full = outcome.fell_back_to_full ? 1 : 0;
   if (outcome.mode !== undefined) set.mode = outcome.mode;
   await db.updateTable('runs').set(set).where('id', '=', id).execute();
@@ -121,11 +139,25 @@ export async function listRuns(db: Kysely<Database>, connectionId: string, limit
 }
 
 function decodeRun(row: RunRow): Run {
-  const { dry_run, fell_back_to_full, summary, ...rest } = row;
+  const { dry_run, fell_back_to_full, summary, error_code, error_detail, ...rest } = row;
+  const detail =
+    error_detail === null
+      ? null
+      : (JSON.parse(error_detail) as { hint: string | null; context: Record<string, unknown> });
+  const failure =
+    row.error === null
+      ? null
+      : {
+          code: error_code ?? 'internal',
+          message: row.error,
+          hint: detail?.hint ?? null,
+          context: detail?.context ?? {},
+        };
   return {
     ...rest,
     dry_run: dry_run === 1,
     fell_back_to_full: fell_back_to_full === 1,
     summary: summary === null ? null : JSON.parse(summary),
+    failure,
   };
 }
