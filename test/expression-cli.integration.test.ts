@@ -20,6 +20,8 @@ describe('usersync expression', () => {
     );
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, '{"value":"Ada Lovelace"}\n');
+    const withConnection = await runCli(['expression', 'ToUpper("a")', '--connection', 'emea'], process.env);
+    assert.equal(withConnection.stdout, '{"value":"A"}\n', 'every command takes --connection');
     const ignored = await runCli(['expression', 'IgnoreFlowIfNullOrEmpty([department])', '--input', '{}'], process.env);
     assert.equal(ignored.stdout, '{"value":null,"ignored":true}\n');
   });

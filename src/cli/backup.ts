@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import { connectionOption } from './options.ts';
 import { loadStoreConfig } from '../config/env.ts';
 import { backupStore, POSTGRES_BACKUP_ADVICE } from '../store/index.ts';
 import { withStore } from './store.ts';
 
 export function backupCommand(program: Command): void {
-  program
-    .command('backup')
+  // --connection is accepted as on every command; the copy holds every connection of the store.
+  connectionOption(program.command('backup'))
     .description(
       'Copy the embedded store to FILE while usersync keeps running (a consistent snapshot, checked after copying). PostgreSQL: use pg_dump.',
     )

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { connectionOption } from './options.ts';
 import { loadConnectionConfig } from '../config/env.ts';
 import {
   compileExpression,
@@ -14,8 +15,8 @@ import { connectGraph } from '../sync/connect.ts';
 // Graph, or many {expression, input} lines at once (NDJSON, for checking the language against Microsoft's examples).
 
 export function expressionCommand(program: Command): void {
-  program
-    .command('expression')
+  // --connection is accepted as on every command; an expression does not depend on the connection.
+  connectionOption(program.command('expression'))
     .description(
       'Evaluate a mapping expression against a Graph user object and print {"value": …}; with - read NDJSON lines {"expression","input"} from stdin.',
     )

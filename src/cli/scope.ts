@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { connectionOption } from './options.ts';
 import { graphUserAttributes } from '../core/expression/index.ts';
 import { compileFilters, FiltersError } from '../core/scope/filters.ts';
 
@@ -7,8 +8,8 @@ import { compileFilters, FiltersError } from '../core/scope/filters.ts';
 
 export function scopeCommands(program: Command): void {
   const scope = program.command('scope').description('Who is synced: try scoping filters.');
-  scope
-    .command('test')
+  // --connection is accepted as on every command; the filters come with each line.
+  connectionOption(scope.command('test'))
     .description(
       'Read NDJSON lines {"filters": [[clause, …], …], "input": {…}} from stdin; print {"inScope": true|false} or {"error": "…"} for each.',
     )
