@@ -209,15 +209,15 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
       release();
 
       const { status } = response;
-      if (status === 429 || status === 503)
-        throttled(logger, retryDelayMs(retries, response.headers.get('retry-after')));
+      // What Graph asks us to wait (or our backoff), for both the adaptive limit and this request's retry.
+      const delay = RETRYABLE_STATUSES.has(status) ? retryDelayMs(retries, response.headers.get('retry-after')) : 0;
+      if (status === 429 || status === 503) throttled(logger, delay);
       else if (status < 400) concurrency.succeeded();
       if (
         RETRYABLE_STATUSES.has(status) &&
         retries < maxRetries &&
         !(requestOptions.callerRetries && requestOptions.allow?.includes(status))
       ) {
-        const delay = retryDelayMs(retries, response.headers.get('retry-after'));
         logger?.debug(
           { path, status, attempt: retries + 1, delayMs: delay, requestId: response.requestId },
           'graph request throttled or unavailable; retrying',
