@@ -59,6 +59,8 @@ function previewSuite(makeTarget: () => Target) {
     const p = await preview(inside.id as string);
     assert.equal(p.inScope, true);
     assert.equal(p.stored.jobTitle, inside.jobTitle);
+    assert.equal(p.record.lineManager, p.stored.lineManager, 'lineManager as users list computes it');
+    assert.equal(p.record.photo, p.stored.photo);
     assert.deepEqual(p.changes, [
       { field: 'jobTitle', from: inside.jobTitle, to: String(inside.jobTitle).toUpperCase() },
       { field: 'custom.claims', from: null, to: `i:0#.f|membership|${String(inside.userPrincipalName).toLowerCase()}` },

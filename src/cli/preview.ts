@@ -110,14 +110,16 @@ export async function previewUser(
   if ('error' in mapped) error = mapped.error;
   else {
     const manager = graphUser.manager as { id?: string } | undefined;
-    const managerRecord =
-      store && manager?.id ? await getDirectoryUserListing(store.db, connectionId, manager.id) : undefined;
+    // As in `users list`: the manager counts while their row is present in the synced directory.
+    const managerRow =
+      store && manager?.id ? (await getUsersByIds(store.db, connectionId, [manager.id]))[0] : undefined;
+    const managerLogin = managerRow?.source_state === 'present' ? managerRow.login_account : null;
     const enabled = graphUser.accountEnabled !== false;
     record = {
       externalId: id,
       ...mapped.ok.profile,
       // The contract's lineManager: the manager's login account while the manager is in the synced directory.
-      lineManager: managerRecord && managerRecord.status !== undefined ? managerRecord.loginAccount : null,
+      lineManager: managerLogin,
       photo: stored?.photo ?? null,
       status: decision.in ? statusOf(enabled, 'present') : 'disabled',
       custom: mapped.ok.custom,
