@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { connectionOption } from './options.ts';
 import { loadConnectionConfig } from '../config/env.ts';
@@ -9,7 +8,9 @@ import {
   type CompiledExpression,
   type Outcome,
 } from '../core/expression/index.ts';
+import { graphProperty } from '../core/mapping.ts';
 import { connectGraph } from '../sync/connect.ts';
+import { answerLines, lineInput } from './ndjson.ts';
 
 // `usersync expression`: try an expression of Entra's mapping language against a user object, a user read live from
 // Graph, or many {expression, input} lines at once (NDJSON, for checking the language against Microsoft's examples).
@@ -47,17 +48,22 @@ function compileOrExplain(expression: string): CompiledExpression {
   }
 }
 
-function evaluate(
-  compiled: CompiledExpression,
-  input: Record<string, unknown>,
-): Outcome | { value: null; ignored: true } {
+function evaluate(compiled: CompiledExpression, input: Record<string, unknown>): ReturnType<typeof output> {
   try {
-    const outcome = compiled.evaluate(graphUserAttributes(input));
-    return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
+    return output(compiled, input);
   } catch (error) {
     if (error instanceof ExpressionError) throw new Error(`expression: ${error.message}`);
     throw error;
   }
+}
+
+/** The contract's answer: {"value": …}, or {"value": null, "ignored": true} for IgnoreFlowIfNullOrEmpty. */
+function output(
+  compiled: CompiledExpression,
+  input: Record<string, unknown>,
+): Outcome | { value: null; ignored: true } {
+  const outcome = compiled.evaluate(graphUserAttributes(input));
+  return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
 }
 
 function parseInput(text: string | undefined): Record<string, unknown> {
@@ -77,12 +83,7 @@ function parseInput(text: string | undefined): Record<string, unknown> {
 
 /** The Graph properties that hold the attributes an expression reads. */
 export function graphSelect(attributes: readonly string[]): string[] {
-  const select = new Set(['id', 'userPrincipalName']);
-  for (const name of attributes) {
-    if (/^objectid$/i.test(name)) continue;
-    select.add(/^extensionattribute([1-9]|1[0-5])$/i.test(name) ? 'onPremisesExtensionAttributes' : name);
-  }
-  return [...select];
+  return [...new Set(['id', 'userPrincipalName', ...attributes.map(graphProperty)])];
 }
 
 async function readUser(user: string, compiled: CompiledExpression): Promise<Record<string, unknown>> {
@@ -96,42 +97,25 @@ async function readUser(user: string, compiled: CompiledExpression): Promise<Rec
 /** One output line per input line, in order; a bad line answers {"error"} and the rest go on. */
 async function evaluateLines(): Promise<void> {
   const cache = new Map<string, CompiledExpression | Error>();
-  let number = 0;
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-    number++;
-    if (line.trim() === '') continue;
-    process.stdout.write(`${JSON.stringify(answer(line, number, cache))}\n`);
-  }
-}
-
-function answer(line: string, number: number, cache: Map<string, CompiledExpression | Error>): unknown {
-  let request: { expression?: unknown; input?: unknown };
-  try {
-    request = JSON.parse(line);
-  } catch (error) {
-    return {
-      error: `line ${number} is not JSON (${(error as Error).message}); each line is {"expression": "…", "input": {…}}`,
-    };
-  }
-  if (typeof request?.expression !== 'string') return { error: `line ${number}: "expression" must be a string` };
-  const input = request.input ?? {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
-  let compiled = cache.get(request.expression);
-  if (compiled === undefined) {
-    try {
-      compiled = compileExpression(request.expression);
-    } catch (error) {
-      compiled = error as Error;
+  await answerLines('{"expression": "…", "input": {…}}', (fields, line) => {
+    if (typeof fields.expression !== 'string') return { error: `line ${line}: "expression" must be a string` };
+    const read = lineInput(fields, line);
+    if ('error' in read) return read;
+    let compiled = cache.get(fields.expression);
+    if (compiled === undefined) {
+      try {
+        compiled = compileExpression(fields.expression);
+      } catch (error) {
+        compiled = error as Error;
+      }
+      cache.set(fields.expression, compiled);
     }
-    cache.set(request.expression, compiled);
-  }
-  if (compiled instanceof Error) return { error: compiled.message };
-  try {
-    const outcome = compiled.evaluate(graphUserAttributes(input as Record<string, unknown>));
-    return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
-  } catch (error) {
-    if (error instanceof ExpressionError) return { error: error.message };
-    throw error;
-  }
+    if (compiled instanceof Error) return { error: compiled.message };
+    try {
+      return output(compiled, read.input);
+    } catch (error) {
+      if (error instanceof ExpressionError) return { error: error.message };
+      throw error;
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConnectionConfig, loadStoreConfig } from '../config/env.ts';
+import { loadConnectionConfig } from '../config/env.ts';
 import { PROFILE_FIELDS, statusOf } from '../core/directory.ts';
 import { compileMapping } from '../core/mapping.ts';
 import { compileScope } from '../core/scope/scope.ts';
@@ -10,13 +10,13 @@ import {
   getDirectoryUserListing,
   getSettings,
   getUsersByIds,
-  openStore,
   StoreError,
   type DirectoryUserListing,
   type Store,
 } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { connectionOption } from './options.ts';
+import { openConfiguredStore } from './store.ts';
 import { formatTable } from './table.ts';
 
 // `usersync preview UPN|ID`: provision on demand without writing. Reads one user from Graph (one request, plus the
@@ -60,9 +60,8 @@ export function previewCommand(program: Command): void {
 
 /** The store if there is one: a preview before the first sync compares with nothing. */
 async function openExisting(): Promise<Store | null> {
-  const { dataDir, databaseUrl } = loadStoreConfig();
   try {
-    return await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined, create: false });
+    return await openConfiguredStore({ create: false });
   } catch (error) {
     if (error instanceof StoreError && error.code === 'STORE_MISSING') return null;
     throw error;

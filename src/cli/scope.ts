@@ -1,5 +1,5 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { answerLines, lineInput } from './ndjson.ts';
 import { connectionOption } from './options.ts';
 import { graphUserAttributes } from '../core/expression/index.ts';
 import { compileFilters, FiltersError } from '../core/scope/filters.ts';
@@ -19,33 +19,15 @@ export function scopeCommands(program: Command): void {
         throw new Error(
           `scope test reads NDJSON from standard input: pass - (got "${source}"), e.g. echo '{"filters":[[{"attribute":"department","operator":"EQUALS","value":"Sales"}]],"input":{"department":"Sales"}}' | usersync scope test -`,
         );
-      let number = 0;
-      for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-        number++;
-        if (line.trim() === '') continue;
-        process.stdout.write(`${JSON.stringify(answer(line, number))}\n`);
-      }
+      await answerLines('{"filters": [[…]], "input": {…}}', (fields, line) => {
+        const read = lineInput(fields, line);
+        if ('error' in read) return read;
+        try {
+          return { inScope: compileFilters(fields.filters ?? []).decide(graphUserAttributes(read.input)).in };
+        } catch (error) {
+          if (error instanceof FiltersError) return { error: error.message };
+          throw error;
+        }
+      });
     });
-}
-
-function answer(line: string, number: number): { inScope: boolean } | { error: string } {
-  let request: { filters?: unknown; input?: unknown };
-  try {
-    request = JSON.parse(line);
-  } catch (error) {
-    return {
-      error: `line ${number} is not JSON (${(error as Error).message}); each line is {"filters": [[…]], "input": {…}}`,
-    };
-  }
-  const input = request?.input ?? {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input))
-    return { error: `line ${number}: "input" must be a JSON object (a Graph user)` };
-  try {
-    return {
-      inScope: compileFilters(request.filters ?? []).decide(graphUserAttributes(input as Record<string, unknown>)).in,
-    };
-  } catch (error) {
-    if (error instanceof FiltersError) return { error: error.message };
-    throw error;
-  }
 }

@@ -6,11 +6,16 @@ import { openStore, type Store } from '../store/index.ts';
  * `create: false`: with no store yet they say how to make one instead of leaving an empty one behind.
  */
 export async function withStore<T>(fn: (store: Store) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
-  const { dataDir, databaseUrl } = loadStoreConfig();
-  const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined, create: options.create });
+  const store = await openConfiguredStore(options);
   try {
     return await fn(store);
   } finally {
     await store.close();
   }
+}
+
+/** The store USERSYNC_DATA / DATABASE_URL select. */
+export function openConfiguredStore(options: { create?: boolean } = {}): Promise<Store> {
+  const { dataDir, databaseUrl } = loadStoreConfig();
+  return openStore({ dataDir, databaseUrl: databaseUrl ?? undefined, create: options.create });
 }

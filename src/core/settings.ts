@@ -317,13 +317,13 @@ export function validateSettings(
         const allowed = allowedKeys(path);
         const near = closest(key, allowed);
         issues.push({
-          path: formatPath('', [...path, key]).replace(/^\./, ''),
+          path: formatPath('', [...path, key]),
           message: `unknown key${near ? `; did you mean "${near}"?` : allowed.length > 0 ? `; the keys here are ${allowed.join(', ')}` : ''}`,
         });
       }
       continue;
     }
-    issues.push({ path: formatPath('', path).replace(/^\./, '') || '(document)', message: issue.message });
+    issues.push({ path: formatPath('', path) || '(document)', message: issue.message });
   }
   return { ok: false, issues };
 }

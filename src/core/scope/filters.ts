@@ -258,8 +258,12 @@ export class FiltersError extends UsersyncError {
   }
 }
 
+/** `filters[0][1].operator`; with an empty root, `scope.filters[0]` (no leading dot). */
 export function formatPath(root: string, path: (string | number)[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : `${out}.${key}`), root);
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${key}`),
+    root,
+  );
 }
 
 export const OPERATOR_NAMES: readonly string[] = OPERATORS.map((o) => o.name);
