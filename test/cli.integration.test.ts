@@ -37,6 +37,7 @@ const USER_KEYS = [
   'faxNumber',
   'photo',
   'status',
+  'custom',
 ];
 
 async function matches(target: Target, emulator: Emulator): Promise<void> {
@@ -76,7 +77,7 @@ function cliSuite(makeTarget: () => Target) {
     assert.equal(summary.status, 'succeeded');
     assert.equal(summary.mode, 'full');
     assert.equal(summary.dryRun, false);
-    assert.deepEqual(Object.keys(summary.users), ['created', 'updated', 'disabled', 'removed', 'unchanged']);
+    assert.deepEqual(Object.keys(summary.users), ['created', 'updated', 'disabled', 'removed', 'unchanged', 'errors']);
     assert.deepEqual(Object.keys(summary.groups), ['created', 'updated', 'removed']);
     assert.deepEqual(Object.keys(summary.departments), ['created']);
     assert.equal(summary.users.created, 1500);
@@ -88,7 +89,7 @@ function cliSuite(makeTarget: () => Target) {
     assert.equal(list.length, 1500);
     assert.deepEqual(Object.keys(list[0]), USER_KEYS);
     const groups = JSON.parse((await runCli(['groups', 'list', '--json'], env())).stdout);
-    assert.deepEqual(Object.keys(groups[0]), ['externalId', 'name', 'type', 'members']);
+    assert.deepEqual(Object.keys(groups[0]), ['externalId', 'name', 'type', 'members', 'appGroup']);
     const departments = JSON.parse((await runCli(['departments', 'list', '--json'], env())).stdout);
     assert.deepEqual(Object.keys(departments[0]), ['name', 'members']);
     await matches(target, emulator);
@@ -159,7 +160,7 @@ function cliSuite(makeTarget: () => Target) {
     const again = lastJson((await runCli(['sync', '--json'], env())).stdout);
     assert.deepEqual(
       again.users,
-      { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 },
+      { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0, errors: 0 },
       'nothing duplicated or left to redo',
     );
   });

@@ -161,7 +161,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       .execute();
     assert.deepEqual(
       migrations.map((m: any) => m.name),
-      ['001-directory', '002-photo-pending', '003-run-process', '004-settings', '005-run-error'],
+      ['001-directory', '002-photo-pending', '003-run-process', '004-settings', '005-run-error', '006-source-mirror'],
     );
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();
@@ -328,6 +328,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         'faxNumber',
         'photo',
         'status',
+        'custom',
       ]);
       assert.equal(list[0].status, 'disabled');
       assert.deepEqual(list[2], {
@@ -351,6 +352,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         faxNumber: null,
         photo: 'f'.repeat(64),
         status: 'active',
+        custom: {},
       });
     });
 
@@ -454,9 +456,15 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       ]);
       await addMembers(store.db, conn, 'g-del', [{ id: 'u1', kind: 'user' }]);
       assert.deepEqual(await listDirectoryGroups(store.db, conn), [
-        { externalId: 'g-a1', name: 'Alpha', type: 'mail-enabled-security', members: [] },
-        { externalId: 'g-a2', name: 'Alpha', type: 'security', members: [] },
-        { externalId: 'g-b', name: 'Beta', type: 'distribution', members: ['amy@contoso.com', 'zed@contoso.com'] },
+        { externalId: 'g-a1', name: 'Alpha', type: 'mail-enabled-security', members: [], appGroup: 'Alpha' },
+        { externalId: 'g-a2', name: 'Alpha', type: 'security', members: [], appGroup: 'Alpha' },
+        {
+          externalId: 'g-b',
+          name: 'Beta',
+          type: 'distribution',
+          members: ['amy@contoso.com', 'zed@contoso.com'],
+          appGroup: 'Beta',
+        },
       ]);
       assert.deepEqual(await listGroupMembers(store.db, conn, 'g-b'), [
         { id: 'g-a1', kind: 'group' },
@@ -648,6 +656,9 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         groups_round_mode: null,
         photo_sweep_after: null,
         last_photo_sweep_at: null,
+        users_select: null,
+        applied_settings_version: null,
+        project_after: null,
         updated_at: null,
       });
       await saveSyncState(store.db, conn, {

@@ -48,7 +48,7 @@ function syncSuite(makeTarget: () => Target) {
   it('second run: incremental, nothing to write', async () => {
     const summary = await h.sync();
     assert.equal(summary.mode, 'delta');
-    assert.deepEqual(summary.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 });
+    assert.deepEqual(summary.users, { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0, errors: 0 });
     assert.deepEqual(summary.groups, { created: 0, updated: 0, removed: 0 });
   });
 

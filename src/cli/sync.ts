@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConnectionConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
-import { listDepartments, listDirectoryGroups, listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
+import { listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
+import { listSyncedDepartments, listSyncedGroups } from '../sync/listing.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
 import { connectionOption } from './options.ts';
@@ -95,7 +96,7 @@ export function syncCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean; connection: string }) =>
       withStore(async (store) => {
-        const list = await listDirectoryGroups(store.db, flags.connection);
+        const list = await listSyncedGroups(store, flags.connection);
         if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
         else
           printTable(
@@ -111,7 +112,7 @@ export function syncCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean; connection: string }) =>
       withStore(async (store) => {
-        const list = await listDepartments(store.db, flags.connection);
+        const list = await listSyncedDepartments(store, flags.connection);
         if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
         else
           printTable(

@@ -24,8 +24,10 @@ export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export type Profile = { [K in ProfileField]: K extends 'loginAccount' ? string : string | null };
 
 export type UserStatus = 'active' | 'disabled';
-/** Where the source stands on a directory object: present, deleted in Entra, or absent from a full read. */
-export type SourceState = 'present' | 'deleted' | 'missing';
+/** Where the source stands on a directory object: present, deleted in Entra, absent from a full read, or present but out of scope. */
+export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope';
+/** Custom directory fields (mapping.custom): name → value. */
+export type CustomFields = Record<string, string | number | boolean | null>;
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 
 /** A user as the source (Entra) describes it after normalisation. */
@@ -34,6 +36,7 @@ export interface SourceUser extends Profile {
   accountEnabled: boolean;
   /** The manager's object id; null = no manager; undefined = this read did not say (unchanged). */
   managerExternalId?: string | null;
+  custom?: CustomFields;
 }
 
 /** A user as the directory stores it. */
@@ -43,6 +46,7 @@ export interface DirectoryUser extends Profile {
   managerExternalId: string | null;
   sourceState: SourceState;
   status: UserStatus;
+  custom: CustomFields;
   fingerprint: string;
 }
 

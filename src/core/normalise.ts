@@ -154,6 +154,27 @@ export function normaliseUser(raw: unknown, round: 'full' | 'delta'): UserItem {
   };
 }
 
+export type SourceUserItem =
+  | { kind: 'removed'; externalId: string; reason: 'changed' | 'deleted' }
+  | {
+      kind: 'user';
+      externalId: string;
+      /** The Graph object's properties as received (annotations and manager@delta left out), for the source mirror. */
+      data: Record<string, unknown>;
+      /** null = no manager; undefined = this item did not say (a change round keeps the stored one). */
+      managerExternalId: string | null | undefined;
+    };
+
+/** One users-delta item for the source mirror: validated as normaliseUser does, kept whole for scope and mapping. */
+export function readSourceUser(raw: unknown, round: 'full' | 'delta'): SourceUserItem {
+  const item = normaliseUser(raw, round);
+  if (item.kind === 'removed') return item;
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>))
+    if (!key.startsWith('@') && !key.includes('@')) data[key] = value;
+  return { kind: 'user', externalId: item.user.externalId, data, managerExternalId: item.user.managerExternalId };
+}
+
 export function groupTypeOf(
   groupTypes: readonly string[] | null | undefined,
   mailEnabled: boolean | null | undefined,

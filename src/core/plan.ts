@@ -18,12 +18,23 @@ export type UserChange =
   | { kind: 'write'; user: DirectoryUser; counted: Exclude<Counted, 'unchanged'>; fields: string[] }
   | { kind: 'unchanged'; externalId: string };
 
+// Custom fields join the fingerprint only when there are any, so directories without them keep their fingerprints.
 const userFingerprint = (u: Omit<DirectoryUser, 'fingerprint' | 'status'>) =>
-  fingerprint([...PROFILE_FIELDS.map((f) => u[f]), u.accountEnabled, u.managerExternalId, u.sourceState]);
+  fingerprint([
+    ...PROFILE_FIELDS.map((f) => u[f]),
+    u.accountEnabled,
+    u.managerExternalId,
+    u.sourceState,
+    ...(Object.keys(u.custom).length > 0 ? [sortedEntries(u.custom)] : []),
+  ]);
+
+const sortedEntries = (o: Record<string, unknown>) => Object.keys(o).sort().map((k) => [k, o[k]]);
 
 function changedFields(before: DirectoryUser, after: DirectoryUser): string[] {
   const fields: string[] = PROFILE_FIELDS.filter((f) => before[f] !== after[f]);
   if (before.managerExternalId !== after.managerExternalId) fields.push('lineManager');
+  for (const name of new Set([...Object.keys(before.custom), ...Object.keys(after.custom)]))
+    if ((before.custom[name] ?? null) !== (after.custom[name] ?? null)) fields.push(`custom.${name}`);
   if (before.status !== after.status) fields.push('status');
   if (before.sourceState !== after.sourceState && fields.length === 0) fields.push('sourceState');
   return fields;
@@ -38,9 +49,10 @@ function decide(existing: DirectoryUser | undefined, next: DirectoryUser): UserC
 
 /** A user the source has (created, changed, re-read in a full round, or restored). */
 export function planSourceUser(existing: DirectoryUser | undefined, source: SourceUser): UserChange {
-  const { managerExternalId, ...profile } = source;
+  const { managerExternalId, custom, ...profile } = source;
   const base = {
     ...profile,
+    custom: custom ?? {},
     managerExternalId: managerExternalId === undefined ? (existing?.managerExternalId ?? null) : managerExternalId,
     sourceState: 'present' as const,
   };
@@ -52,7 +64,7 @@ export function planSourceUser(existing: DirectoryUser | undefined, source: Sour
   return decide(existing, next);
 }
 
-/** A user deleted in Entra ('deleted') or absent from a full read ('missing'): kept, disabled. */
+/** A user deleted in Entra ('deleted'), absent from a full read ('missing') or out of scope: kept, disabled. */
 export function planUserLeft(
   existing: DirectoryUser | undefined,
   state: Exclude<SourceState, 'present'>,

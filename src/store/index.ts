@@ -26,3 +26,4 @@ export * from './queries/photos.ts';
 export * from './queries/sync-state.ts';
 export * from './queries/runs.ts';
 export * from './queries/settings.ts';
+export * from './queries/source.ts';

@@ -3,7 +3,8 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 // Table shapes exactly as stored. On both dialects: timestamps are ISO-8601 text,
 // JSON is text, booleans are integers 0/1 (the query functions expose booleans).
 
-export type SourceState = 'present' | 'deleted' | 'missing';
+/** present in the source; deleted in Entra; absent from a full read; present but out of the connection's scope. */
+export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope';
 export type UserStatus = 'active' | 'disabled';
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 export type MemberKind = 'user' | 'group';
@@ -94,7 +95,26 @@ export type SyncStateTable = {
   groups_round_mode: RoundMode | null;
   photo_sweep_after: string | null;
   last_photo_sweep_at: string | null;
+  /** The users `$select` (sorted, comma-separated) that the stored users links carry; null before the mirror was filled. */
+  users_select: string | null;
+  /** The settings version the directory reflects (0 = the defaults); null before the first run that applied settings. */
+  applied_settings_version: number | null;
+  /** A re-application of every mirrored user in progress: the last id done ('' = from the start); null = none. */
+  project_after: string | null;
   updated_at: string | null;
+};
+
+export type SourceUsersTable = {
+  connection_id: string;
+  external_id: string;
+  /** The Graph user object as last read (selected properties; no manager, no annotations), as JSON. */
+  data: string;
+  manager_external_id: string | null;
+  state: 'present' | 'deleted' | 'missing';
+  /** 1 while the user's directory record must be computed again. */
+  pending: ColumnType<number, number | undefined, number>;
+  seen_round: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_at: string;
 };
 
 export type RunsTable = {
@@ -146,6 +166,7 @@ export type Database = {
   runs: RunsTable;
   locks: LocksTable;
   settings_versions: SettingsVersionsTable;
+  source_users: SourceUsersTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

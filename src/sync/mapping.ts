@@ -1,4 +1,4 @@
-import type { DirectoryGroup, DirectoryUser } from '../core/directory.ts';
+import type { CustomFields, DirectoryGroup, DirectoryUser } from '../core/directory.ts';
 import type {
   DirectoryGroup as GroupRow,
   DirectoryGroupInput,
@@ -31,6 +31,7 @@ export function userFromRow(row: UserRow): DirectoryUser {
     managerExternalId: row.manager_external_id,
     sourceState: row.source_state,
     status: row.status,
+    custom: row.custom_fields as CustomFields,
     fingerprint: row.fingerprint,
   };
 }
@@ -59,6 +60,7 @@ export function userToRow(user: DirectoryUser): DirectoryUserInput {
     account_enabled: user.accountEnabled,
     source_state: user.sourceState,
     status: user.status,
+    custom_fields: user.custom,
     fingerprint: user.fingerprint,
   };
 }

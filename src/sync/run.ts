@@ -1,18 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DirectoryGroup, DirectoryUser, MemberRef, SourceGroup } from '../core/directory.ts';
-import { GROUP_SELECT, normaliseGroup, normaliseUser, USER_SELECT, type UserItem } from '../core/normalise.ts';
+import type { DirectoryGroup, GroupType, MemberRef, SourceGroup } from '../core/directory.ts';
+import { GROUP_SELECT, normaliseGroup, readSourceUser, type SourceUserItem } from '../core/normalise.ts';
+import { compileMapping } from '../core/mapping.ts';
+import type { UserSource } from '../core/project.ts';
+import { compileScope } from '../core/scope/scope.ts';
 import { describeError } from '../core/errors.ts';
 import { massDisableStop, SafetyStop } from '../core/policy.ts';
-import {
-  newDepartments,
-  planGroupLeft,
-  planSourceGroup,
-  planSourceUser,
-  planUserLeft,
-  type GroupChange,
-  type UserChange,
-} from '../core/plan.ts';
+import { planGroupLeft, planSourceGroup, type GroupChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
 import { createSemaphore, type GraphHttp } from '../entra/http.ts';
 import { readDelta, type GraphObject } from '../entra/paging.ts';
@@ -30,12 +25,10 @@ import {
   getGroupsByIds,
   getStoredPhotos,
   getSyncState,
-  getUsersByIds,
   groupsNotSeen,
   insertRun,
   isStoreCorrupt,
   markGroupsSeen,
-  markUsersSeen,
   missingDepartments,
   photoPendingPage,
   removeMembers,
@@ -45,12 +38,19 @@ import {
   upsertGroups,
   upsertPhoto,
   upsertUsers,
-  usersNotSeen,
+  getSourceUsers,
+  upsertSourceUsers,
+  sourceUsersNotSeen,
+  sourceUsersPage,
+  setSourcePending,
+  type MirroredUserInput,
   type Run,
   type Store,
 } from '../store/index.ts';
 import { joinPages, prefetch, type PageLike } from './prefetch.ts';
-import { groupFromRow, groupToRow, userFromRow, userToRow } from './mapping.ts';
+import { groupFromRow, groupToRow, userToRow } from './mapping.ts';
+import { groupSyncRule, loadSettings, mostlyFailed, rereadReason, usersSelect } from './applied-settings.ts';
+import { GroupScope, projectBatch, type ProjectedBatch, type Projector, type UserError } from './project.ts';
 
 // One sync run: read → normalise → plan → apply → checkpoint → record. Each Graph page is applied in
 // one transaction together with the link that continues after it, so a run killed at any instant
@@ -86,13 +86,21 @@ export interface SyncSummary {
   status: 'succeeded';
   mode: 'full' | 'delta';
   dryRun: boolean;
-  users: { created: number; updated: number; disabled: number; removed: number; unchanged: number };
+  /** errors: users whose mapping failed (skipped, retried next run; the first ones are listed in `errors`). */
+  users: { created: number; updated: number; disabled: number; removed: number; unchanged: number; errors: number };
   groups: { created: number; updated: number; removed: number };
   departments: { created: number };
   graphRequests: number;
   durationMs: number;
   /** A stored delta link was refused (expired or reset), so this run read everything instead. */
   fellBackToFull: boolean;
+  /**
+   * The settings version the run applied (0 = defaults); reapplied: a settings change was applied to every user from
+   * the source mirror (no Graph request); reread: why users were read again from Entra instead of by delta.
+   */
+  settings: { version: number; reapplied: boolean; reread: string | null };
+  /** Users whose mapping failed, with the field and why (the first 100; users.errors counts them all). */
+  errors: UserError[];
   runId: string | null;
 }
 
@@ -126,6 +134,16 @@ interface RunContext {
   progress: (phase: SyncProgress['phase'], n: number) => void;
   log: Logger | undefined;
   maxDisablePercent: number | undefined;
+  projector: Projector;
+  /** The users `$select` this run's settings need (sorted, comma-separated). */
+  selectSignature: string;
+  select: string[];
+  /** Delta-mode runs: users a page projected (a re-application of every user skips them). */
+  touched: Set<string> | null;
+  /** Dry runs: the scope groups' nesting changed, so every user would be projected again. */
+  dryProjectAll: boolean;
+  /** Whether an Entra group is a directory group under the settings' `groups` (sync, types). */
+  groupSynced: (id: string, type: GroupType) => boolean;
 }
 
 export async function runSync(
@@ -148,12 +166,14 @@ export async function runSync(
     status: 'succeeded',
     mode: 'delta',
     dryRun,
-    users: { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0 },
+    users: { created: 0, updated: 0, disabled: 0, removed: 0, unchanged: 0, errors: 0 },
     groups: { created: 0, updated: 0, removed: 0 },
     departments: { created: 0 },
     graphRequests: 0,
     durationMs: 0,
     fellBackToFull: false,
+    settings: { version: 0, reapplied: false, reread: null },
+    errors: [],
     runId: dryRun ? null : runId,
   };
   const log = options.logger?.child({ connectionId: conn, runId: dryRun ? null : runId });
@@ -180,7 +200,28 @@ export async function runSync(
         started_at: new Date(started).toISOString(),
       });
     }
-    const state = await getSyncState(store.db, conn);
+    let state = await getSyncState(store.db, conn);
+    const applied = await loadSettings(store.db, conn);
+    summary.settings.version = applied.version;
+    const stages = { scope: compileScope(applied.settings.scope), mapping: compileMapping(applied.settings.mapping) };
+    const select = usersSelect(stages);
+    const selectSignature = [...select].sort().join(',');
+    // Settings that read Graph properties the stored users links do not select need one read of every user.
+    const reread = rereadReason(state, select, options.full ?? false);
+    summary.settings.reread = reread;
+    if (reread !== null) {
+      log?.info({ reason: reread }, 'reading every user again');
+      if (!dryRun) await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null });
+      state = { ...state, users_next_link: null, users_delta_link: null, users_round_mode: null };
+    }
+    const usersStartFull =
+      options.full || (state.users_next_link === null && state.users_delta_link === null) || state.users_round_mode === 'full';
+    // A settings change is applied to every user from the mirror, unless this run reads every user anyway.
+    const reapply = state.applied_settings_version !== applied.version && !usersStartFull;
+    if (reapply && !dryRun && state.project_after === null) {
+      await saveSyncState(store.db, conn, { project_after: '' });
+      state = { ...state, project_after: '' };
+    }
     const resuming =
       !options.full && (state.users_next_link !== null || state.groups_next_link !== null) && state.round_id !== null;
     const round = resuming ? state.round_id! : randomUUID();
@@ -191,6 +232,17 @@ export async function runSync(
           ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null }
           : {}),
       });
+    const scopeGroups = applied.settings.scope?.groups ?? [];
+    const nested = applied.settings.scope?.nestedGroups ?? true;
+    const loadGroupScope = () =>
+      scopeGroups.length > 0 ? GroupScope.load(store.db, conn, scopeGroups, nested) : Promise.resolve(null);
+    const projector: Projector = {
+      stages,
+      groupScope: await loadGroupScope(),
+      departmentsSync: applied.settings.departments?.sync ?? true,
+      summary,
+      attempts: 0,
+    };
     let done = 0;
     const ctx: RunContext = {
       store,
@@ -213,6 +265,12 @@ export async function runSync(
         done += n;
         options.onProgress?.({ phase, done });
       },
+      projector,
+      select,
+      selectSignature,
+      touched: reapply || state.project_after !== null ? new Set() : null,
+      dryProjectAll: false,
+      groupSynced: groupSyncRule(applied.settings.groups, () => projector.groupScope),
     };
 
     const users = startingPoint(options.full, state.users_next_link, state.users_round_mode, state.users_delta_link);
@@ -230,6 +288,21 @@ export async function runSync(
       { usersMode, groupsMode, users: summary.users, groups: summary.groups, fellBackToFull: summary.fellBackToFull },
       'users and groups read',
     );
+    // The groups just read may have changed who is in scope: users whose groups changed were marked pending, and a
+    // change to the scope groups' nesting (or a settings change) projects every user again, all from the mirror.
+    projector.groupScope = await loadGroupScope();
+    done = 0;
+    const projectFrom = dryRun ? (reapply || ctx.dryProjectAll ? '' : null) : (await getSyncState(store.db, conn)).project_after;
+    if (projectFrom !== null) {
+      await projectStored(ctx, 'all', projectFrom);
+      summary.settings.reapplied = reapply;
+      log?.info({ settingsVersion: applied.version, users: summary.users }, 'settings applied to every user from the mirror');
+    }
+    await projectStored(ctx, 'pending', '');
+    if (!dryRun)
+      await saveSyncState(store.db, conn, { applied_settings_version: applied.version, project_after: null });
+    const failure = mostlyFailed(projector);
+    if (failure) throw failure;
     done = 0;
     await syncPhotos(ctx, summary.mode === 'full', options.photoSweepHours, now);
 
@@ -329,7 +402,7 @@ async function readPages(
     // one, and a sweep a killed run left half-way starts over (users a full read creates are not marked for a photo check of their own).
     await saveSyncState(ctx.store.db, ctx.conn, { photo_sweep_after: '' });
   }
-  const select = resource === 'users' ? USER_SELECT : GROUP_SELECT;
+  const select = resource === 'users' ? ctx.select : GROUP_SELECT;
   // Pages are written a few thousand objects per transaction, and the next ones download meanwhile.
   const weigh =
     resource === 'users'
@@ -349,104 +422,116 @@ async function readPages(
 // Users ------------------------------------------------------------------------------------------
 
 /** The same object may appear more than once in a round: last write wins, but a later item that doesn't mention the manager keeps an earlier one's. */
-function mergeUserItems(items: UserItem[]): UserItem[] {
-  const byId = new Map<string, UserItem>();
+function mergeUserItems(items: SourceUserItem[]): SourceUserItem[] {
+  const byId = new Map<string, SourceUserItem>();
   for (const item of items) {
-    const id = item.kind === 'removed' ? item.externalId : item.user.externalId;
-    const before = byId.get(id);
-    if (item.kind === 'user' && item.user.managerExternalId === undefined && before?.kind === 'user') {
-      item.user.managerExternalId = before.user.managerExternalId;
-    }
-    byId.delete(id);
-    byId.set(id, item);
+    const before = byId.get(item.externalId);
+    if (item.kind === 'user' && item.managerExternalId === undefined && before?.kind === 'user')
+      item.managerExternalId = before.managerExternalId;
+    byId.delete(item.externalId);
+    byId.set(item.externalId, item);
   }
   return [...byId.values()];
 }
 
+/** A page of users delta: into the source mirror, and through scope → mapping → plan into the directory, in one transaction. */
 async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode: Mode): Promise<void> {
-  const { store, conn, summary } = ctx;
-  const items = mergeUserItems(page.value.map((raw) => normaliseUser(raw, mode)));
-  const ids = items.map((i) => (i.kind === 'removed' ? i.externalId : i.user.externalId));
-  const existing = new Map(
-    (await getUsersByIds(store.db, conn, ids)).map((row) => [row.external_id, userFromRow(row)]),
+  const { store, conn } = ctx;
+  const items = mergeUserItems(page.value.map((raw) => readSourceUser(raw, mode)));
+  const mirror = await getSourceUsers(
+    store.db,
+    conn,
+    items.map((i) => i.externalId),
   );
-  const writes: DirectoryUser[] = [];
-  const photoChecks: string[] = [];
-  const present: string[] = [];
-  for (const item of items) {
-    const change: UserChange | null =
-      item.kind === 'removed'
-        ? planUserLeft(existing.get(item.externalId), 'deleted')
-        : planSourceUser(existing.get(item.user.externalId), item.user);
-    if (item.kind === 'user') present.push(item.user.externalId);
-    if (change === null) continue;
-    if (change.kind === 'unchanged') {
-      summary.users.unchanged++;
-      continue;
-    }
-    summary.users[change.counted]++;
-    writes.push(change.user);
-    const before = existing.get(change.user.externalId);
-    if (change.user.sourceState === 'present' && (!before || before.sourceState !== 'present'))
-      photoChecks.push(change.user.externalId);
-  }
-  const departments = newDepartments(
-    ctx.knownDepartments,
-    writes.filter((u) => u.sourceState === 'present'),
-  );
+  const sources: UserSource[] = items.map((item) => {
+    const stored = mirror.get(item.externalId);
+    if (item.kind === 'removed')
+      return {
+        externalId: item.externalId,
+        data: stored?.data ?? {},
+        managerExternalId: stored?.managerExternalId ?? null,
+        state: 'deleted',
+      };
+    return {
+      externalId: item.externalId,
+      data: item.data,
+      // A change round that does not mention the manager keeps the mirror's (or, before the mirror, the directory's).
+      managerExternalId: item.managerExternalId === undefined ? stored?.managerExternalId : item.managerExternalId,
+      state: 'present',
+    };
+  });
+  if (ctx.touched) for (const s of sources) ctx.touched.add(s.externalId);
+  const batch = await projectBatch(ctx.projector, store.db, conn, sources, {
+    countUnchanged: true,
+    knownDepartments: ctx.knownDepartments,
+  });
 
   if (ctx.dryRun) {
-    if (mode === 'full') for (const id of present) ctx.seenUsers?.add(id);
-    const created = await missingDepartments(store.db, conn, departments);
-    summary.departments.created += created.length;
-    for (const d of departments) ctx.knownDepartments.add(d);
-    ctx.dryCreated.push(...photoChecks);
-    for (const u of writes) if (u.sourceState !== 'present') ctx.dryGone.add(u.externalId);
-    if (page.deltaLink && mode === 'full') await reconcileUsers(ctx);
+    if (mode === 'full') for (const s of sources) if (s.state === 'present') ctx.seenUsers?.add(s.externalId);
+    await recordDry(ctx, batch);
+    if (page.deltaLink && mode === 'full') await reconcileUsers(ctx, store.db);
     return;
   }
+  const mirrorRows: MirroredUserInput[] = sources.map((s) => ({
+    externalId: s.externalId,
+    data: s.data,
+    managerExternalId:
+      s.managerExternalId !== undefined ? s.managerExternalId : (batch.existing.get(s.externalId)?.managerExternalId ?? null),
+    state: s.state,
+    pending: batch.failed.has(s.externalId),
+    ...(mode === 'full' ? { seenRound: ctx.round } : {}),
+  }));
   await transaction(store, async (trx) => {
+    await upsertSourceUsers(trx, conn, mirrorRows);
     // New and restored users get their photo checked; a full round is followed by a sweep of everyone instead.
-    const checks = new Set(mode === 'delta' ? photoChecks : []);
-    const seen = mode === 'full' ? { seen_round: ctx.round } : {};
-    await upsertUsers(
-      trx,
-      conn,
-      writes.map((u) => ({ ...userToRow(u), ...seen, ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
-    );
-    if (mode === 'full') {
-      const written = new Set(writes.map((u) => u.externalId));
-      await markUsersSeen(
-        trx,
-        conn,
-        present.filter((id) => !written.has(id)),
-        ctx.round,
-      );
-    }
-    summary.departments.created += await ensureDepartments(trx, conn, departments, ctx.runId);
+    await writeBatch(ctx, trx, batch, mode === 'delta');
     if (page.deltaLink) {
       if (mode === 'full') await reconcileUsers(ctx, trx);
       await saveSyncState(trx, conn, {
         users_delta_link: page.deltaLink,
         users_next_link: null,
         users_round_mode: null,
+        users_select: ctx.selectSignature,
       });
     } else {
-      await saveSyncState(trx, conn, { users_next_link: page.nextLink, users_round_mode: mode });
+      await saveSyncState(trx, conn, {
+        users_next_link: page.nextLink,
+        users_round_mode: mode,
+        users_select: ctx.selectSignature,
+      });
     }
   });
-  for (const d of departments) ctx.knownDepartments.add(d);
+  for (const d of batch.departments) ctx.knownDepartments.add(d);
 }
 
-/** End of a full read: present users the source no longer has are kept, disabled. */
-async function reconcileUsers(ctx: RunContext, trx?: Store['db']): Promise<void> {
-  const db = trx ?? ctx.store.db;
+/** Writes a projected batch's directory records and departments (inside the caller's transaction). */
+async function writeBatch(ctx: RunContext, db: Store['db'], batch: ProjectedBatch, checkPhotos: boolean): Promise<void> {
+  const checks = new Set(checkPhotos ? batch.photoChecks : []);
+  await upsertUsers(
+    db,
+    ctx.conn,
+    batch.writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
+  );
+  ctx.summary.departments.created += await ensureDepartments(db, ctx.conn, batch.departments, ctx.runId);
+}
+
+/** A dry run's stand-in for writeBatch: it only remembers what the photo step and the counts need. */
+async function recordDry(ctx: RunContext, batch: ProjectedBatch): Promise<void> {
+  const created = await missingDepartments(ctx.store.db, ctx.conn, batch.departments);
+  ctx.summary.departments.created += created.length;
+  for (const d of batch.departments) ctx.knownDepartments.add(d);
+  ctx.dryCreated.push(...batch.photoChecks);
+  for (const u of batch.writes) if (u.sourceState !== 'present') ctx.dryGone.add(u.externalId);
+}
+
+/** End of a full read: users the source no longer has are kept, disabled. */
+async function reconcileUsers(ctx: RunContext, db: Store['db']): Promise<void> {
   let missing: string[];
   if (ctx.seenUsers) {
-    const present = await allPresentUserIds(ctx);
+    const present = await sourceUsersNotSeen(db, ctx.conn, null);
     missing = present.filter((id) => !ctx.seenUsers!.has(id));
   } else {
-    missing = await usersNotSeen(db, ctx.conn, ctx.round);
+    missing = await sourceUsersNotSeen(db, ctx.conn, ctx.round);
   }
   const stop = ctx.dryRun
     ? null
@@ -457,28 +542,63 @@ async function reconcileUsers(ctx: RunContext, trx?: Store['db']): Promise<void>
       );
   if (stop) throw stop; // the batch's transaction rolls back; runSync forgets the round so the next run reads afresh
   for (let i = 0; i < missing.length; i += 1000) {
-    const rows = await getUsersByIds(db, ctx.conn, missing.slice(i, i + 1000));
-    const writes: DirectoryUser[] = [];
-    for (const row of rows) {
-      const change = planUserLeft(userFromRow(row), 'missing');
-      if (change?.kind === 'write') {
-        ctx.summary.users[change.counted]++;
-        writes.push(change.user);
-      }
+    const chunk = missing.slice(i, i + 1000);
+    const mirror = await getSourceUsers(db, ctx.conn, chunk);
+    const sources: UserSource[] = chunk.map((id) => ({
+      externalId: id,
+      data: mirror.get(id)?.data ?? {},
+      managerExternalId: mirror.get(id)?.managerExternalId ?? null,
+      state: 'missing',
+    }));
+    const batch = await projectBatch(ctx.projector, db, ctx.conn, sources, {
+      countUnchanged: false,
+      knownDepartments: ctx.knownDepartments,
+    });
+    if (ctx.dryRun) {
+      await recordDry(ctx, batch);
+      continue;
     }
-    if (ctx.dryRun) for (const u of writes) ctx.dryGone.add(u.externalId);
-    else await upsertUsers(db, ctx.conn, writes.map(userToRow));
+    await upsertSourceUsers(
+      db,
+      ctx.conn,
+      sources.map((s) => ({ ...s, managerExternalId: s.managerExternalId ?? null, pending: false })),
+    );
+    await writeBatch(ctx, db, batch, false);
   }
 }
 
-async function allPresentUserIds(ctx: RunContext): Promise<string[]> {
-  const rows = await ctx.store.db
-    .selectFrom('directory_users')
-    .select('external_id')
-    .where('connection_id', '=', ctx.conn)
-    .where('source_state', '=', 'present')
-    .execute();
-  return rows.map((r) => r.external_id);
+/**
+ * Computes directory records again from the mirror, without Graph: every user after a settings change or a change of
+ * the scope groups' nesting ('all', resumable from `from`), or the users marked pending (their groups changed, or their
+ * mapping failed last time).
+ */
+async function projectStored(ctx: RunContext, which: 'all' | 'pending', from: string): Promise<void> {
+  const { store, conn } = ctx;
+  let after = from;
+  for (;;) {
+    const page = await sourceUsersPage(store.db, conn, after, OBJECTS_PER_TRANSACTION, which);
+    if (page.length === 0) return;
+    after = page[page.length - 1].externalId;
+    // Users this run already read and projected with the current settings are not counted again.
+    const fresh = which === 'all' && ctx.touched ? page.filter((m) => !ctx.touched!.has(m.externalId)) : page;
+    const batch = await projectBatch(ctx.projector, store.db, conn, fresh, {
+      countUnchanged: which === 'all',
+      knownDepartments: ctx.knownDepartments,
+    });
+    if (ctx.dryRun) await recordDry(ctx, batch);
+    else {
+      await transaction(store, async (trx) => {
+        await writeBatch(ctx, trx, batch, true);
+        const ok = fresh.filter((m) => m.pending && !batch.failed.has(m.externalId)).map((m) => m.externalId);
+        const failed = fresh.filter((m) => !m.pending && batch.failed.has(m.externalId)).map((m) => m.externalId);
+        await setSourcePending(trx, conn, ok, false);
+        await setSourcePending(trx, conn, failed, true);
+        if (which === 'all') await saveSyncState(trx, conn, { project_after: after });
+      });
+      for (const d of batch.departments) ctx.knownDepartments.add(d);
+    }
+    ctx.progress('users', page.length);
+  }
 }
 
 // Groups -----------------------------------------------------------------------------------------
@@ -528,7 +648,8 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
       present.push(id);
     } else if (existing.get(id)?.sourceState === 'present') present.push(id);
     if (change?.kind === 'write') {
-      summary.groups[change.counted]++;
+      // Every Entra group is mirrored; only those the settings sync (groups.sync, groups.types) are counted as directory changes.
+      if (ctx.groupSynced(id, change.group.type)) summary.groups[change.counted]++;
       writes.push(change.group);
       ctx.countedGroups.add(id);
     }
@@ -540,14 +661,17 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
         delta.removed ||
         delta.members.size === 0 ||
         ctx.countedGroups.has(id) ||
-        existing.get(id)?.sourceState !== 'present'
+        existing.get(id)?.sourceState !== 'present' ||
+        !ctx.groupSynced(id, existing.get(id)!.type)
       )
         continue;
       summary.groups.updated++;
       ctx.countedGroups.add(id);
     }
   }
+  const scopeChange = groupScopeChange(ctx, deltas, mode, page.deltaLink !== null);
   if (ctx.dryRun) {
+    if (scopeChange.all) ctx.dryProjectAll = true;
     if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);
     if (page.deltaLink && mode === 'full') await reconcileGroups(ctx, store.db);
     return;
@@ -564,6 +688,9 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
       if (removes.length > 0) await removeMembers(trx, conn, id, removes);
     }
     if (mode === 'full') await markGroupsSeen(trx, conn, present, ctx.round);
+    // Group scope: users whose groups changed are projected again after the read; a change of nesting projects everyone.
+    if (scopeChange.all) await saveSyncState(trx, conn, { project_after: '' });
+    else await setSourcePending(trx, conn, scopeChange.users, true);
     if (page.deltaLink) {
       if (mode === 'full') await reconcileGroups(ctx, trx);
       await saveSyncState(trx, conn, {
@@ -575,6 +702,33 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
       await saveSyncState(trx, conn, { groups_next_link: page.nextLink, groups_round_mode: mode });
     }
   });
+}
+
+/**
+ * What a page of groups changes in group scope: the users whose direct groups in the closure changed, or `all` when the
+ * closure itself may have changed (a group nested or un-nested in it, one of its groups deleted, or a full read, which
+ * lists every membership again and removes the unlisted ones at its end).
+ */
+function groupScopeChange(
+  ctx: RunContext,
+  deltas: Map<string, GroupDelta>,
+  mode: Mode,
+  lastPage: boolean,
+): { all: boolean; users: string[] } {
+  const scope = ctx.projector.groupScope;
+  if (!scope) return { all: false, users: [] };
+  if (mode === 'full') return { all: lastPage, users: [] };
+  const users: string[] = [];
+  for (const [id, delta] of deltas) {
+    if (!scope.groups.has(id.toLowerCase())) continue;
+    if (delta.removed) return { all: true, users: [] };
+    for (const [member, m] of delta.members) {
+      // A removed member's kind is not always given: a group of the closure leaving it changes the closure.
+      if (m.kind === 'group' || scope.groups.has(member.toLowerCase())) return { all: true, users: [] };
+      users.push(member);
+    }
+  }
+  return { all: false, users };
 }
 
 /** End of a full read of groups: groups the source no longer has leave the directory's groups; memberships not re-read are removed. */

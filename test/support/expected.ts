@@ -32,6 +32,7 @@ export function expectedUser(tenant: Tenant, i: number) {
     faxNumber: text(u.faxNumber),
     photo: photo === null ? null : createHash('sha256').update(photo.bytes).digest('hex'),
     status: u.accountEnabled === false ? 'disabled' : 'active',
+    custom: {},
   };
 }
 
@@ -58,6 +59,7 @@ export function expectedGroups(tenant: Tenant) {
       name: group.displayName,
       type: groupTypeOf(group.groupTypes as string[], group.mailEnabled as boolean, group.securityEnabled as boolean),
       members,
+      appGroup: group.displayName,
     });
   }
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.externalId < b.externalId ? -1 : 1));

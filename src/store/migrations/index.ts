@@ -5,6 +5,7 @@ import { photoPendingMigration } from './002-photo-pending.ts';
 import { runProcessMigration } from './003-run-process.ts';
 import { settingsMigration } from './004-settings.ts';
 import { runErrorMigration } from './005-run-error.ts';
+import { sourceMirrorMigration } from './006-source-mirror.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -16,6 +17,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '003-run-process': runProcessMigration,
         '004-settings': settingsMigration(dialect),
         '005-run-error': runErrorMigration,
+        '006-source-mirror': sourceMirrorMigration(dialect),
       };
     },
   };

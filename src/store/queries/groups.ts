@@ -16,7 +16,21 @@ export type GroupStatePatch = { source_state?: SourceState; seen_round?: string 
 export type GroupMember = { id: string; kind: MemberKind };
 
 /** The shape of `usersync groups list --json` (DESIGN.md). */
-export type DirectoryGroupListing = { externalId: string; name: string | null; type: GroupType; members: string[] };
+export type DirectoryGroupListing = {
+  externalId: string;
+  name: string | null;
+  type: GroupType;
+  members: string[];
+  /** The app group that receives the members: the group's own name, or the one groups.map gives. */
+  appGroup: string | null;
+};
+
+export interface GroupListingOptions {
+  /** Which groups the directory has (groups.sync, groups.types); default all. */
+  include?: (id: string, type: GroupType) => boolean;
+  /** groups.map: Entra group id → app group name. */
+  map?: Readonly<Record<string, string>>;
+}
 
 export async function getGroupsByIds(
   db: Kysely<Database>,
@@ -194,6 +208,7 @@ export async function listGroupMembers(
 export async function listDirectoryGroups(
   db: Kysely<Database>,
   connectionId: string,
+  options: GroupListingOptions = {},
 ): Promise<DirectoryGroupListing[]> {
   const groups = await db
     .selectFrom('directory_groups')
@@ -203,12 +218,18 @@ export async function listDirectoryGroups(
     .orderBy('name', (ob) => ob.asc().nullsFirst())
     .orderBy('external_id')
     .execute();
-  const listing = groups.map((g): DirectoryGroupListing => ({
-    externalId: g.external_id,
-    name: g.name,
-    type: g.type,
-    members: [],
-  }));
+  const map = new Map(Object.entries(options.map ?? {}).map(([id, name]) => [id.toLowerCase(), name]));
+  const listing = groups
+    .filter((g) => options.include?.(g.external_id, g.type) ?? true)
+    .map(
+      (g): DirectoryGroupListing => ({
+        externalId: g.external_id,
+        name: g.name,
+        type: g.type,
+        members: [],
+        appGroup: map.get(g.external_id.toLowerCase()) ?? g.name,
+      }),
+    );
   const byId = new Map(listing.map((g) => [g.externalId, g]));
   const members = await db
     .selectFrom('group_members as gm')

@@ -16,6 +16,9 @@ const EMPTY: Omit<SyncStateRow, 'connection_id'> = {
   groups_round_mode: null,
   photo_sweep_after: null,
   last_photo_sweep_at: null,
+  users_select: null,
+  applied_settings_version: null,
+  project_after: null,
   updated_at: null,
 };
 
@@ -31,7 +34,7 @@ export async function getSyncState(db: Kysely<Database>, connectionId: string): 
 
 /** Writes the given fields (undefined ones are left as they are; null clears). */
 export async function saveSyncState(db: Kysely<Database>, connectionId: string, patch: SyncStatePatch): Promise<void> {
-  const set: Record<string, string | null> = { updated_at: nowIso() };
+  const set: Record<string, string | number | null> = { updated_at: nowIso() };
   for (const [key, value] of Object.entries(patch)) if (value !== undefined && key in EMPTY) set[key] = value;
   await db
     .insertInto('sync_state')

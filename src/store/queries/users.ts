@@ -53,6 +53,8 @@ export type DirectoryUserListing = {
   faxNumber: string | null;
   photo: string | null;
   status: UserStatus;
+  /** Custom directory fields (mapping.custom); {} when none. */
+  custom: Record<string, unknown>;
 };
 
 // Written on every upsert; external_id and created_at are the identity and birth date.
@@ -274,6 +276,7 @@ function listingQuery(
       'u.fax_number as faxNumber',
       'p.sha256 as photo',
       'u.status as status',
+      'u.custom_fields as custom',
     ])
     .$if(only !== undefined, (q) => q.where('u.external_id', '=', only!))
     .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
@@ -289,7 +292,7 @@ function listingQuery(
         : sql<SqlBool>`(${sql.ref('u.login_account')}, ${sql.ref('u.external_id')}) > (${login}, ${id})`,
     );
   }
-  return query.execute().then((rows) => rows.map((r) => ({ ...r })));
+  return query.execute().then((rows) => rows.map((r) => ({ ...r, custom: parseObject(r.custom) })));
 }
 
 function decodeUser(row: DirectoryUserRow): DirectoryUser {
@@ -304,4 +307,29 @@ function parseObject(text: string): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Present users holding any of these login accounts (exact match): lowercased login → holders. */
+export async function usersWithLoginAccounts(
+  db: Kysely<Database>,
+  connectionId: string,
+  logins: readonly string[],
+): Promise<Map<string, { id: string }[]>> {
+  const out = new Map<string, { id: string }[]>();
+  for (const chunk of chunks([...new Set(logins)], idChunkSize(db))) {
+    const rows = await db
+      .selectFrom('directory_users')
+      .select(['external_id', 'login_account'])
+      .where('connection_id', '=', connectionId)
+      .where('source_state', '=', 'present')
+      .where(inIds(db, 'login_account', chunk))
+      .execute();
+    for (const r of rows) {
+      const key = r.login_account!.toLowerCase();
+      const list = out.get(key);
+      if (list) list.push({ id: r.external_id });
+      else out.set(key, [{ id: r.external_id }]);
+    }
+  }
+  return out;
 }

@@ -1,0 +1,186 @@
+import type { DirectoryUser } from '../core/directory.ts';
+import { projectUser, type Stages, type UserSource } from '../core/project.ts';
+import { newDepartments } from '../core/plan.ts';
+import { groupClosure } from '../core/scope/closure.ts';
+import {
+  directGroupsOfUsers,
+  getUsersByIds,
+  nestedGroupEdges,
+  usersWithLoginAccounts,
+  type Store,
+} from '../store/index.ts';
+import { userFromRow } from './mapping.ts';
+
+// The projection step of a run: source users (from a Graph page or from the mirror) → scope → mapping → plan, a batch
+// at a time, with what the decisions need from the store (stored records, group memberships, login accounts in use).
+// It decides; the caller writes (or, in a dry run, only counts).
+
+/** Per-user mapping failures a run keeps in its summary (the count is always exact). */
+const ERRORS_KEPT = 100;
+
+export interface UserError {
+  externalId: string;
+  loginAccount: string | null;
+  field: string;
+  message: string;
+}
+
+export interface ProjectionSummary {
+  users: { created: number; updated: number; disabled: number; removed: number; unchanged: number; errors: number };
+  errors: UserError[];
+}
+
+/** Group scope: the scope groups and, when nested, every group inside them; a user is in scope through any of them. */
+export class GroupScope {
+  readonly scopeGroups: ReadonlySet<string>;
+  readonly groups: ReadonlySet<string>;
+
+  private constructor(scopeGroups: ReadonlySet<string>, groups: ReadonlySet<string>) {
+    this.scopeGroups = scopeGroups;
+    this.groups = groups;
+  }
+
+  static async load(db: Store['db'], conn: string, scopeGroups: readonly string[], nested: boolean) {
+    const edges = nested ? await nestedGroupEdges(db, conn) : new Map<string, string[]>();
+    const lower = scopeGroups.map((g) => g.toLowerCase());
+    const { groups } = groupClosure(
+      lower,
+      (g) => (edges.get(g) ?? []).map((child) => ({ externalId: child.toLowerCase(), kind: 'group' as const })),
+      nested,
+    );
+    return new GroupScope(new Set(lower), groups);
+  }
+
+  /** The scope groups a user reaches from their direct groups (all of them when any is in the closure). */
+  reaches(directGroups: readonly string[] | undefined): ReadonlySet<string> {
+    return directGroups?.some((g) => this.groups.has(g.toLowerCase())) ? this.scopeGroups : new Set();
+  }
+}
+
+export interface Projector {
+  stages: Stages;
+  /** Set when scope.groups is: the groups through which users are in scope. */
+  groupScope: GroupScope | null;
+  departmentsSync: boolean;
+  summary: ProjectionSummary;
+  /** Users this run attempted to map (in scope and present), and how many failed: most failing means the settings are wrong. */
+  attempts: number;
+}
+
+export interface ProjectedBatch {
+  /** The stored records of the batch's users. */
+  existing: ReadonlyMap<string, DirectoryUser>;
+  writes: DirectoryUser[];
+  /** Users whose mapping failed: their directory record is left as it was and they are retried next run. */
+  failed: Set<string>;
+  /** Users who (re)appear in the directory and need their photo checked. */
+  photoChecks: string[];
+  /** Departments the writes name (those not yet known to the caller). */
+  departments: string[];
+}
+
+export async function projectBatch(
+  projector: Projector,
+  db: Store['db'],
+  conn: string,
+  sources: readonly UserSource[],
+  options: { countUnchanged: boolean; knownDepartments: ReadonlySet<string> },
+): Promise<ProjectedBatch> {
+  const ids = sources.map((s) => s.externalId);
+  const existing = new Map((await getUsersByIds(db, conn, ids)).map((row) => [row.external_id, userFromRow(row)]));
+  const memberships = projector.groupScope ? await directGroupsOfUsers(db, conn, ids) : null;
+  const { users } = projector.summary;
+  const writes: DirectoryUser[] = [];
+  const failed = new Set<string>();
+  const fail = (source: UserSource, field: string, message: string) => {
+    failed.add(source.externalId);
+    users.errors++;
+    if (projector.summary.errors.length < ERRORS_KEPT) {
+      const upn = source.data.userPrincipalName;
+      projector.summary.errors.push({
+        externalId: source.externalId,
+        loginAccount: typeof upn === 'string' ? upn : null,
+        field,
+        message,
+      });
+    }
+  };
+  const bySource = new Map<string, UserSource>();
+  for (const source of sources) {
+    bySource.set(source.externalId, source);
+    const before = existing.get(source.externalId);
+    const memberOf = projector.groupScope?.reaches(memberships?.get(source.externalId));
+    const projection = projectUser(source, before, projector.stages, memberOf);
+    if (source.state === 'present' && (projection.kind === 'error' || projection.outOfScope === null))
+      projector.attempts++;
+    if (projection.kind === 'error') {
+      fail(source, projection.error.field, projection.error.message);
+      continue;
+    }
+    const { change } = projection;
+    if (change === null) continue;
+    if (change.kind === 'unchanged') {
+      if (options.countUnchanged) users.unchanged++;
+      continue;
+    }
+    writes.push(change.user);
+  }
+  // A login account belongs to one present user: a mapping that gives a user another present user's is an error for that user.
+  const taken = await loginAccountConflicts(db, conn, writes, existing);
+  const kept: DirectoryUser[] = [];
+  for (const user of writes) {
+    const holder = taken.get(user.externalId);
+    if (holder) {
+      fail(
+        bySource.get(user.externalId)!,
+        'loginAccount',
+        `maps to "${user.loginAccount}", which is already the login account of user ${holder}; check mapping.fields.loginAccount`,
+      );
+      continue;
+    }
+    const before = existing.get(user.externalId);
+    const counted =
+      !before ? 'created' : before.status === 'active' && user.status === 'disabled' ? 'disabled' : 'updated';
+    users[counted]++;
+    kept.push(user);
+  }
+  const photoChecks = kept
+    .filter((u) => u.sourceState === 'present' && existing.get(u.externalId)?.sourceState !== 'present')
+    .map((u) => u.externalId);
+  const departments = projector.departmentsSync
+    ? newDepartments(
+        options.knownDepartments,
+        kept.filter((u) => u.sourceState === 'present'),
+      )
+    : [];
+  return { existing, writes: kept, failed, photoChecks, departments };
+}
+
+/** Users of the batch whose new login account another present user already holds (in the store or earlier in the batch). */
+async function loginAccountConflicts(
+  db: Store['db'],
+  conn: string,
+  writes: readonly DirectoryUser[],
+  existing: ReadonlyMap<string, DirectoryUser>,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const present = writes.filter((u) => u.sourceState === 'present');
+  const changed = present.filter((u) => existing.get(u.externalId)?.loginAccount !== u.loginAccount);
+  if (changed.length === 0) return out;
+  const batchIds = new Set(writes.map((u) => u.externalId));
+  const holders = await usersWithLoginAccounts(
+    db,
+    conn,
+    changed.map((u) => u.loginAccount),
+  );
+  const claimed = new Map<string, string>();
+  // Present users of this batch keep or take their login accounts first, in batch order.
+  for (const u of present) {
+    const key = u.loginAccount.toLowerCase();
+    const holder =
+      claimed.get(key) ?? holders.get(key)?.find((h) => h.id !== u.externalId && !batchIds.has(h.id))?.id ?? null;
+    if (holder !== null && holder !== u.externalId) out.set(u.externalId, holder);
+    else claimed.set(key, u.externalId);
+  }
+  return out;
+}
