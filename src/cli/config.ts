@@ -79,10 +79,10 @@ export function configCommands(program: Command): void {
             ? `Saved the settings of connection "${flags.connection}" as version ${version.version}.\n`
             : `The settings of connection "${flags.connection}" are already this document (version ${version.version}); nothing changed.\n`,
         );
-        // Honest while the sync's scope and mapping stages are being built (issue 9): remove when sync applies the settings.
-        process.stdout.write(
-          'Note: `usersync preview UPN` applies these settings to a user; the sync does not apply them yet (docs/settings.md).\n',
-        );
+        if (saved)
+          process.stdout.write(
+            'The next `usersync sync` applies them to every user from what the store holds (no new read from Entra unless they need Graph properties not read before); `usersync preview UPN` shows one user now.\n',
+          );
       });
     });
 

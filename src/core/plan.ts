@@ -28,7 +28,10 @@ const userFingerprint = (u: Omit<DirectoryUser, 'fingerprint' | 'status'>) =>
     ...(Object.keys(u.custom).length > 0 ? [sortedEntries(u.custom)] : []),
   ]);
 
-const sortedEntries = (o: Record<string, unknown>) => Object.keys(o).sort().map((k) => [k, o[k]]);
+const sortedEntries = (o: Record<string, unknown>) =>
+  Object.keys(o)
+    .sort()
+    .map((k) => [k, o[k]]);
 
 function changedFields(before: DirectoryUser, after: DirectoryUser): string[] {
   const fields: string[] = PROFILE_FIELDS.filter((f) => before[f] !== after[f]);

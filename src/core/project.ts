@@ -16,8 +16,7 @@ export interface UserSource {
 }
 
 export type Projection =
-  | { kind: 'change'; change: UserChange | null; outOfScope: string | null }
-  | { kind: 'error'; error: MappingError };
+  { kind: 'change'; change: UserChange | null; outOfScope: string | null } | { kind: 'error'; error: MappingError };
 
 export interface Stages {
   scope: CompiledScope;

@@ -65,6 +65,8 @@ export interface Projector {
   summary: ProjectionSummary;
   /** Users this run attempted to map (in scope and present), and how many failed: most failing means the settings are wrong. */
   attempts: number;
+  /** Users whose mapping failed in this run (not tried again before the next run). */
+  failed: Set<string>;
 }
 
 export interface ProjectedBatch {
@@ -94,6 +96,7 @@ export async function projectBatch(
   const failed = new Set<string>();
   const fail = (source: UserSource, field: string, message: string) => {
     failed.add(source.externalId);
+    projector.failed.add(source.externalId);
     users.errors++;
     if (projector.summary.errors.length < ERRORS_KEPT) {
       const upn = source.data.userPrincipalName;
@@ -139,8 +142,11 @@ export async function projectBatch(
       continue;
     }
     const before = existing.get(user.externalId);
-    const counted =
-      !before ? 'created' : before.status === 'active' && user.status === 'disabled' ? 'disabled' : 'updated';
+    const counted = !before
+      ? 'created'
+      : before.status === 'active' && user.status === 'disabled'
+        ? 'disabled'
+        : 'updated';
     users[counted]++;
     kept.push(user);
   }

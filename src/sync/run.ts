@@ -215,7 +215,9 @@ export async function runSync(
       state = { ...state, users_next_link: null, users_delta_link: null, users_round_mode: null };
     }
     const usersStartFull =
-      options.full || (state.users_next_link === null && state.users_delta_link === null) || state.users_round_mode === 'full';
+      options.full ||
+      (state.users_next_link === null && state.users_delta_link === null) ||
+      state.users_round_mode === 'full';
     // A settings change is applied to every user from the mirror, unless this run reads every user anyway.
     const reapply = state.applied_settings_version !== applied.version && !usersStartFull;
     if (reapply && !dryRun && state.project_after === null) {
@@ -242,6 +244,7 @@ export async function runSync(
       departmentsSync: applied.settings.departments?.sync ?? true,
       summary,
       attempts: 0,
+      failed: new Set(),
     };
     let done = 0;
     const ctx: RunContext = {
@@ -292,11 +295,18 @@ export async function runSync(
     // change to the scope groups' nesting (or a settings change) projects every user again, all from the mirror.
     projector.groupScope = await loadGroupScope();
     done = 0;
-    const projectFrom = dryRun ? (reapply || ctx.dryProjectAll ? '' : null) : (await getSyncState(store.db, conn)).project_after;
+    const projectFrom = dryRun
+      ? reapply || ctx.dryProjectAll
+        ? ''
+        : null
+      : (await getSyncState(store.db, conn)).project_after;
     if (projectFrom !== null) {
       await projectStored(ctx, 'all', projectFrom);
       summary.settings.reapplied = reapply;
-      log?.info({ settingsVersion: applied.version, users: summary.users }, 'settings applied to every user from the mirror');
+      log?.info(
+        { settingsVersion: applied.version, users: summary.users },
+        'settings applied to every user from the mirror',
+      );
     }
     await projectStored(ctx, 'pending', '');
     if (!dryRun)
@@ -476,7 +486,9 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
     externalId: s.externalId,
     data: s.data,
     managerExternalId:
-      s.managerExternalId !== undefined ? s.managerExternalId : (batch.existing.get(s.externalId)?.managerExternalId ?? null),
+      s.managerExternalId !== undefined
+        ? s.managerExternalId
+        : (batch.existing.get(s.externalId)?.managerExternalId ?? null),
     state: s.state,
     pending: batch.failed.has(s.externalId),
     ...(mode === 'full' ? { seenRound: ctx.round } : {}),
@@ -505,7 +517,12 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
 }
 
 /** Writes a projected batch's directory records and departments (inside the caller's transaction). */
-async function writeBatch(ctx: RunContext, db: Store['db'], batch: ProjectedBatch, checkPhotos: boolean): Promise<void> {
+async function writeBatch(
+  ctx: RunContext,
+  db: Store['db'],
+  batch: ProjectedBatch,
+  checkPhotos: boolean,
+): Promise<void> {
   const checks = new Set(checkPhotos ? batch.photoChecks : []);
   await upsertUsers(
     db,
@@ -579,8 +596,10 @@ async function projectStored(ctx: RunContext, which: 'all' | 'pending', from: st
     const page = await sourceUsersPage(store.db, conn, after, OBJECTS_PER_TRANSACTION, which);
     if (page.length === 0) return;
     after = page[page.length - 1].externalId;
-    // Users this run already read and projected with the current settings are not counted again.
-    const fresh = which === 'all' && ctx.touched ? page.filter((m) => !ctx.touched!.has(m.externalId)) : page;
+    // Users this run already projected with the current settings are not counted again, and those that failed are
+    // retried on the next run, not twice in this one.
+    const skip = (id: string) => ctx.projector.failed.has(id) || (which === 'all' && ctx.touched?.has(id));
+    const fresh = page.filter((m) => !skip(m.externalId));
     const batch = await projectBatch(ctx.projector, store.db, conn, fresh, {
       countUnchanged: which === 'all',
       knownDepartments: ctx.knownDepartments,

@@ -221,15 +221,13 @@ export async function listDirectoryGroups(
   const map = new Map(Object.entries(options.map ?? {}).map(([id, name]) => [id.toLowerCase(), name]));
   const listing = groups
     .filter((g) => options.include?.(g.external_id, g.type) ?? true)
-    .map(
-      (g): DirectoryGroupListing => ({
-        externalId: g.external_id,
-        name: g.name,
-        type: g.type,
-        members: [],
-        appGroup: map.get(g.external_id.toLowerCase()) ?? g.name,
-      }),
-    );
+    .map((g): DirectoryGroupListing => ({
+      externalId: g.external_id,
+      name: g.name,
+      type: g.type,
+      members: [],
+      appGroup: map.get(g.external_id.toLowerCase()) ?? g.name,
+    }));
   const byId = new Map(listing.map((g) => [g.externalId, g]));
   const members = await db
     .selectFrom('group_members as gm')
