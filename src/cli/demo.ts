@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectToEmulator } from '../emulator/connect.ts';
 import type { Emulator } from '../emulator/server.ts';
-import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore } from '../store/index.ts';
+import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, saveSettings } from '../store/index.ts';
+import { listSyncedGroups } from '../sync/listing.ts';
 import { runSync } from '../sync/run.ts';
 import { describe } from './sync.ts';
 import { printTable } from './table.ts';
@@ -77,19 +78,47 @@ export async function runDemo(emulator: Emulator): Promise<string> {
       '',
     );
 
+    // 3. Settings: scope to two groups and add a custom field; the next run applies them from the store, no re-read.
+    const scopeGroups = [...groups].sort((a, b) => a.members.length - b.members.length).slice(1, 3);
+    const settings = {
+      scope: { groups: scopeGroups.map((g) => g.externalId) },
+      mapping: { custom: { claims: { preset: 'claimsAccount' } } },
+      groups: { sync: 'scope' },
+    };
+    await saveSettings(store.db, 'default', settings, 'demo');
+    out(
+      `\n3. Settings: only the members of "${scopeGroups[0].name}" and "${scopeGroups[1].name}" are synced, with a custom field "claims"\n   (SharePoint's claims account). The next sync applies them to every user from what the store holds:\n`,
+    );
+    out(`${JSON.stringify(settings, null, 2).replace(/^/gm, '   ')}\n`);
+    out(describe(await runSync({ store, http })));
+    const scoped = await listDirectoryUsers(store.db, 'default');
+    const inScope = scoped.filter((u) => u.status === 'active');
+    printTable(
+      inScope
+        .slice(0, 8)
+        .map((u) => ({ loginAccount: u.loginAccount, department: u.department, claims: u.custom.claims })),
+      `… ${inScope.length} active users; the ${scoped.length - inScope.length} others are kept, disabled (out of scope)`,
+    );
+    printTable(
+      (await listSyncedGroups(store, 'default')).map((g) => ({ name: g.name, members: g.members.length })),
+      'groups now synced: the scope groups (groups.sync "scope")',
+    );
+
     const env = { ...emulator.env(), USERSYNC_DATA: dataDir };
     out(
-      `\n3. Go on from a shell (the emulator keeps running until Ctrl+C):\n${Object.entries(env)
+      `\n4. Go on from a shell (the emulator keeps running until Ctrl+C):\n${Object.entries(env)
         .map(([k, v]) => `  export ${k}='${v}'`)
         .join('\n')}\n`,
     );
     out(`  npx usersync sync            # picks up whatever changed
   npx usersync users list --json
   npx usersync groups list
+  npx usersync config show     # the settings above; edit and apply with: npx usersync config set FILE
+  npx usersync preview ${t.user(9).userPrincipalName}   # what the settings make of one user
   curl -s --cacert "$NODE_EXTRA_CA_CERTS" -X PATCH -H 'content-type: application/json' \\
     -d '{"jobTitle":"Astronaut"}' "$USERSYNC_GRAPH_URL/_emulator/users/${t.user(9).userPrincipalName}"   # change something in "Entra"
 
-docs/emulator.md describes the emulator and its control API; docs/how-sync-works.md the sync.\n`);
+docs/mapping.md walks through scope and mapping; docs/emulator.md describes the emulator and its control API;\ndocs/how-sync-works.md the sync.\n`);
   } finally {
     await store.close();
     await close();

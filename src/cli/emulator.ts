@@ -46,11 +46,13 @@ export function emulatorCommand(program: Command): void {
     )
     .action(async (flags: EmulatorFlags) => {
       const emulator = await startFromFlags(flags);
+      // Listening for the signals before the line is printed: a caller may stop the emulator as soon as it reads it.
+      const stopped = untilSignal(emulator);
       process.stdout.write(`${JSON.stringify(connectionLine(emulator))}\n`);
       process.stderr.write(
         `usersync emulator: ${emulator.tenant.userCount()} users, ${emulator.tenant.groupCount()} groups on ${emulator.graphUrl} (Ctrl+C stops)\n`,
       );
-      await untilSignal(emulator);
+      await stopped;
     });
 
   program

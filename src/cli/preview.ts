@@ -126,6 +126,11 @@ export async function previewUser(
     // Keep the contract's key order: lineManager sits after department.
     record = reorder(record!);
   }
+  // Out of scope, a stored user keeps their record as it is, disabled (as a sync does); the mapping is not applied.
+  if (!decision.in && stored) {
+    record = { ...stored, status: 'disabled' };
+    error = null;
+  }
   const changes = record ? diff(stored, record) : [];
   return {
     externalId: id,

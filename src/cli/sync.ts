@@ -100,7 +100,14 @@ export function syncCommands(program: Command): void {
         if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
         else
           printTable(
-            list.map((g) => ({ name: g.name, type: g.type, members: g.members.length })),
+            list.map((g) => ({
+              name: g.name,
+              type: g.type,
+              members: g.members.length,
+              // groups.map in the settings: which app group receives the members.
+              ...(list.some((x) => x.appGroup !== x.name) ? { 'app group': g.appGroup } : {}),
+              id: g.externalId,
+            })),
             `${list.length} groups`,
           );
       }, READ_ONLY),
@@ -139,6 +146,17 @@ export function describe(s: SyncSummary): string {
     `  groups       ${s.groups.created} created, ${s.groups.updated} updated, ${s.groups.removed} removed`,
     `  departments  ${s.departments.created} created`,
   ];
+  if (s.settings.reapplied)
+    lines.push(`  settings     version ${s.settings.version} applied to every user from the store (no re-read)`);
+  if (s.settings.reread) lines.push(`  settings     every user was read again: ${s.settings.reread}`);
+  if (u.errors > 0) {
+    lines.push(
+      `  errors       ${u.errors} user${u.errors === 1 ? '' : 's'} skipped (mapping failed; retried next run):`,
+    );
+    for (const e of s.errors.slice(0, 10))
+      lines.push(`    ${e.loginAccount ?? e.externalId}  ${e.field}: ${e.message}`);
+    if (u.errors > 10) lines.push(`    … and ${u.errors - 10} more (sync --json lists the first ${s.errors.length})`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

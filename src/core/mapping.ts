@@ -6,6 +6,7 @@ import {
   type EvaluationContext,
   type Value,
 } from './expression/index.ts';
+import { PRESETS } from './presets.ts';
 import type { Settings } from './settings.ts';
 
 // The mapping stage: a Graph user object → the directory's profile fields and custom fields, by the settings'
@@ -78,8 +79,8 @@ export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMappi
       const source = m.source;
       properties.add(graphProperty(source));
       evaluate = (read) => ({ value: read(source) });
-    } else if (m.expression !== undefined) {
-      const compiled: CompiledExpression = compileExpression(m.expression);
+    } else if (m.expression !== undefined || m.preset !== undefined) {
+      const compiled: CompiledExpression = compileExpression(m.expression ?? PRESETS[m.preset!]);
       for (const a of compiled.attributes) properties.add(graphProperty(a));
       // Evaluated values come back as JSON (dates already as text), a subset of Value.
       evaluate = (read, context) => compiled.evaluate(read, context) as { value: Value } | { ignored: true };

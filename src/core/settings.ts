@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROFILE_FIELDS } from './directory.ts';
 import { compileExpression } from './expression/index.ts';
+import { PRESET_NAMES } from './presets.ts';
 import { compileFilters, FiltersError, formatPath } from './scope/filters.ts';
 import { closest } from './suggest.ts';
 
@@ -117,6 +118,7 @@ const fieldMapping = z
     constant: z
       .union([z.string(), z.number(), z.boolean(), z.null()], { error: 'must be a string, number, true/false or null' })
       .optional(),
+    preset: oneOf(PRESET_NAMES).optional(),
     default: z
       .union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or true/false' })
       .optional(),
@@ -126,13 +128,13 @@ const fieldMapping = z
     (m, ctx) => {
       // Runs even when a sibling key failed, so that every problem is reported at once (hence the defensive types).
       if (typeof m !== 'object' || m === null) return;
-      const given = (['source', 'expression', 'constant'] as const).filter((k) => m[k] !== undefined);
+      const given = (['source', 'expression', 'constant', 'preset'] as const).filter((k) => m[k] !== undefined);
       if (given.length !== 1) {
         ctx.addIssue({
           code: 'custom',
           message:
             given.length === 0
-              ? 'needs one of "source", "expression" or "constant"'
+              ? 'needs one of "source", "expression", "constant" or "preset"'
               : `has ${given.map((k) => `"${k}"`).join(' and ')}; give exactly one`,
         });
       }
@@ -201,12 +203,12 @@ export const settingsSchema = z
           {
             fields: z
               .record(z.string(), fieldMapping, {
-                error: 'must map built-in field names to {"source" | "expression" | "constant"}',
+                error: 'must map built-in field names to {"source" | "expression" | "constant" | "preset"}',
               })
               .optional(),
             custom: z
               .record(z.string(), fieldMapping, {
-                error: 'must map custom field names to {"source" | "expression" | "constant"}',
+                error: 'must map custom field names to {"source" | "expression" | "constant" | "preset"}',
               })
               .optional(),
           },
