@@ -214,9 +214,123 @@ function scopeSuite(makeTarget: () => Target) {
   };
 }
 
+/**
+ * Group-scoped reading: with scope groups set before the first run, only the scope groups' members are read, by id,
+ * and later runs follow the tenant's changes with two requests.
+ */
+function scopedReadSuite(makeTarget: () => Target) {
+  let emulator: Emulator;
+  let target: Target;
+  let h: SyncHarness;
+  const sync = (options: SyncOptions = {}) => h.sync({ photoSweepHours: 24, ...options });
+  let team: { id: string };
+  let nested: { id: string };
+  let later: { id: string };
+  const logins = async () =>
+    (await listDirectoryUsers(h.store.db, 'default'))
+      .filter((u) => u.status === 'active')
+      .map((u) => u.loginAccount)
+      .sort();
+  const upnOf = (i: number) => String(emulator.tenant.user(i).userPrincipalName);
+  const idOf = (i: number) => String(emulator.tenant.user(i).id);
+
+  before(async () => {
+    target = makeTarget();
+    await target.setup();
+    emulator = await startEmulator({ users: 1500, groups: 6, seed: 'scoped-read', deltaPageSize: 100 });
+    h = await syncHarness(emulator, target);
+    const t = emulator.tenant;
+    team = t.createGroup({ displayName: 'Team', kind: 'security' });
+    nested = t.createGroup({ displayName: 'Team Nested', kind: 'microsoft365' });
+    later = t.createGroup({ displayName: 'Joins Later', kind: 'security' });
+    for (let i = 0; i < 40; i++) t.addMember(team.id, idOf(i));
+    for (let i = 40; i < 60; i++) t.addMember(nested.id, idOf(i));
+    for (let i = 60; i < 65; i++) t.addMember(later.id, idOf(i));
+    t.addMember(team.id, nested.id);
+    await saveSettings(h.store.db, 'default', { scope: { groups: [team.id] } }, 'test');
+  });
+  after(async () => {
+    await h.close();
+    await emulator.stop();
+    await target.teardown();
+  });
+
+  it('the first run reads only the scope groups and their members, in a few requests', async () => {
+    emulator.requests.reset();
+    const summary = await sync();
+    assert.equal(summary.mode, 'full');
+    assert.equal(summary.users.created, 60);
+    const enabled = (i: number) => emulator.tenant.user(i).accountEnabled !== false;
+    const expected = Array.from({ length: 60 }, (_, i) => i)
+      .filter(enabled)
+      .map(upnOf)
+      .sort();
+    assert.deepEqual(await logins(), expected);
+    assert.equal((await listDirectoryUsers(h.store.db, 'default')).length, 60, 'nobody outside the scope is stored');
+    // users latest, nested groups, groups latest, the groups $batch, $count, one $batch of users by id, 3 photo $batches
+    assert.ok(summary.graphRequests <= 9, `${summary.graphRequests} requests`);
+    const paths = emulator.requests.recent().map((e) => e.path);
+    assert.ok(
+      !paths.some((p) => /\/users\?|\/users\/delta\?\$select/.test(p)),
+      `the tenant's users are never listed: ${paths.join(' ')}`,
+    );
+    const groups = await listSyncedGroups(h.store, 'default');
+    assert.deepEqual(groups.map((g) => g.name).sort(), ['Team', 'Team Nested']);
+  });
+
+  it('a run without changes costs two requests; changes to members are read, changes to others are not kept', async () => {
+    const quiet = await sync();
+    assert.equal(quiet.graphRequests, 2);
+    assert.equal(quiet.mode, 'delta');
+    emulator.tenant.updateUser(idOf(5), { jobTitle: 'Scoped Lead' });
+    emulator.tenant.updateUser(idOf(900), { jobTitle: 'Not In Scope' });
+    const changed = await sync();
+    assert.equal(changed.users.updated, 1);
+    const list = await listDirectoryUsers(h.store.db, 'default');
+    assert.equal(list.find((u) => u.externalId === idOf(5))!.jobTitle, 'Scoped Lead');
+    assert.equal(list.length, 60);
+  });
+
+  it('a user joining through a nested group, a leaver, and a group nested later are synced in the next run', async () => {
+    const t = emulator.tenant;
+    t.addMember(nested.id, idOf(700));
+    t.removeMember(team.id, idOf(3));
+    const summary = await sync();
+    assert.equal(summary.users.created, 1);
+    assert.equal(summary.users.disabled, 1);
+    assert.ok(summary.graphRequests <= 4, `${summary.graphRequests} requests`);
+    let active = await logins();
+    assert.ok(active.includes(upnOf(700)));
+    assert.ok(!active.includes(upnOf(3)));
+
+    t.addMember(team.id, later.id);
+    const grown = await sync();
+    assert.equal(grown.users.created, 5);
+    active = await logins();
+    for (let i = 60; i < 65; i++) assert.ok(active.includes(upnOf(i)), upnOf(i));
+  });
+
+  it('without scope groups again, every user and group is read once, and the summary says why', async () => {
+    await saveSettings(h.store.db, 'default', {}, 'test');
+    const summary = await sync();
+    assert.match(summary.settings.reread ?? '', /scope\.groups is no longer set/);
+    assert.equal(summary.mode, 'full');
+    const enabled = [...emulator.tenant.liveUsers()].filter((i) => emulator.tenant.user(i).accountEnabled !== false);
+    assert.equal((await logins()).length, enabled.length);
+    assert.equal((await sync()).graphRequests, 2);
+  });
+}
+
 describe('scope and mapping on SQLite', () => scopeSuite(sqliteTarget));
 describe('scope and mapping on PostgreSQL', async () => {
   const reason = await postgresUnreachable();
   if (reason) it.skip(reason, () => {});
   else scopeSuite(postgresTarget);
+});
+
+describe('group-scoped reading on SQLite', () => scopedReadSuite(sqliteTarget));
+describe('group-scoped reading on PostgreSQL', async () => {
+  const reason = await postgresUnreachable();
+  if (reason) it.skip(reason, () => {});
+  else scopedReadSuite(postgresTarget);
 });

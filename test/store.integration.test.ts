@@ -659,6 +659,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         users_select: null,
         applied_settings_version: null,
         project_after: null,
+        read_scope: null,
         updated_at: null,
       });
       await saveSyncState(store.db, conn, {

@@ -101,6 +101,8 @@ export type SyncStateTable = {
   applied_settings_version: number | null;
   /** A re-application of every mirrored user in progress: the last id done ('' = from the start); null = none. */
   project_after: string | null;
+  /** Group-scoped reading: what the stored links cover (JSON: the scope groups, nesting, the groups read); null = the whole tenant. */
+  read_scope: string | null;
   updated_at: string | null;
 };
 

@@ -34,10 +34,17 @@ export interface ProjectionSummary {
 export class GroupScope {
   readonly scopeGroups: ReadonlySet<string>;
   readonly groups: ReadonlySet<string>;
+  readonly nested: boolean;
 
-  private constructor(scopeGroups: ReadonlySet<string>, groups: ReadonlySet<string>) {
+  private constructor(scopeGroups: ReadonlySet<string>, groups: ReadonlySet<string>, nested: boolean) {
     this.scopeGroups = scopeGroups;
     this.groups = groups;
+    this.nested = nested;
+  }
+
+  /** The same scope again, from the memberships the store holds now (after a groups read changed them). */
+  static reload(db: Store['db'], conn: string, scope: GroupScope): Promise<GroupScope> {
+    return GroupScope.load(db, conn, [...scope.scopeGroups], scope.nested);
   }
 
   static async load(db: Store['db'], conn: string, scopeGroups: readonly string[], nested: boolean) {
@@ -48,7 +55,7 @@ export class GroupScope {
       (g) => (edges.get(g) ?? []).map((child) => ({ externalId: child.toLowerCase(), kind: 'group' as const })),
       nested,
     );
-    return new GroupScope(new Set(lower), groups);
+    return new GroupScope(new Set(lower), groups, nested);
   }
 
   /** The scope groups a user reaches from their direct groups (all of them when any is in the closure). */
@@ -86,7 +93,12 @@ export async function projectBatch(
   db: Store['db'],
   conn: string,
   sources: readonly UserSource[],
-  options: { countUnchanged: boolean; knownDepartments: ReadonlySet<string> },
+  options: {
+    countUnchanged: boolean;
+    knownDepartments: ReadonlySet<string>;
+    /** Users already counted in this run: left unchanged, they are not counted again. */
+    counted?: ReadonlySet<string>;
+  },
 ): Promise<ProjectedBatch> {
   const ids = sources.map((s) => s.externalId);
   const existing = new Map((await getUsersByIds(db, conn, ids)).map((row) => [row.external_id, userFromRow(row)]));
@@ -123,7 +135,7 @@ export async function projectBatch(
     const { change } = projection;
     if (change === null) continue;
     if (change.kind === 'unchanged') {
-      if (options.countUnchanged) users.unchanged++;
+      if (options.countUnchanged && !options.counted?.has(source.externalId)) users.unchanged++;
       continue;
     }
     writes.push(change.user);

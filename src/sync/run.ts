@@ -5,7 +5,7 @@ import { GROUP_SELECT, normaliseGroup, readSourceUser, type SourceUserItem } fro
 import { compileMapping } from '../core/mapping.ts';
 import type { UserSource } from '../core/project.ts';
 import { compileScope } from '../core/scope/scope.ts';
-import { describeError } from '../core/errors.ts';
+import { describeError, UsersyncError } from '../core/errors.ts';
 import { massDisableStop, SafetyStop } from '../core/policy.ts';
 import { planGroupLeft, planSourceGroup, type GroupChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
@@ -44,6 +44,9 @@ import {
   sourceUsersPage,
   setSourcePending,
   type MirroredUserInput,
+  type SyncState,
+  directGroupsOfUsers,
+  membersWithoutMirror,
   type Run,
   type Store,
 } from '../store/index.ts';
@@ -51,6 +54,18 @@ import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow, userToRow } from './mapping.ts';
 import { groupSyncRule, loadSettings, mostlyFailed, rereadReason, usersSelect } from './applied-settings.ts';
 import { GroupScope, projectBatch, type ProjectedBatch, type Projector, type UserError } from './project.ts';
+import {
+  latestDeltaLink,
+  MAX_SCOPE_READ_GROUPS,
+  parseReadScope,
+  readScopeGroups,
+  readScopeKey,
+  scopeClosure,
+  tenantUserCount,
+  usersById,
+  type ReadScope,
+  type ScopeGroupsRead,
+} from './scoped-read.ts';
 
 // One sync run: read → normalise → plan → apply → checkpoint → record. Each Graph page is applied in
 // one transaction together with the link that continues after it, so a run killed at any instant
@@ -142,6 +157,8 @@ interface RunContext {
   touched: Set<string> | null;
   /** Dry runs: the scope groups' nesting changed, so every user would be projected again. */
   dryProjectAll: boolean;
+  /** The groups read may have changed the scope groups' nesting: users projected earlier in the run are projected again. */
+  closureChanged: boolean;
   /** Whether an Entra group is a directory group under the settings' `groups` (sync, types). */
   groupSynced: (id: string, type: GroupType) => boolean;
 }
@@ -271,21 +288,48 @@ export async function runSync(
       projector,
       select,
       selectSignature,
-      touched: reapply || state.project_after !== null ? new Set() : null,
+      touched: reapply || state.project_after !== null || scopeGroups.length > 0 ? new Set() : null,
       dryProjectAll: false,
+      closureChanged: false,
       groupSynced: groupSyncRule(applied.settings.groups, () => projector.groupScope),
     };
 
-    const users = startingPoint(options.full, state.users_next_link, state.users_round_mode, state.users_delta_link);
-    const usersMode = await readRound(ctx, 'users', users.link, users.mode);
-    done = 0;
-    const groups = startingPoint(
-      options.full,
-      state.groups_next_link,
-      state.groups_round_mode,
-      state.groups_delta_link,
-    );
-    const groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
+    const readScope = parseReadScope(state.read_scope);
+    const key = scopeGroups.length > 0 ? readScopeKey(scopeGroups, nested) : null;
+    let usersMode: Mode = 'delta';
+    let groupsMode: Mode = 'delta';
+    const tenantWide = async (from: SyncState) => {
+      const users = startingPoint(options.full, from.users_next_link, from.users_round_mode, from.users_delta_link);
+      usersMode = await readRound(ctx, 'users', users.link, users.mode);
+      done = 0;
+      const groups = startingPoint(options.full, from.groups_next_link, from.groups_round_mode, from.groups_delta_link);
+      groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
+    };
+    const fromScratch = { ...state, ...NO_LINKS };
+    const scoped = readScope?.mode === 'scoped';
+    const fresh =
+      options.full || reread !== null || (state.users_delta_link === null && state.users_next_link === null);
+    if (key !== null && scoped && readScope!.key === key && !fresh) {
+      [usersMode, groupsMode] = await readScopedChanges(ctx, readScope!, key, scopeGroups, nested, state);
+    } else if (key !== null && !dryRun && (fresh || scoped)) {
+      // Users are read from scratch (first run, --full, new properties, other scope groups): read only what the scope
+      // needs. A connection that already reads the whole tenant keeps doing so: a change of scope then costs no request.
+      usersMode = groupsMode = 'full';
+      if (!(await readScopedFromScratch(ctx, key, scopeGroups, nested))) {
+        log?.info({ scopeGroups }, 'the scope covers most of the tenant; reading every user');
+        await saveSyncState(store.db, conn, { ...NO_LINKS, read_scope: null });
+        await tenantWide(fromScratch);
+      }
+    } else if (scoped && !dryRun) {
+      // The links read a former scope's groups only: read every user and group again.
+      summary.settings.reread ??=
+        'scope.groups is no longer set, and earlier runs read only the scope groups: every user and group is read';
+      await saveSyncState(store.db, conn, { ...NO_LINKS, read_scope: null });
+      await tenantWide(fromScratch);
+    } else {
+      // Dry runs never start a group-scoped read (they write no links to continue from): they read the whole tenant.
+      await tenantWide(scoped && key === null ? fromScratch : state);
+    }
     summary.mode = usersMode === 'full' || groupsMode === 'full' ? 'full' : 'delta';
     log?.info(
       { usersMode, groupsMode, users: summary.users, groups: summary.groups, fellBackToFull: summary.fellBackToFull },
@@ -357,6 +401,123 @@ export async function runSync(
   }
 }
 
+const NO_LINKS = {
+  users_delta_link: null,
+  users_next_link: null,
+  users_round_mode: null,
+  groups_delta_link: null,
+  groups_next_link: null,
+  groups_round_mode: null,
+} as const;
+
+// Group-scoped reading ---------------------------------------------------------------------------
+
+/**
+ * The first read of a group scope (or after its settings changed, or `--full`): a users delta link from now, the scope
+ * groups and their members, then those members' properties. Returns false, having written nothing, when the scope
+ * has more groups than a groups delta filter can name or covers most of the tenant (then every user is read instead).
+ */
+async function readScopedFromScratch(
+  ctx: RunContext,
+  key: string,
+  scopeGroups: readonly string[],
+  nested: boolean,
+): Promise<boolean> {
+  const { http, store, conn } = ctx;
+  const usersLink = await latestDeltaLink(http, 'users', `$select=${ctx.select.join(',')}`);
+  const groups = await readScopeGroupsIfSmall(ctx, scopeGroups, nested);
+  if (groups === null) return false;
+  const tenant = await tenantUserCount(http);
+  if (groups.read.userIds.size * 2 > tenant) return false;
+  await applyScopeGroups(ctx, groups.closure, groups.read);
+  await readUsersById(ctx, [...groups.read.userIds]);
+  await saveSyncState(store.db, conn, {
+    users_delta_link: usersLink,
+    users_next_link: null,
+    users_round_mode: null,
+    users_select: ctx.selectSignature,
+    read_scope: JSON.stringify({ key, mode: 'scoped', groups: groups.closure } satisfies ReadScope),
+  });
+  return true;
+}
+
+async function readScopeGroupsIfSmall(ctx: RunContext, scopeGroups: readonly string[], nested: boolean) {
+  const closure = await scopeClosure(ctx.http, scopeGroups, nested);
+  if (closure.length > MAX_SCOPE_READ_GROUPS) return null;
+  return { closure, read: await readScopeGroups(ctx.http, closure) };
+}
+
+/** The scope groups as one full round of the groups delta: their members are listed whole, other groups leave the directory. */
+async function applyScopeGroups(ctx: RunContext, closure: readonly string[], read: ScopeGroupsRead): Promise<void> {
+  await applyGroupPage(ctx, { value: read.items, deltaLink: read.deltaLink }, 'full');
+  // The members read next are decided with the scope these groups make.
+  if (ctx.projector.groupScope)
+    ctx.projector.groupScope = await GroupScope.reload(ctx.store.db, ctx.conn, ctx.projector.groupScope);
+  ctx.log?.info({ groups: closure.length, members: read.userIds.size }, 'scope groups read');
+}
+
+/** Users by id (scope members the mirror does not have yet), applied as items of a full round. */
+async function readUsersById(ctx: RunContext, ids: readonly string[]): Promise<void> {
+  for await (const users of usersById(ctx.http, ids, ctx.select)) {
+    await applyUserPage(ctx, { value: users }, 'full', { checkpoint: false });
+    ctx.progress('users', users.length);
+  }
+}
+
+/**
+ * A later run of a group scope: the users delta (every change of the tenant since the last run; those of users the
+ * mirror has or the scope groups hold are kept), the scope groups' delta, then the scope groups again if a group was
+ * nested into them, and the properties of members the mirror does not have yet. An expired link starts over.
+ */
+async function readScopedChanges(
+  ctx: RunContext,
+  readScope: ReadScope,
+  key: string,
+  scopeGroups: readonly string[],
+  nested: boolean,
+  state: SyncState,
+): Promise<[Mode, Mode]> {
+  const { store, conn } = ctx;
+  let closure = readScope.groups;
+  try {
+    await readPages(ctx, 'users', state.users_next_link ?? state.users_delta_link, 'delta', new Set(closure));
+    await readPages(ctx, 'groups', state.groups_next_link ?? state.groups_delta_link, 'delta');
+  } catch (error) {
+    if (!(error instanceof DeltaTokenExpiredError)) throw error;
+    ctx.summary.fellBackToFull = true;
+    ctx.log?.warn('a stored delta link was refused; reading the scope again');
+    if (ctx.dryRun) throw error;
+    if (!(await readScopedFromScratch(ctx, key, scopeGroups, nested))) {
+      await saveSyncState(store.db, conn, { ...NO_LINKS, read_scope: null });
+      throw error;
+    }
+    return ['full', 'full'];
+  }
+  let groupsMode: Mode = 'delta';
+  const now = await GroupScope.load(store.db, conn, scopeGroups, nested);
+  if ([...now.groups].some((g) => !closure.includes(g)) && !ctx.dryRun) {
+    // A group was nested into the scope: its members were not read. Read the scope groups again, with a new filter.
+    const groups = await readScopeGroupsIfSmall(ctx, scopeGroups, nested);
+    if (groups === null) {
+      await saveSyncState(store.db, conn, { ...NO_LINKS, read_scope: null });
+      throw new UsersyncError(
+        'scope_too_large',
+        `The scope groups now hold more than ${MAX_SCOPE_READ_GROUPS} groups; the next run reads every user and group instead.`,
+        { hint: 'run the sync again' },
+      );
+    }
+    closure = groups.closure;
+    await applyScopeGroups(ctx, closure, groups.read);
+    await saveSyncState(store.db, conn, {
+      read_scope: JSON.stringify({ key, mode: 'scoped', groups: closure } satisfies ReadScope),
+    });
+    groupsMode = 'full';
+  }
+  const unknown = await membersWithoutMirror(store.db, conn, closure);
+  if (unknown.length > 0) await readUsersById(ctx, unknown);
+  return ['delta', groupsMode];
+}
+
 /** Where a resource's read starts: from scratch (full), resuming an interrupted round, or from the stored delta link. */
 function startingPoint(
   full: boolean | undefined,
@@ -402,6 +563,8 @@ async function readPages(
   resource: 'users' | 'groups',
   link: string | null,
   mode: Mode,
+  /** Group-scoped reading: users pages keep only users the mirror has or these groups hold. */
+  scopedTo?: ReadonlySet<string>,
 ): Promise<void> {
   if (mode === 'full' && ctx.dryRun) {
     if (resource === 'users') ctx.seenUsers = new Set();
@@ -423,7 +586,7 @@ async function readPages(
     OBJECTS_PER_TRANSACTION,
     weigh,
   )) {
-    if (resource === 'users') await applyUserPage(ctx, page, mode);
+    if (resource === 'users') await applyUserPage(ctx, page, mode, { scopedTo });
     else await applyGroupPage(ctx, page, mode);
     ctx.progress(resource, page.value.length);
   }
@@ -445,14 +608,36 @@ function mergeUserItems(items: SourceUserItem[]): SourceUserItem[] {
 }
 
 /** A page of users delta: into the source mirror, and through scope → mapping → plan into the directory, in one transaction. */
-async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode: Mode): Promise<void> {
+async function applyUserPage(
+  ctx: RunContext,
+  page: PageLike<GraphObject>,
+  mode: Mode,
+  options: {
+    /** false: users read by id, outside any delta round (no link to commit, no reconciliation). */
+    checkpoint?: boolean;
+    /** Group-scoped reading: keep only users the mirror has or these groups hold directly. */
+    scopedTo?: ReadonlySet<string>;
+  } = {},
+): Promise<void> {
   const { store, conn } = ctx;
-  const items = mergeUserItems(page.value.map((raw) => readSourceUser(raw, mode)));
+  let items = mergeUserItems(page.value.map((raw) => readSourceUser(raw, mode)));
   const mirror = await getSourceUsers(
     store.db,
     conn,
     items.map((i) => i.externalId),
   );
+  if (options.scopedTo) {
+    const groups = await directGroupsOfUsers(
+      store.db,
+      conn,
+      items.map((i) => i.externalId),
+    );
+    const scope = options.scopedTo;
+    items = items.filter(
+      (i) => mirror.has(i.externalId) || groups.get(i.externalId)?.some((g) => scope.has(g.toLowerCase())),
+    );
+  }
+  const checkpoint = options.checkpoint ?? true;
   const sources: UserSource[] = items.map((item) => {
     const stored = mirror.get(item.externalId);
     if (item.kind === 'removed')
@@ -479,7 +664,7 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
   if (ctx.dryRun) {
     if (mode === 'full') for (const s of sources) if (s.state === 'present') ctx.seenUsers?.add(s.externalId);
     await recordDry(ctx, batch);
-    if (page.deltaLink && mode === 'full') await reconcileUsers(ctx, store.db);
+    if (checkpoint && page.deltaLink && mode === 'full') await reconcileUsers(ctx, store.db);
     return;
   }
   const mirrorRows: MirroredUserInput[] = sources.map((s) => ({
@@ -496,7 +681,8 @@ async function applyUserPage(ctx: RunContext, page: PageLike<GraphObject>, mode:
   await transaction(store, async (trx) => {
     await upsertSourceUsers(trx, conn, mirrorRows);
     // New and restored users get their photo checked; a full round is followed by a sweep of everyone instead.
-    await writeBatch(ctx, trx, batch, mode === 'delta');
+    await writeBatch(ctx, trx, batch, mode === 'delta' || !checkpoint);
+    if (!checkpoint) return;
     if (page.deltaLink) {
       if (mode === 'full') await reconcileUsers(ctx, trx);
       await saveSyncState(trx, conn, {
@@ -596,13 +782,15 @@ async function projectStored(ctx: RunContext, which: 'all' | 'pending', from: st
     const page = await sourceUsersPage(store.db, conn, after, OBJECTS_PER_TRANSACTION, which);
     if (page.length === 0) return;
     after = page[page.length - 1].externalId;
-    // Users this run already projected with the current settings are not counted again, and those that failed are
-    // retried on the next run, not twice in this one.
-    const skip = (id: string) => ctx.projector.failed.has(id) || (which === 'all' && ctx.touched?.has(id));
+    // Users this run already projected with the current settings and scope are not projected again (when the scope
+    // groups' nesting changed, they are, but not counted twice), and those that failed are retried next run, not now.
+    const skip = (id: string) =>
+      ctx.projector.failed.has(id) || (which === 'all' && !ctx.closureChanged && ctx.touched?.has(id));
     const fresh = page.filter((m) => !skip(m.externalId));
     const batch = await projectBatch(ctx.projector, store.db, conn, fresh, {
       countUnchanged: which === 'all',
       knownDepartments: ctx.knownDepartments,
+      counted: ctx.touched ?? undefined,
     });
     if (ctx.dryRun) await recordDry(ctx, batch);
     else {
@@ -689,6 +877,7 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
     }
   }
   const scopeChange = groupScopeChange(ctx, deltas, mode, page.deltaLink !== null);
+  if (scopeChange.all) ctx.closureChanged = true;
   if (ctx.dryRun) {
     if (scopeChange.all) ctx.dryProjectAll = true;
     if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);

@@ -5,7 +5,8 @@ import type { StoreDialect } from '../db.ts';
 // from the directory, which is computed from it through scope → mapping → plan. A settings change is re-applied from
 // here without a Graph request. `pending` marks users whose directory record must be computed again (their groups
 // changed, or their mapping failed and is retried); the sync state remembers which `$select` the users delta links
-// carry, which settings version the directory reflects, and how far a re-application of every user has come.
+// carry, which settings version the directory reflects, how far a re-application of every user has come, and whether
+// the links read only the scope groups' members (group-scoped reading) or the whole tenant.
 export function sourceMirrorMigration(dialect: StoreDialect): Migration {
   const text = (col: ColumnDefinitionBuilder) => (dialect === 'postgres' ? col.modifyEnd(sql`collate "C"`) : col);
   return {
@@ -30,8 +31,10 @@ export function sourceMirrorMigration(dialect: StoreDialect): Migration {
       await db.schema.alterTable('sync_state').addColumn('users_select', 'text').execute();
       await db.schema.alterTable('sync_state').addColumn('applied_settings_version', 'integer').execute();
       await db.schema.alterTable('sync_state').addColumn('project_after', 'text').execute();
+      await db.schema.alterTable('sync_state').addColumn('read_scope', 'text').execute();
     },
     async down(db: Kysely<any>) {
+      await db.schema.alterTable('sync_state').dropColumn('read_scope').execute();
       await db.schema.alterTable('sync_state').dropColumn('project_after').execute();
       await db.schema.alterTable('sync_state').dropColumn('applied_settings_version').execute();
       await db.schema.alterTable('sync_state').dropColumn('users_select').execute();

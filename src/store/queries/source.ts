@@ -221,3 +221,27 @@ function decode(row: {
     pending: Number(row.pending) === 1,
   };
 }
+
+/** Direct user members of these groups that the mirror does not have (group-scoped reading reads them by id). */
+export async function membersWithoutMirror(
+  db: Kysely<Database>,
+  connectionId: string,
+  groupIds: readonly string[],
+): Promise<string[]> {
+  const out = new Set<string>();
+  for (const chunk of chunks(groupIds, idChunkSize(db))) {
+    const rows = await db
+      .selectFrom('group_members as m')
+      .leftJoin('source_users as s', (join) =>
+        join.onRef('s.connection_id', '=', 'm.connection_id').onRef('s.external_id', '=', 'm.member_external_id'),
+      )
+      .select('m.member_external_id as id')
+      .where('m.connection_id', '=', connectionId)
+      .where('m.member_kind', '=', 'user')
+      .where(inIds(db, 'm.group_external_id', chunk))
+      .where('s.external_id', 'is', null)
+      .execute();
+    for (const r of rows) out.add(r.id);
+  }
+  return [...out].sort();
+}

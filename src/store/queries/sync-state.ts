@@ -19,6 +19,7 @@ const EMPTY: Omit<SyncStateRow, 'connection_id'> = {
   users_select: null,
   applied_settings_version: null,
   project_after: null,
+  read_scope: null,
   updated_at: null,
 };
 
