@@ -1,6 +1,6 @@
 import { benchEmulator } from './emulator.ts';
 import { table } from './support.ts';
-import { benchStorm, benchSync, type SyncRow } from './sync.ts';
+import { benchScope, benchStorm, benchSync, type SyncRow } from './sync.ts';
 
 // `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
 
@@ -36,6 +36,14 @@ if (!only || only === 'storm') {
   const rows = await benchStorm();
   console.log(
     '\nThrottling storm: a full read with a quarter of all requests throttled (SQLite, emulator in its own process)\n',
+  );
+  console.log(syncTable(rows));
+}
+
+if (!only || only === 'scope') {
+  const rows = await benchScope();
+  console.log(
+    '\nGroup-scoped reading: SQLite, emulator in its own process; runs after the first sweep photos daily (USERSYNC_PHOTO_SWEEP_HOURS=24)\n',
   );
   console.log(syncTable(rows));
 }

@@ -10,7 +10,12 @@ const { dataDir, databaseUrl } = loadStoreConfig();
 const store = await openStore({ dataDir, databaseUrl: databaseUrl ?? undefined });
 const summary = await runSync(
   { store, http: connectGraph(loadConnectionConfig()) },
-  { full: process.argv.includes('--full') },
+  {
+    full: process.argv.includes('--full'),
+    photoSweepHours: process.env.USERSYNC_PHOTO_SWEEP_HOURS
+      ? Number(process.env.USERSYNC_PHOTO_SWEEP_HOURS)
+      : undefined,
+  },
 );
 await store.close();
 process.stdout.write(`${JSON.stringify({ summary, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);

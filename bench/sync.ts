@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, fetch } from 'undici';
+import { openStore, saveSettings } from '../src/store/index.ts';
 import type { SyncSummary } from '../src/sync/run.ts';
 import { graphToken, spawnEmulator, type EmulatorProcess } from './support.ts';
 
@@ -31,6 +32,7 @@ async function runWorker(
   emulator: EmulatorProcess,
   dataDir: string,
   args: string[],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ summary: SyncSummary; maxRssMb: number; seconds: number }> {
   const { info } = emulator;
   const env = {
@@ -43,6 +45,7 @@ async function runWorker(
     AZURE_CLIENT_SECRET: info.clientSecret,
     NODE_EXTRA_CA_CERTS: info.ca,
     USERSYNC_DATA: dataDir,
+    ...extraEnv,
   };
   delete (env as NodeJS.ProcessEnv).DATABASE_URL;
   const started = performance.now();
@@ -166,6 +169,45 @@ export async function benchStorm(users = 3000): Promise<SyncRow[]> {
     return rows;
   } finally {
     await emulator.stop();
+  }
+}
+
+/**
+ * Group-scoped reading: a tenant of `users` whose scope is one group of 900 direct members and a nested group of 100
+ * (1,000 users). The first sync reads only those; a run without changes, and one where a user joins the nested group,
+ * follow. Photos are swept daily here (USERSYNC_PHOTO_SWEEP_HOURS=24), so runs after the first count only change reads.
+ */
+export async function benchScope(users = 1_000_000): Promise<SyncRow[]> {
+  const emulator = await spawnEmulator(['--users', String(users), '--groups', '20', '--seed', 'scope']);
+  const dataDir = mkdtempSync(join(tmpdir(), 'usersync-bench-'));
+  const env = { USERSYNC_PHOTO_SWEEP_HOURS: '24' };
+  try {
+    const ids = await userIds(emulator, 1_100);
+    const created = await control(emulator, '/script', {
+      changes: [
+        { op: 'createGroup', as: 'nested', displayName: 'Bench Scope Nested', members: ids.slice(900, 1000) },
+        { op: 'createGroup', as: 'scope', displayName: 'Bench Scope', members: [...ids.slice(0, 900), '$nested'] },
+      ],
+    });
+    const nestedId = created.results[0].result.id as string;
+    const scopeId = created.results[1].result.id as string;
+    const store = await openStore({ dataDir });
+    try {
+      await saveSettings(store.db, 'default', { scope: { groups: [scopeId] } }, 'bench');
+    } finally {
+      await store.close();
+    }
+    const label = `${users.toLocaleString('en')} users, scope 1 group of 1,000 (100 nested)`;
+    const full = await runWorker(emulator, dataDir, [], env);
+    // users latest + nested groups + groups latest + one $batch of groups + $count + one $batch of users, and the photos
+    const rows = [row(`scoped full, ${label}`, full, 6 + Math.ceil(1000 / BATCH))];
+    rows.push(row(`scoped, no change`, await runWorker(emulator, dataDir, [], env), 2));
+    await control(emulator, '/script', { changes: [{ op: 'addMember', groupId: nestedId, memberId: ids[1050] }] });
+    rows.push(row(`scoped, a user joins the nested group`, await runWorker(emulator, dataDir, [], env), 4));
+    return rows;
+  } finally {
+    await emulator.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
