@@ -48,6 +48,8 @@ export interface MappingError {
 export interface CompiledMapping {
   /** Graph user properties the mapping reads (for `$select`). */
   readonly properties: readonly string[];
+  /** loginAccount comes straight from userPrincipalName, which Entra keeps unique: no other user can hold a user's value. */
+  readonly uniqueLogins: boolean;
   /**
    * Maps one Graph user. `existing` is the stored user, or null when the user would be created: fields mapped with
    * `applyOn: create` keep their stored value, and IgnoreFlowIfNullOrEmpty leaves a field as it was.
@@ -99,8 +101,14 @@ export function compileMapping(mapping: Settings['mapping'] = {}): CompiledMappi
   for (const field of PROFILE_FIELDS) add(field, false, mapping.fields?.[field] ?? { source: DEFAULT_SOURCES[field] });
   for (const [name, m] of Object.entries(mapping.custom ?? {})) add(name, true, m);
 
+  const login = mapping.fields?.loginAccount;
   return {
     properties: [...properties],
+    uniqueLogins:
+      login === undefined ||
+      (login.source?.toLowerCase() === 'userprincipalname' &&
+        login.default === undefined &&
+        login.applyOn !== 'create'),
     map(user, existing, context) {
       const read = graphUserAttributes(user);
       const profile = {} as Record<ProfileField, string | null>;

@@ -140,8 +140,11 @@ export async function projectBatch(
     }
     writes.push(change.user);
   }
-  // A login account belongs to one present user: a mapping that gives a user another present user's is an error for that user.
-  const taken = await loginAccountConflicts(db, conn, writes, existing);
+  // A login account belongs to one present user: a mapping that gives a user another present user's is an error for that
+  // user (with the default mapping Entra's unique userPrincipalName guarantees it, so there is nothing to check).
+  const taken = projector.stages.mapping.uniqueLogins
+    ? new Map<string, string>()
+    : await loginAccountConflicts(db, conn, writes, existing);
   const kept: DirectoryUser[] = [];
   for (const user of writes) {
     const holder = taken.get(user.externalId);

@@ -14,13 +14,9 @@ import { readDelta, type GraphObject } from '../entra/paging.ts';
 import { photoBytes, photoEtags, type Photo } from '../entra/photos.ts';
 import {
   acquireRunLock,
-  addMembers,
   checkStore,
-  clearPhotoPending,
   closeInterruptedRuns,
   countUsers,
-  deletePhoto,
-  ensureDepartments,
   finishRun,
   getGroupsByIds,
   getStoredPhotos,
@@ -28,21 +24,11 @@ import {
   groupsNotSeen,
   insertRun,
   isStoreCorrupt,
-  markGroupsSeen,
-  missingDepartments,
   photoPendingPage,
-  removeMembers,
-  removeMembersNotSeen,
   saveSyncState,
-  transaction,
-  upsertGroups,
-  upsertPhoto,
-  upsertUsers,
   getSourceUsers,
-  upsertSourceUsers,
   sourceUsersNotSeen,
   sourceUsersPage,
-  setSourcePending,
   type MirroredUserInput,
   type SyncState,
   directGroupsOfUsers,
@@ -51,7 +37,8 @@ import {
   type Store,
 } from '../store/index.ts';
 import { joinPages, prefetch, type PageLike } from './prefetch.ts';
-import { groupFromRow, groupToRow, userToRow } from './mapping.ts';
+import { groupFromRow, groupToRow } from './mapping.ts';
+import { reportWriter, storeWriter, type RunWriter } from './writer.ts';
 import { groupSyncRule, loadSettings, mostlyFailed, rereadReason, usersSelect } from './applied-settings.ts';
 import { GroupScope, projectBatch, type ProjectedBatch, type Projector, type UserError } from './project.ts';
 import {
@@ -142,10 +129,8 @@ interface RunContext {
   startedIso: string;
   /** Groups already counted in this run (a group's member slices may span batches). */
   countedGroups: Set<string>;
-  /** Dry runs: users the plan takes out of the source (their photos are not checked). */
-  dryGone: Set<string>;
-  /** Dry runs: users that would be created (their photos would be checked). */
-  dryCreated: string[];
+  /** Every write goes through it: the store, or (dry runs) a report of what would be written. */
+  writer: RunWriter;
   progress: (phase: SyncProgress['phase'], n: number) => void;
   log: Logger | undefined;
   maxDisablePercent: number | undefined;
@@ -177,6 +162,8 @@ export async function runSync(
   const lock = dryRun
     ? null
     : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
+  // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
+  const writer = dryRun ? reportWriter(store, conn) : storeWriter(store, conn);
   const requestsBefore = deps.http.requestCount;
   const runId = randomUUID();
   const summary: SyncSummary = {
@@ -228,7 +215,7 @@ export async function runSync(
     summary.settings.reread = reread;
     if (reread !== null) {
       log?.info({ reason: reread }, 'reading every user again');
-      if (!dryRun) await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null });
+      await writer.state(store.db, { users_next_link: null, users_round_mode: null });
       state = { ...state, users_next_link: null, users_delta_link: null, users_round_mode: null };
     }
     const usersStartFull =
@@ -244,8 +231,8 @@ export async function runSync(
     const resuming =
       !options.full && (state.users_next_link !== null || state.groups_next_link !== null) && state.round_id !== null;
     const round = resuming ? state.round_id! : randomUUID();
-    if (!dryRun && !resuming)
-      await saveSyncState(store.db, conn, {
+    if (!resuming)
+      await writer.state(store.db, {
         round_id: round,
         ...(options.full
           ? { users_next_link: null, groups_next_link: null, users_round_mode: null, groups_round_mode: null }
@@ -276,9 +263,8 @@ export async function runSync(
       seenUsers: null,
       seenGroups: null,
       knownDepartments: new Set(),
-      dryCreated: [],
       countedGroups: new Set(),
-      dryGone: new Set(),
+      writer,
       log,
       maxDisablePercent: options.maxDisablePercent,
       progress: (phase, n) => {
@@ -353,8 +339,7 @@ export async function runSync(
       );
     }
     await projectStored(ctx, 'pending', '');
-    if (!dryRun)
-      await saveSyncState(store.db, conn, { applied_settings_version: applied.version, project_after: null });
+    await writer.state(store.db, { applied_settings_version: applied.version, project_after: null });
     const failure = mostlyFailed(projector);
     if (failure) throw failure;
     done = 0;
@@ -545,14 +530,12 @@ async function readRound(
     if (!(error instanceof DeltaTokenExpiredError) || link === null) throw error;
     ctx.summary.fellBackToFull = true;
     ctx.log?.warn({ resource }, 'the stored delta link was refused; reading everything');
-    if (!ctx.dryRun)
-      await saveSyncState(
-        ctx.store.db,
-        ctx.conn,
-        resource === 'users'
-          ? { users_next_link: null, users_delta_link: null, users_round_mode: null }
-          : { groups_next_link: null, groups_delta_link: null, groups_round_mode: null },
-      );
+    await ctx.writer.state(
+      ctx.store.db,
+      resource === 'users'
+        ? { users_next_link: null, users_delta_link: null, users_round_mode: null }
+        : { groups_next_link: null, groups_delta_link: null, groups_round_mode: null },
+    );
     await readPages(ctx, resource, null, 'full');
     return 'full';
   }
@@ -570,10 +553,10 @@ async function readPages(
     if (resource === 'users') ctx.seenUsers = new Set();
     else ctx.seenGroups = new Set();
   }
-  if (mode === 'full' && resource === 'users' && !ctx.dryRun) {
+  if (mode === 'full' && resource === 'users') {
     // A full read is followed by a sweep of every photo from the first user: recording it now means a run killed before the sweep still gets
     // one, and a sweep a killed run left half-way starts over (users a full read creates are not marked for a photo check of their own).
-    await saveSyncState(ctx.store.db, ctx.conn, { photo_sweep_after: '' });
+    await ctx.writer.state(ctx.store.db, { photo_sweep_after: '' });
   }
   const select = resource === 'users' ? ctx.select : GROUP_SELECT;
   // Pages are written a few thousand objects per transaction, and the next ones download meanwhile.
@@ -661,12 +644,7 @@ async function applyUserPage(
     knownDepartments: ctx.knownDepartments,
   });
 
-  if (ctx.dryRun) {
-    if (mode === 'full') for (const s of sources) if (s.state === 'present') ctx.seenUsers?.add(s.externalId);
-    await recordDry(ctx, batch);
-    if (checkpoint && page.deltaLink && mode === 'full') await reconcileUsers(ctx, store.db);
-    return;
-  }
+  if (mode === 'full') for (const s of sources) if (s.state === 'present') ctx.seenUsers?.add(s.externalId);
   const mirrorRows: MirroredUserInput[] = sources.map((s) => ({
     externalId: s.externalId,
     data: s.data,
@@ -678,53 +656,38 @@ async function applyUserPage(
     pending: batch.failed.has(s.externalId),
     ...(mode === 'full' ? { seenRound: ctx.round } : {}),
   }));
-  await transaction(store, async (trx) => {
-    await upsertSourceUsers(trx, conn, mirrorRows);
+  await ctx.writer.atomically(async (db) => {
     // New and restored users get their photo checked; a full round is followed by a sweep of everyone instead.
-    await writeBatch(ctx, trx, batch, mode === 'delta' || !checkpoint);
+    await writeUsers(ctx, db, batch, mirrorRows, mode === 'delta' || !checkpoint);
     if (!checkpoint) return;
     if (page.deltaLink) {
-      if (mode === 'full') await reconcileUsers(ctx, trx);
-      await saveSyncState(trx, conn, {
+      if (mode === 'full') await reconcileUsers(ctx, db);
+      await ctx.writer.state(db, {
         users_delta_link: page.deltaLink,
         users_next_link: null,
         users_round_mode: null,
         users_select: ctx.selectSignature,
       });
     } else {
-      await saveSyncState(trx, conn, {
+      await ctx.writer.state(db, {
         users_next_link: page.nextLink,
         users_round_mode: mode,
         users_select: ctx.selectSignature,
       });
     }
   });
-  for (const d of batch.departments) ctx.knownDepartments.add(d);
 }
 
-/** Writes a projected batch's directory records and departments (inside the caller's transaction). */
-async function writeBatch(
+/** A projected batch through the writer (inside the caller's transaction): mirror rows, directory records, departments. */
+async function writeUsers(
   ctx: RunContext,
   db: Store['db'],
   batch: ProjectedBatch,
+  mirror: readonly MirroredUserInput[],
   checkPhotos: boolean,
 ): Promise<void> {
-  const checks = new Set(checkPhotos ? batch.photoChecks : []);
-  await upsertUsers(
-    db,
-    ctx.conn,
-    batch.writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
-  );
-  ctx.summary.departments.created += await ensureDepartments(db, ctx.conn, batch.departments, ctx.runId);
-}
-
-/** A dry run's stand-in for writeBatch: it only remembers what the photo step and the counts need. */
-async function recordDry(ctx: RunContext, batch: ProjectedBatch): Promise<void> {
-  const created = await missingDepartments(ctx.store.db, ctx.conn, batch.departments);
-  ctx.summary.departments.created += created.length;
+  ctx.summary.departments.created += await ctx.writer.users(db, batch, mirror, checkPhotos, ctx.runId);
   for (const d of batch.departments) ctx.knownDepartments.add(d);
-  ctx.dryCreated.push(...batch.photoChecks);
-  for (const u of batch.writes) if (u.sourceState !== 'present') ctx.dryGone.add(u.externalId);
 }
 
 /** End of a full read: users the source no longer has are kept, disabled. */
@@ -736,7 +699,7 @@ async function reconcileUsers(ctx: RunContext, db: Store['db']): Promise<void> {
   } else {
     missing = await sourceUsersNotSeen(db, ctx.conn, ctx.round);
   }
-  const stop = ctx.dryRun
+  const stop = ctx.writer.dryRun
     ? null
     : massDisableStop(
         missing.length,
@@ -757,16 +720,8 @@ async function reconcileUsers(ctx: RunContext, db: Store['db']): Promise<void> {
       countUnchanged: false,
       knownDepartments: ctx.knownDepartments,
     });
-    if (ctx.dryRun) {
-      await recordDry(ctx, batch);
-      continue;
-    }
-    await upsertSourceUsers(
-      db,
-      ctx.conn,
-      sources.map((s) => ({ ...s, managerExternalId: s.managerExternalId ?? null, pending: false })),
-    );
-    await writeBatch(ctx, db, batch, false);
+    const mirrorRows = sources.map((s) => ({ ...s, managerExternalId: s.managerExternalId ?? null, pending: false }));
+    await writeUsers(ctx, db, batch, mirrorRows, false);
   }
 }
 
@@ -792,18 +747,14 @@ async function projectStored(ctx: RunContext, which: 'all' | 'pending', from: st
       knownDepartments: ctx.knownDepartments,
       counted: ctx.touched ?? undefined,
     });
-    if (ctx.dryRun) await recordDry(ctx, batch);
-    else {
-      await transaction(store, async (trx) => {
-        await writeBatch(ctx, trx, batch, true);
-        const ok = fresh.filter((m) => m.pending && !batch.failed.has(m.externalId)).map((m) => m.externalId);
-        const failed = fresh.filter((m) => !m.pending && batch.failed.has(m.externalId)).map((m) => m.externalId);
-        await setSourcePending(trx, conn, ok, false);
-        await setSourcePending(trx, conn, failed, true);
-        if (which === 'all') await saveSyncState(trx, conn, { project_after: after });
-      });
-      for (const d of batch.departments) ctx.knownDepartments.add(d);
-    }
+    await ctx.writer.atomically(async (db) => {
+      await writeUsers(ctx, db, batch, [], true);
+      const ok = fresh.filter((m) => m.pending && !batch.failed.has(m.externalId)).map((m) => m.externalId);
+      const failed = fresh.filter((m) => !m.pending && batch.failed.has(m.externalId)).map((m) => m.externalId);
+      await ctx.writer.pending(db, ok, false);
+      await ctx.writer.pending(db, failed, true);
+      if (which === 'all') await ctx.writer.state(db, { project_after: after });
+    });
     ctx.progress('users', page.length);
   }
 }
@@ -878,36 +829,32 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
   }
   const scopeChange = groupScopeChange(ctx, deltas, mode, page.deltaLink !== null);
   if (scopeChange.all) ctx.closureChanged = true;
-  if (ctx.dryRun) {
-    if (scopeChange.all) ctx.dryProjectAll = true;
-    if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);
-    if (page.deltaLink && mode === 'full') await reconcileGroups(ctx, store.db);
-    return;
-  }
-  await transaction(store, async (trx) => {
-    await upsertGroups(trx, conn, writes.map(groupToRow));
+  if (scopeChange.all && ctx.writer.dryRun) ctx.dryProjectAll = true;
+  if (mode === 'full') for (const id of present) ctx.seenGroups?.add(id);
+  const { writer } = ctx;
+  await writer.atomically(async (db) => {
+    await writer.groups(db, writes.map(groupToRow));
     for (const [id, delta] of deltas) {
       if (delta.removed) continue;
       const adds = [...delta.members]
         .filter(([, m]) => !m.removed)
         .map(([memberId, m]) => ({ id: memberId, kind: m.kind }));
       const removes = [...delta.members].filter(([, m]) => m.removed).map(([memberId]) => memberId);
-      if (adds.length > 0) await addMembers(trx, conn, id, adds, mode === 'full' ? ctx.round : undefined);
-      if (removes.length > 0) await removeMembers(trx, conn, id, removes);
+      await writer.members(db, id, adds, removes, mode === 'full' ? ctx.round : undefined);
     }
-    if (mode === 'full') await markGroupsSeen(trx, conn, present, ctx.round);
+    if (mode === 'full') await writer.groupsSeen(db, present, ctx.round);
     // Group scope: users whose groups changed are projected again after the read; a change of nesting projects everyone.
-    if (scopeChange.all) await saveSyncState(trx, conn, { project_after: '' });
-    else await setSourcePending(trx, conn, scopeChange.users, true);
+    if (scopeChange.all) await writer.state(db, { project_after: '' });
+    else await writer.pending(db, scopeChange.users, true);
     if (page.deltaLink) {
-      if (mode === 'full') await reconcileGroups(ctx, trx);
-      await saveSyncState(trx, conn, {
+      if (mode === 'full') await reconcileGroups(ctx, db);
+      await writer.state(db, {
         groups_delta_link: page.deltaLink,
         groups_next_link: null,
         groups_round_mode: null,
       });
     } else {
-      await saveSyncState(trx, conn, { groups_next_link: page.nextLink, groups_round_mode: mode });
+      await writer.state(db, { groups_next_link: page.nextLink, groups_round_mode: mode });
     }
   });
 }
@@ -959,12 +906,10 @@ async function reconcileGroups(ctx: RunContext, db: Store['db']): Promise<void> 
       writes.push(change.group);
     }
   }
-  if (ctx.dryRun) return;
-  await upsertGroups(db, ctx.conn, writes.map(groupToRow));
+  await ctx.writer.groups(db, writes.map(groupToRow));
   const missingSet = new Set(missing);
-  await removeMembersNotSeen(
+  await ctx.writer.membersNotSeen(
     db,
-    ctx.conn,
     presentRows.map((r) => r.external_id).filter((id) => !missingSet.has(id)),
     ctx.round,
   );
@@ -988,7 +933,7 @@ async function syncPhotos(
   const { store, conn } = ctx;
   const state = await getSyncState(store.db, conn);
   const presentCount = await countUsers(store.db, conn, { source_state: 'present' });
-  const hours = sweepHours ?? (presentCount + ctx.dryCreated.length <= SMALL_DIRECTORY ? 0 : 24);
+  const hours = sweepHours ?? (presentCount + ctx.writer.created.length <= SMALL_DIRECTORY ? 0 : 24);
   const due =
     fullRun || state.last_photo_sweep_at === null || now() - Date.parse(state.last_photo_sweep_at) >= hours * 3_600_000;
   // A full run sweeps from the first user whatever a killed run left; otherwise a sweep in progress resumes where it stopped.
@@ -998,14 +943,13 @@ async function syncPhotos(
       await applyPhotos(ctx, checked, fullRun, { photo_sweep_after: checked.chunk[checked.chunk.length - 1] });
       ctx.progress('photos', checked.chunk.length);
     }
-    if (!ctx.dryRun)
-      await saveSyncState(store.db, conn, {
-        photo_sweep_after: null,
-        last_photo_sweep_at: new Date(now()).toISOString(),
-      });
+    await ctx.writer.state(store.db, {
+      photo_sweep_after: null,
+      last_photo_sweep_at: new Date(now()).toISOString(),
+    });
   }
   // Users marked since (or created in a dry run) that the sweep did not cover.
-  for await (const checked of photoChecks(ctx, sweepFrom !== null && ctx.dryRun ? 'created' : 'pending', '')) {
+  for await (const checked of photoChecks(ctx, sweepFrom !== null && ctx.writer.dryRun ? 'created' : 'pending', '')) {
     await applyPhotos(ctx, checked, fullRun);
     ctx.progress('photos', checked.chunk.length);
   }
@@ -1035,7 +979,7 @@ async function* photoChecks(
   from: string,
 ): AsyncGenerator<PhotoChunk> {
   const { store, conn } = ctx;
-  const extra = ctx.dryRun && which !== 'all' ? [...ctx.dryCreated] : [];
+  const extra = which !== 'all' ? [...ctx.writer.created] : [];
   const slots = createSemaphore(PHOTO_POSTS_IN_FLIGHT);
   let after = from;
   const nextChunk = async (): Promise<string[] | null> => {
@@ -1044,7 +988,7 @@ async function* photoChecks(
         which === 'created' ? [] : await photoPendingPage(store.db, conn, after, PHOTO_CHUNK, which === 'all');
       if (chunk.length > 0) after = chunk[chunk.length - 1];
       else if ((chunk = extra.splice(0, PHOTO_CHUNK)).length === 0) return null;
-      if (ctx.dryGone.size > 0) chunk = chunk.filter((id) => !ctx.dryGone.has(id));
+      if (ctx.writer.gone.size > 0) chunk = chunk.filter((id) => !ctx.writer.gone.has(id));
       if (chunk.length > 0) return chunk;
     }
   };
@@ -1106,42 +1050,33 @@ async function applyPhotos(
   const countedThisRun = new Set(
     rows.filter((r) => r.created_at >= ctx.startedIso || r.updated_at >= ctx.startedIso).map((r) => r.external_id),
   );
-  for (const id of ctx.dryCreated) countedThisRun.add(id);
+  for (const id of ctx.writer.created) countedThisRun.add(id);
   let changed = 0;
   const note = (id: string) => {
     if (!countedThisRun.has(id)) changed++;
   };
-  const apply = async (db: Store['db']) => {
+  const { writer } = ctx;
+  await writer.atomically(async (db) => {
     for (const id of removed) {
       note(id);
-      if (!ctx.dryRun) await deletePhoto(db, conn, id);
+      await writer.photo(db, id, null);
     }
     for (const id of download) {
       const photo = photos.get(id);
       if (!photo) {
         if (stored.has(id)) {
           note(id);
-          if (!ctx.dryRun) await deletePhoto(db, conn, id);
+          await writer.photo(db, id, null);
         }
         continue;
       }
       const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
-      if (!ctx.dryRun)
-        await upsertPhoto(db, conn, {
-          externalId: id,
-          sha256,
-          contentType: photo.contentType,
-          bytes: photo.bytes,
-          etag: photo.etag ?? etags.get(id) ?? null,
-        });
+      await writer.photo(db, id, { ...photo, etag: photo.etag ?? etags.get(id) ?? null, sha256 });
       if (sha256 !== stored.get(id)?.sha256) note(id);
     }
-    if (ctx.dryRun) return;
-    await clearPhotoPending(db, conn, chunk);
-    if (state) await saveSyncState(db, conn, state);
-  };
-  if (ctx.dryRun) await apply(store.db);
-  else await transaction(store, apply);
+    await writer.photosChecked(db, chunk);
+    if (state) await writer.state(db, state);
+  });
   // A changed photo is a changed profile field (`photo`). In a full run the user was counted unchanged; move them.
   ctx.summary.users.updated += changed;
   if (fullRun) ctx.summary.users.unchanged = Math.max(0, ctx.summary.users.unchanged - changed);
