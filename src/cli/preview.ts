@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConnectionConfig } from '../config/env.ts';
-import { PROFILE_FIELDS, statusOf } from '../core/directory.ts';
+import { PROFILE_FIELDS, type DirectoryUser } from '../core/directory.ts';
+import { projectUser } from '../core/project.ts';
 import { compileMapping } from '../core/mapping.ts';
 import { compileScope } from '../core/scope/scope.ts';
 import type { Settings } from '../core/settings.ts';
@@ -15,6 +16,7 @@ import {
   type Store,
 } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
+import { userFromRow } from '../sync/mapping.ts';
 import { connectionOption } from './options.ts';
 import { openConfiguredStore } from './store.ts';
 import { formatTable } from './table.ts';
@@ -98,38 +100,39 @@ export async function previewUser(
   const storedRow = store ? (await getUsersByIds(store.db, connectionId, [id]))[0] : undefined;
   const stored = storedListing ? { ...storedListing, custom: storedRow?.custom_fields ?? {} } : null;
 
-  const mapped = mapping.map(
-    graphUser,
-    stored
-      ? { profile: pickProfile(stored), custom: stored.custom as Record<string, string | number | boolean | null> }
-      : null,
+  // The same stage a sync runs for each user: scope → mapping → plan against the stored record.
+  const manager = graphUser.manager as { id?: string } | undefined;
+  const projection = projectUser(
+    { externalId: id, data: graphUser, managerExternalId: manager?.id ?? null, state: 'present' },
+    storedRow ? userFromRow(storedRow) : undefined,
+    { scope, mapping },
+    groups,
   );
   let record: Preview['record'] = null;
   let error: Preview['error'] = null;
-  if ('error' in mapped) error = mapped.error;
+  if (projection.kind === 'error') error = projection.error;
   else {
-    const manager = graphUser.manager as { id?: string } | undefined;
-    // As in `users list`: the manager counts while their row is present in the synced directory.
-    const managerRow =
-      store && manager?.id ? (await getUsersByIds(store.db, connectionId, [manager.id]))[0] : undefined;
-    const managerLogin = managerRow?.source_state === 'present' ? managerRow.login_account : null;
-    const enabled = graphUser.accountEnabled !== false;
-    record = {
-      externalId: id,
-      ...mapped.ok.profile,
-      // The contract's lineManager: the manager's login account while the manager is in the synced directory.
-      lineManager: managerLogin,
-      photo: stored?.photo ?? null,
-      status: decision.in ? statusOf(enabled, 'present') : 'disabled',
-      custom: mapped.ok.custom,
-    } as Preview['record'];
-    // Keep the contract's key order: lineManager sits after department.
-    record = reorder(record!);
-  }
-  // Out of scope, a stored user keeps their record as it is, disabled (as a sync does); the mapping is not applied.
-  if (!decision.in && stored) {
-    record = { ...stored, status: 'disabled' };
-    error = null;
+    const change = projection.change;
+    let user = change?.kind === 'write' ? change.user : null;
+    if (user === null && change?.kind !== 'unchanged') {
+      // Out of scope and never synced: a sync creates nothing; show what the settings would make of the user.
+      const mapped = mapping.map(graphUser, null);
+      if ('error' in mapped) error = mapped.error;
+      else
+        user = {
+          ...mapped.ok.profile,
+          loginAccount: mapped.ok.profile.loginAccount!,
+          externalId: id,
+          accountEnabled: graphUser.accountEnabled !== false,
+          managerExternalId: manager?.id ?? null,
+          sourceState: 'out_of_scope',
+          status: 'disabled',
+          custom: mapped.ok.custom,
+          fingerprint: '',
+        };
+    }
+    if (change?.kind === 'unchanged') record = stored;
+    else if (user) record = await listing(store, connectionId, user, stored);
   }
   const changes = record ? diff(stored, record) : [];
   return {
@@ -144,8 +147,26 @@ export async function previewUser(
   };
 }
 
-function pickProfile(listing: DirectoryUserListing) {
-  return Object.fromEntries(PROFILE_FIELDS.map((f) => [f, listing[f]])) as never;
+/** A directory user as `users list` shows it (lineManager while the manager is present in the directory; the stored photo). */
+async function listing(
+  store: Store | null,
+  connectionId: string,
+  user: DirectoryUser,
+  stored: Preview['stored'],
+): Promise<NonNullable<Preview['record']>> {
+  const managerRow =
+    store && user.managerExternalId
+      ? (await getUsersByIds(store.db, connectionId, [user.managerExternalId]))[0]
+      : undefined;
+  const profile = Object.fromEntries(PROFILE_FIELDS.map((f) => [f, user[f]]));
+  return reorder({
+    externalId: user.externalId,
+    ...profile,
+    lineManager: managerRow?.source_state === 'present' ? managerRow.login_account : null,
+    photo: stored?.photo ?? null,
+    status: user.status,
+    custom: user.custom,
+  } as NonNullable<Preview['record']>);
 }
 
 /** The `users list` contract's key order (lineManager after department), then custom fields. */
