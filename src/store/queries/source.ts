@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, SourceUsersTable } from '../schema.ts';
+import type { Database, MemberKind, SourceUsersTable } from '../schema.ts';
 import { idChunkSize, inIds, insertRows } from './bulk.ts';
 import { chunks, nowIso } from './chunks.ts';
 
@@ -155,9 +155,28 @@ export async function countSourceUsers(db: Kysely<Database>, connectionId: strin
 }
 
 /**
- * The groups each user is a direct member of (present groups only), for group scope. Deleted groups keep their
- * memberships for the audit, but nobody is in scope through them.
+ * Memberships of present groups, of users or of nested groups. Deleted groups keep their memberships for the audit,
+ * but nobody is in scope through them.
  */
+function presentMemberships(db: Kysely<Database>, connectionId: string, kind: MemberKind) {
+  return db
+    .selectFrom('group_members as m')
+    .innerJoin('directory_groups as g', (join) =>
+      join.onRef('g.connection_id', '=', 'm.connection_id').onRef('g.external_id', '=', 'm.group_external_id'),
+    )
+    .select(['m.group_external_id as group', 'm.member_external_id as member'])
+    .where('m.connection_id', '=', connectionId)
+    .where('m.member_kind', '=', kind)
+    .where('g.source_state', '=', 'present');
+}
+
+function addTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The present groups each user is a direct member of, for group scope. */
 export async function directGroupsOfUsers(
   db: Kysely<Database>,
   connectionId: string,
@@ -165,44 +184,18 @@ export async function directGroupsOfUsers(
 ): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   for (const chunk of chunks(ids, idChunkSize(db))) {
-    const rows = await db
-      .selectFrom('group_members as m')
-      .innerJoin('directory_groups as g', (join) =>
-        join.onRef('g.connection_id', '=', 'm.connection_id').onRef('g.external_id', '=', 'm.group_external_id'),
-      )
-      .select(['m.member_external_id as user', 'm.group_external_id as group'])
-      .where('m.connection_id', '=', connectionId)
-      .where('m.member_kind', '=', 'user')
-      .where('g.source_state', '=', 'present')
+    const rows = await presentMemberships(db, connectionId, 'user')
       .where(inIds(db, 'm.member_external_id', chunk))
       .execute();
-    for (const r of rows) {
-      const list = out.get(r.user);
-      if (list) list.push(r.group);
-      else out.set(r.user, [r.group]);
-    }
+    for (const r of rows) addTo(out, r.member, r.group);
   }
   return out;
 }
 
 /** Group → the groups nested directly in it (present groups only): the edges group scope walks. */
 export async function nestedGroupEdges(db: Kysely<Database>, connectionId: string): Promise<Map<string, string[]>> {
-  const rows = await db
-    .selectFrom('group_members as m')
-    .innerJoin('directory_groups as g', (join) =>
-      join.onRef('g.connection_id', '=', 'm.connection_id').onRef('g.external_id', '=', 'm.group_external_id'),
-    )
-    .select(['m.group_external_id as parent', 'm.member_external_id as child'])
-    .where('m.connection_id', '=', connectionId)
-    .where('m.member_kind', '=', 'group')
-    .where('g.source_state', '=', 'present')
-    .execute();
   const out = new Map<string, string[]>();
-  for (const r of rows) {
-    const list = out.get(r.parent);
-    if (list) list.push(r.child);
-    else out.set(r.parent, [r.child]);
-  }
+  for (const r of await presentMemberships(db, connectionId, 'group').execute()) addTo(out, r.group, r.member);
   return out;
 }
 
