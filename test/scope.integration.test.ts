@@ -18,7 +18,14 @@ function scopeSuite(makeTarget: () => Target) {
   let h: SyncHarness;
   // Photos are swept once a day here, so that a run's Graph requests are the users and groups delta and nothing else.
   const sync = (options: SyncOptions = {}) => h.sync({ photoSweepHours: 24, ...options });
-  const settings = (document: Record<string, unknown>) => saveSettings(h.store.db, 'default', document, 'test');
+  // These tests are about scope: a generous deletion threshold lets big scope changes apply (holds: lifecycle tests).
+  const settings = (document: Record<string, unknown>) =>
+    saveSettings(
+      h.store.db,
+      'default',
+      { ...document, safety: { deletionThreshold: { percent: 100, count: 10_000 } } },
+      'test',
+    );
   const users = async () => new Map((await listDirectoryUsers(h.store.db, 'default')).map((u) => [u.loginAccount, u]));
   const active = (list: Map<string | null, DirectoryUserListing>) =>
     [...list.values()]

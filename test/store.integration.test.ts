@@ -161,7 +161,15 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       .execute();
     assert.deepEqual(
       migrations.map((m: any) => m.name),
-      ['001-directory', '002-photo-pending', '003-run-process', '004-settings', '005-run-error', '006-source-mirror'],
+      [
+        '001-directory',
+        '002-photo-pending',
+        '003-run-process',
+        '004-settings',
+        '005-run-error',
+        '006-source-mirror',
+        '007-leavers',
+      ],
     );
     assert.equal(await countUsers(again.db, conn), 1);
     await again.close();

@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { SourceDataError } from '../src/core/normalise.ts';
-import { SafetyStop } from '../src/core/policy.ts';
-import { getSyncState, listDirectoryUsers, listRuns } from '../src/store/index.ts';
+import {
+  countLeavers,
+  deleteLeavers,
+  getSyncState,
+  leaversPage,
+  listDirectoryUsers,
+  listRuns,
+} from '../src/store/index.ts';
 import { assertDirectoryMatches, syncHarness, type SyncHarness } from './support/sync.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
@@ -227,22 +233,35 @@ function syncSuite(makeTarget: () => Target) {
     await assertDirectoryMatches(h.store, emulator);
   });
 
-  it('a full read during a source outage stops instead of disabling everyone, and recovers after it', async () => {
+  it('a full read during a source outage holds every leaver instead of disabling anyone, and recovers after it', async () => {
     await h.sync(); // settle what earlier tests left
     const before = await listDirectoryUsers(h.store.db, 'default');
+    const active = before.filter((u) => u.status === 'active').length;
     emulator.faults.update({ noUsersUntil: Date.now() + 60_000 });
     try {
-      await assert.rejects(
-        h.sync({ full: true }),
-        (e: Error) => e instanceof SafetyStop && /Stopped before disabling \d+ of \d+ users/.test(e.message),
-      );
-      emulator.faults.expireDeltaTokens(); // the automatic fallback to a full read must be held back too
-      await assert.rejects(h.sync(), SafetyStop);
+      const full = await h.sync({ full: true });
+      assert.equal(full.status, 'held');
+      assert.equal(full.users.disabled, 0);
+      assert.ok(full.held!.disable >= active, `${full.held!.disable} held`);
+      assert.match(full.held!.reason, /more than|looks empty/);
+      emulator.faults.expireDeltaTokens(); // the automatic fallback to a full read is held back too
+      const fallback = await h.sync();
+      assert.equal(fallback.status, 'held');
+      assert.equal(fallback.fellBackToFull, true);
+      assert.equal(fallback.users.disabled, 0);
     } finally {
       emulator.faults.reset();
     }
     assert.deepEqual(await listDirectoryUsers(h.store.db, 'default'), before, 'nothing was disabled');
-    const after = await h.sync();
+    assert.ok((await countLeavers(h.store.db, 'default', 'held')) >= active);
+    // The administrator drops the hold; a full read decides afresh and finds everyone.
+    await deleteLeavers(
+      h.store.db,
+      'default',
+      (await leaversPage(h.store.db, 'default', 'held', '', 100_000)).map((l) => l.externalId),
+    );
+    const after = await h.sync({ full: true });
+    assert.equal(after.status, 'succeeded');
     assert.equal(after.users.disabled, 0);
     await assertDirectoryMatches(h.store, emulator);
   });

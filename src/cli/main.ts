@@ -6,6 +6,7 @@ import { ExitError } from './options.ts';
 import { emulatorCommand } from './emulator.ts';
 import { expressionCommand } from './expression.ts';
 import { previewCommand } from './preview.ts';
+import { heldCommands } from './held.ts';
 import { scopeCommands } from './scope.ts';
 import { syncCommands } from './sync.ts';
 
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   expressionCommand(program);
   scopeCommands(program);
   previewCommand(program);
+  heldCommands(program);
   emulatorCommand(program);
   return program;
 }

@@ -5,7 +5,7 @@ import { listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
 import { listSyncedDepartments, listSyncedGroups } from '../sync/listing.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
-import { connectionOption } from './options.ts';
+import { connectionOption, ExitError } from './options.ts';
 import { withStore } from './store.ts';
 import { printTable } from './table.ts';
 
@@ -54,6 +54,7 @@ export function syncCommands(program: Command): void {
         if (progress) process.stderr.write('\r\x1b[K');
         if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else process.stdout.write(describe(summary));
+        if (summary.held) throw heldExit(summary.held, summary.dryRun);
       });
     });
 
@@ -138,10 +139,21 @@ function envNumber(name: string, what = 'a number of hours, 0 or more', max = In
   return value;
 }
 
+/** Exit 3 with one line: how many leavers wait, why, and the commands that decide them. */
+function heldExit(held: NonNullable<SyncSummary['held']>, dryRun: boolean): ExitError {
+  const n = held.disable + held.remove;
+  return new ExitError(
+    dryRun
+      ? `${n} leavers would be held (${held.reason}; the deletion threshold is safety.deletionThreshold in the settings); a real run would apply everything else and hold them.`
+      : `${n} leavers held, none applied (${held.reason}; the deletion threshold is safety.deletionThreshold in the settings); everything else was synced. Review them with \`usersync held\`, then \`usersync approve --all\` or \`usersync discard --all\`.`,
+    3,
+  );
+}
+
 export function describe(s: SyncSummary): string {
   const u = s.users;
   const lines = [
-    `Sync ${s.dryRun ? '(dry run, nothing written) ' : ''}${s.status}: ${s.mode} read${s.fellBackToFull ? ' (the stored delta link was refused, so everything was re-read)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.graphRequests} Graph requests`,
+    `Sync ${s.dryRun ? '(dry run, nothing written) ' : ''}${s.status === 'held' ? 'succeeded, leavers held' : s.status}: ${s.mode} read${s.fellBackToFull ? ' (the stored delta link was refused, so everything was re-read)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.graphRequests} Graph requests`,
     `  users        ${u.created} created, ${u.updated} updated, ${u.disabled} disabled, ${u.removed} removed, ${u.unchanged} unchanged`,
     `  groups       ${s.groups.created} created, ${s.groups.updated} updated, ${s.groups.removed} removed`,
     `  departments  ${s.departments.created} created`,

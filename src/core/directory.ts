@@ -48,6 +48,8 @@ export interface DirectoryUser extends Profile {
   status: UserStatus;
   custom: CustomFields;
   fingerprint: string;
+  /** lifecycle.onLeave "remove" took the user out of the directory (the record is kept for a return). */
+  removed?: boolean;
 }
 
 export interface SourceGroup {

@@ -67,6 +67,26 @@ export function planSourceUser(existing: DirectoryUser | undefined, source: Sour
   return decide(existing, next);
 }
 
+/**
+ * lifecycle.existingUsers "skip": an existing user's fields stay as they are; only their state follows the source
+ * (enabled or disabled, present or not).
+ */
+export function keepFields(existing: DirectoryUser, change: UserChange): UserChange {
+  if (change.kind === 'unchanged') return change;
+  const next = change.user;
+  const base = { ...existing, accountEnabled: next.accountEnabled, sourceState: next.sourceState };
+  return decide(existing, {
+    ...base,
+    status: statusOf(base.accountEnabled, base.sourceState),
+    fingerprint: userFingerprint(base),
+  });
+}
+
+/** The user leaves the directory's present users (deleted in Entra, gone from a full read, out of scope). */
+export function isLeaving(existing: DirectoryUser | undefined, next: DirectoryUser): boolean {
+  return existing?.sourceState === 'present' && next.sourceState !== 'present';
+}
+
 /** A user deleted in Entra ('deleted'), absent from a full read ('missing') or out of scope: kept, disabled. */
 export function planUserLeft(
   existing: DirectoryUser | undefined,

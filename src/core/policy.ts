@@ -1,33 +1,43 @@
-// Safety policy: what a run may do without an administrator. Pure functions over counts.
+// Safety policy: what a run may do without an administrator. A pure decision over counts, taken once per run, after
+// every leaver of the run is known and before any is applied.
 
-import { UsersyncError } from './errors.ts';
-
-/** By default a full read may not disable more than this share of the directory's present users at once. */
-export const DEFAULT_MAX_DISABLE_PERCENT = 10;
-/** Below this many, disabling is never held back (small directories, ordinary leavers). */
+/** Entra Connect's default: more than 500 deletions in one run wait for an administrator. */
+export const DEFAULT_THRESHOLD_COUNT = 500;
+/** And more than this share of the active users, when there are more than ALWAYS_ALLOWED of them. */
+export const DEFAULT_THRESHOLD_PERCENT = 10;
+/** At most this many leavers are never held by the percentage (small directories, ordinary leavers). */
 const ALWAYS_ALLOWED = 20;
 
-export class SafetyStop extends UsersyncError {
-  constructor(message: string) {
-    super('safety_stop', message, {
-      hint: 'check the tenant; the next run reads everything again, and if the users really left, run once with USERSYNC_MAX_DISABLE_PERCENT=100',
-    });
-    this.name = 'SafetyStop';
-  }
+export interface DeletionThreshold {
+  count?: number;
+  percent?: number;
 }
 
+export type LeaverDecision = { apply: true } | { apply: false; reason: string };
+
 /**
- * A full read that no longer finds many present users most likely met an outage or a broken source, not a
- * wave of leavers: refuse to disable them. Returns null when the run may go on.
+ * Apply this run's leavers, or hold them all. Held when they exceed the count, or the percentage of active users
+ * (above 20 leavers), when everyone would leave (the source looks empty), or while an earlier hold is undecided (new
+ * leavers join it).
  */
-export function massDisableStop(
-  missing: number,
-  present: number,
-  maxPercent = DEFAULT_MAX_DISABLE_PERCENT,
-): SafetyStop | null {
-  if (missing <= ALWAYS_ALLOWED || maxPercent >= 100 || missing * 100 <= present * maxPercent) return null;
-  const share = Math.round((missing * 1000) / Math.max(present, 1)) / 10;
-  return new SafetyStop(
-    `Stopped before disabling ${missing} of ${present} users (${share}%, above the ${maxPercent}% limit): the full read from Entra no longer found them, which looks like an outage or a broken source rather than leavers. Nothing was disabled and the next run reads everything again. If they really left, run again with USERSYNC_MAX_DISABLE_PERCENT=100.`,
-  );
+export function decideLeavers(input: {
+  leavers: number;
+  active: number;
+  holdExists: boolean;
+  threshold?: DeletionThreshold;
+}): LeaverDecision {
+  const { leavers, active, holdExists } = input;
+  const count = input.threshold?.count ?? DEFAULT_THRESHOLD_COUNT;
+  const percent = input.threshold?.percent ?? DEFAULT_THRESHOLD_PERCENT;
+  if (leavers === 0) return { apply: true };
+  if (holdExists) return { apply: false, reason: 'leavers are already held, and new ones join them' };
+  if (leavers > count) return { apply: false, reason: `${leavers} leavers is more than ${count}` };
+  if (leavers > ALWAYS_ALLOWED && leavers * 100 > active * percent)
+    return {
+      apply: false,
+      reason: `${leavers} leavers is more than ${percent}% of the ${active} active users`,
+    };
+  if (active >= 2 && leavers >= active)
+    return { apply: false, reason: `every one of the ${active} active users would leave: the source looks empty` };
+  return { apply: true };
 }

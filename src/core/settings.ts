@@ -240,6 +240,39 @@ export const settingsSchema = z
           { error: 'must be an object with sync, types and map' },
         )
         .optional(),
+      lifecycle: z
+        .strictObject(
+          {
+            onLeave: oneOf(['disable', 'remove', 'ignore'] as const).optional(),
+            existingUsers: oneOf(['update', 'skip'] as const).optional(),
+          },
+          { error: 'must be an object with onLeave and existingUsers' },
+        )
+        .optional(),
+      safety: z
+        .strictObject(
+          {
+            deletionThreshold: z
+              .strictObject(
+                {
+                  count: z
+                    .number({ error: 'must be a whole number of users, 0 or more (default 500)' })
+                    .int({ error: 'must be a whole number of users, 0 or more (default 500)' })
+                    .min(0, { error: 'must be a whole number of users, 0 or more (default 500)' })
+                    .optional(),
+                  percent: z
+                    .number({ error: 'must be a percentage from 0 to 100 (default 10)' })
+                    .min(0, { error: 'must be a percentage from 0 to 100 (default 10)' })
+                    .max(100, { error: 'must be a percentage from 0 to 100 (default 10)' })
+                    .optional(),
+                },
+                { error: 'must be an object such as {"count": 500, "percent": 10}' },
+              )
+              .optional(),
+          },
+          { error: 'must be an object such as {"deletionThreshold": {"count": 500, "percent": 10}}' },
+        )
+        .optional(),
     },
     { error: 'must be a JSON or YAML object; {} means the defaults' },
   )

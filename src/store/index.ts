@@ -27,3 +27,4 @@ export * from './queries/sync-state.ts';
 export * from './queries/runs.ts';
 export * from './queries/settings.ts';
 export * from './queries/source.ts';
+export * from './queries/leavers.ts';

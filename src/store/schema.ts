@@ -9,7 +9,7 @@ export type UserStatus = 'active' | 'disabled';
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 export type MemberKind = 'user' | 'group';
 export type RoundMode = 'full' | 'delta';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'cancelled';
 
 /** 0 or 1. */
 type Flag = number;
@@ -39,6 +39,8 @@ export type DirectoryUsersTable = {
   status: UserStatus;
   custom_fields: ColumnType<string, string | undefined, string>;
   fingerprint: string;
+  /** Set when lifecycle.onLeave "remove" took the user out of the directory (kept for a return and the audit). */
+  removed_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** 1 while the user's photo still has to be checked (photos are not in users delta). */
   photo_pending: ColumnType<number, number | undefined, number>;
   seen_round: ColumnType<string | null, string | null | undefined, string | null>;
@@ -149,6 +151,18 @@ export type SettingsVersionsTable = {
   changed_by: string;
 };
 
+export type LeaverReason = 'deleted' | 'missing' | 'out_of_scope';
+
+export type LeaversTable = {
+  connection_id: string;
+  external_id: string;
+  reason: LeaverReason;
+  /** pending: found by the run in progress (or one that was interrupted); held: over the threshold, waiting for an administrator. */
+  status: 'pending' | 'held';
+  run_id: string | null;
+  since: string;
+};
+
 export type LocksTable = {
   name: string;
   owner: string;
@@ -169,6 +183,7 @@ export type Database = {
   locks: LocksTable;
   settings_versions: SettingsVersionsTable;
   source_users: SourceUsersTable;
+  leavers: LeaversTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

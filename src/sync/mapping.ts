@@ -33,6 +33,7 @@ export function userFromRow(row: UserRow): DirectoryUser {
     status: row.status,
     custom: row.custom_fields as CustomFields,
     fingerprint: row.fingerprint,
+    removed: row.removed_at !== null,
   };
 }
 
@@ -62,6 +63,8 @@ export function userToRow(user: DirectoryUser): DirectoryUserInput {
     status: user.status,
     custom_fields: user.custom,
     fingerprint: user.fingerprint,
+    // A user written back into the source's present users is in the directory again (a removed leaver returning).
+    ...(user.sourceState === 'present' ? { removed_at: null } : {}),
   };
 }
 

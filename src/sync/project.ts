@@ -1,6 +1,7 @@
 import type { DirectoryUser } from '../core/directory.ts';
 import { projectUser, type Stages, type UserSource } from '../core/project.ts';
-import { newDepartments } from '../core/plan.ts';
+import { isLeaving, keepFields, newDepartments } from '../core/plan.ts';
+import type { LeaverReason } from '../store/index.ts';
 import { groupClosure } from '../core/scope/closure.ts';
 import {
   directGroupsOfUsers,
@@ -69,6 +70,9 @@ export interface Projector {
   /** Set when scope.groups is: the groups through which users are in scope. */
   groupScope: GroupScope | null;
   departmentsSync: boolean;
+  /** lifecycle.onLeave and lifecycle.existingUsers. */
+  onLeave: 'disable' | 'remove' | 'ignore';
+  existingUsers: 'update' | 'skip';
   summary: ProjectionSummary;
   /** Users this run attempted to map (in scope and present), and how many failed: most failing means the settings are wrong. */
   attempts: number;
@@ -86,6 +90,10 @@ export interface ProjectedBatch {
   photoChecks: string[];
   /** Departments the writes name (those not yet known to the caller). */
   departments: string[];
+  /** Users leaving the directory's present users: not written here; the run's policy applies or holds them all. */
+  leavers: { externalId: string; reason: LeaverReason }[];
+  /** Users present and in scope: if they were waiting as leavers, they no longer are. */
+  staying: string[];
 }
 
 export async function projectBatch(
@@ -106,6 +114,8 @@ export async function projectBatch(
   const { users } = projector.summary;
   const writes: DirectoryUser[] = [];
   const failed = new Set<string>();
+  const leavers: ProjectedBatch['leavers'] = [];
+  const staying: string[] = [];
   const fail = (source: UserSource, field: string, message: string) => {
     failed.add(source.externalId);
     projector.failed.add(source.externalId);
@@ -132,8 +142,15 @@ export async function projectBatch(
       fail(source, projection.error.field, projection.error.message);
       continue;
     }
-    const { change } = projection;
+    if (source.state === 'present' && projection.outOfScope === null) staying.push(source.externalId);
+    let { change } = projection;
     if (change === null) continue;
+    if (change.kind === 'write' && isLeaving(before, change.user)) {
+      if (projector.onLeave !== 'ignore')
+        leavers.push({ externalId: source.externalId, reason: change.user.sourceState as LeaverReason });
+      continue;
+    }
+    if (projector.existingUsers === 'skip' && before) change = keepFields(before, change);
     if (change.kind === 'unchanged') {
       if (options.countUnchanged && !options.counted?.has(source.externalId)) users.unchanged++;
       continue;
@@ -157,11 +174,13 @@ export async function projectBatch(
       continue;
     }
     const before = existing.get(user.externalId);
-    const counted = !before
-      ? 'created'
-      : before.status === 'active' && user.status === 'disabled'
-        ? 'disabled'
-        : 'updated';
+    // A user lifecycle.onLeave "remove" took out comes back into the directory: created again, with the same record.
+    const counted =
+      !before || before.removed
+        ? 'created'
+        : before.status === 'active' && user.status === 'disabled'
+          ? 'disabled'
+          : 'updated';
     users[counted]++;
     kept.push(user);
   }
@@ -174,7 +193,7 @@ export async function projectBatch(
         kept.filter((u) => u.sourceState === 'present'),
       )
     : [];
-  return { existing, writes: kept, failed, photoChecks, departments };
+  return { existing, writes: kept, failed, photoChecks, departments, leavers, staying };
 }
 
 /** Users of the batch whose new login account another present user already holds (in the store or earlier in the batch). */

@@ -6,7 +6,7 @@ import { compileMapping } from '../core/mapping.ts';
 import type { UserSource } from '../core/project.ts';
 import { compileScope } from '../core/scope/scope.ts';
 import { describeError, UsersyncError } from '../core/errors.ts';
-import { massDisableStop, SafetyStop } from '../core/policy.ts';
+import { decideLeavers } from '../core/policy.ts';
 import { planGroupLeft, planSourceGroup, type GroupChange } from '../core/plan.ts';
 import { DeltaTokenExpiredError } from '../entra/errors.ts';
 import { createSemaphore, type GraphHttp } from '../entra/http.ts';
@@ -17,6 +17,7 @@ import {
   checkStore,
   closeInterruptedRuns,
   countUsers,
+  countLeavers,
   finishRun,
   getGroupsByIds,
   getStoredPhotos,
@@ -38,6 +39,8 @@ import {
 } from '../store/index.ts';
 import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow } from './mapping.ts';
+import { applyLeavers } from './leavers.ts';
+import type { Settings } from '../core/settings.ts';
 import { reportWriter, storeWriter, type RunWriter } from './writer.ts';
 import { groupSyncRule, loadSettings, mostlyFailed, rereadReason, usersSelect } from './applied-settings.ts';
 import { GroupScope, projectBatch, type ProjectedBatch, type Projector, type UserError } from './project.ts';
@@ -85,7 +88,8 @@ export interface SyncProgress {
 }
 
 export interface SyncSummary {
-  status: 'succeeded';
+  /** held: leavers over the deletion threshold wait for an administrator (`usersync held`); everything else was applied. */
+  status: 'succeeded' | 'held';
   mode: 'full' | 'delta';
   dryRun: boolean;
   /** errors: users whose mapping failed (skipped, retried next run; the first ones are listed in `errors`). */
@@ -103,6 +107,8 @@ export interface SyncSummary {
   settings: { version: number; reapplied: boolean; reread: string | null };
   /** Users whose mapping failed, with the field and why (the first 100; users.errors counts them all). */
   errors: UserError[];
+  /** status "held": the leavers waiting for an administrator (all of the connection's, this run's and earlier ones), and why. */
+  held?: { disable: number; remove: number; reason: string };
   runId: string | null;
 }
 
@@ -246,6 +252,8 @@ export async function runSync(
       stages,
       groupScope: await loadGroupScope(),
       departmentsSync: applied.settings.departments?.sync ?? true,
+      onLeave: applied.settings.lifecycle?.onLeave ?? 'disable',
+      existingUsers: applied.settings.lifecycle?.existingUsers ?? 'update',
       summary,
       attempts: 0,
       failed: new Set(),
@@ -342,6 +350,7 @@ export async function runSync(
     await writer.state(store.db, { applied_settings_version: applied.version, project_after: null });
     const failure = mostlyFailed(projector);
     if (failure) throw failure;
+    await decideRunLeavers(ctx, applied.settings, options.maxDisablePercent);
     done = 0;
     await syncPhotos(ctx, summary.mode === 'full', options.photoSweepHours, now);
 
@@ -350,7 +359,7 @@ export async function runSync(
     log?.info(summary, 'sync run succeeded');
     if (!dryRun) {
       await finishRun(store.db, runId, {
-        status: 'succeeded',
+        status: summary.status,
         finished_at: new Date(now()).toISOString(),
         duration_ms: summary.durationMs,
         summary,
@@ -363,9 +372,6 @@ export async function runSync(
   } catch (error) {
     // Found damaged mid-run: the failed step rolled back, and nothing more is written (the run record and the lock stay as they are).
     corrupt = isStoreCorrupt(error);
-    // A safety stop keeps nothing of the refused round: the next run starts a fresh read (and stops again if the source is still short).
-    if (error instanceof SafetyStop && !dryRun)
-      await saveSyncState(store.db, conn, { users_next_link: null, users_round_mode: null }).catch(() => {});
     // The one error shape, with this run's connection, for the log and the run record alike.
     const failure = describeError(error, { connectionId: conn });
     log?.error({ error: failure }, 'sync run failed');
@@ -394,6 +400,47 @@ const NO_LINKS = {
   groups_next_link: null,
   groups_round_mode: null,
 } as const;
+
+// Leavers ----------------------------------------------------------------------------------------
+
+/**
+ * The policy stage: every leaver of the run is known (pending), none applied yet. Under the deletion threshold they are
+ * applied; over it (or while an earlier hold is undecided) they are all held, the run's other changes stay applied,
+ * and the run ends `held`.
+ */
+async function decideRunLeavers(ctx: RunContext, settings: Settings, maxDisablePercent: number | undefined) {
+  const { store, conn, writer, summary } = ctx;
+  const onLeave = settings.lifecycle?.onLeave ?? 'disable';
+  const pending = writer.dryRun ? writer.pendingLeavers.size : await countLeavers(store.db, conn, 'pending');
+  const held = await countLeavers(store.db, conn, 'held');
+  const decision = decideLeavers({
+    leavers: pending,
+    active: await countUsers(store.db, conn, { status: 'active' }),
+    holdExists: held > 0,
+    threshold: {
+      ...settings.safety?.deletionThreshold,
+      ...(maxDisablePercent === undefined ? {} : { percent: maxDisablePercent }),
+    },
+  });
+  if (decision.apply) {
+    if (pending > 0 && onLeave !== 'ignore') {
+      const counts = await applyLeavers(store, conn, writer, { status: 'pending', onLeave });
+      summary.users.disabled += counts.disabled;
+      summary.users.removed += counts.removed;
+      summary.users.updated += counts.updated;
+    }
+    // Until an administrator decides an earlier hold, every run ends held: the directory is not in step with Entra.
+    if (held === 0) return;
+  } else await writer.atomically((db) => writer.holdLeavers(db));
+  const total = held + (decision.apply ? 0 : pending);
+  summary.status = 'held';
+  summary.held = {
+    disable: onLeave === 'remove' ? 0 : total,
+    remove: onLeave === 'remove' ? total : 0,
+    reason: decision.apply ? 'leavers held by an earlier run wait for a decision' : decision.reason,
+  };
+  ctx.log?.warn({ held: summary.held }, 'leavers held for an administrator');
+}
 
 // Group-scoped reading ---------------------------------------------------------------------------
 
@@ -687,6 +734,7 @@ async function writeUsers(
   checkPhotos: boolean,
 ): Promise<void> {
   ctx.summary.departments.created += await ctx.writer.users(db, batch, mirror, checkPhotos, ctx.runId);
+  await ctx.writer.leavers(db, batch.leavers, batch.staying, ctx.runId);
   for (const d of batch.departments) ctx.knownDepartments.add(d);
 }
 
@@ -699,14 +747,7 @@ async function reconcileUsers(ctx: RunContext, db: Store['db']): Promise<void> {
   } else {
     missing = await sourceUsersNotSeen(db, ctx.conn, ctx.round);
   }
-  const stop = ctx.writer.dryRun
-    ? null
-    : massDisableStop(
-        missing.length,
-        await countUsers(db, ctx.conn, { source_state: 'present' }),
-        ctx.maxDisablePercent,
-      );
-  if (stop) throw stop; // the batch's transaction rolls back; runSync forgets the round so the next run reads afresh
+  // They are leavers: the policy at the end of the run applies or holds them with the run's other leavers.
   for (let i = 0; i < missing.length; i += 1000) {
     const chunk = missing.slice(i, i + 1000);
     const mirror = await getSourceUsers(db, ctx.conn, chunk);

@@ -1,6 +1,10 @@
+import type { DirectoryUser } from '../core/directory.ts';
 import type { Photo } from '../entra/photos.ts';
 import {
+  addLeavers,
   addMembers,
+  deleteLeavers,
+  holdPendingLeavers,
   clearPhotoPending,
   deletePhoto,
   ensureDepartments,
@@ -16,6 +20,7 @@ import {
   upsertSourceUsers,
   upsertUsers,
   type DirectoryGroupInput,
+  type LeaverReason,
   type MemberKind,
   type MirroredUserInput,
   type Store,
@@ -66,6 +71,19 @@ export interface RunWriter {
   /** A photo read (null: the user has none any more). */
   photo(db: Store['db'], id: string, photo: (Photo & { sha256: string }) | null): Promise<void>;
   photosChecked(db: Store['db'], ids: readonly string[]): Promise<void>;
+  /** Leavers wait for the policy (`add`, pending); users `staying` in the source drop out of any wait or hold. */
+  leavers(db: Store['db'], add: ProjectedBatch['leavers'], staying: readonly string[], runId: string): Promise<void>;
+  /** Leavers decided: the directory records they leave with (`removedAt`: lifecycle.onLeave "remove"), and their waits dropped. */
+  leave(
+    db: Store['db'],
+    users: readonly DirectoryUser[],
+    removedAt: string | null,
+    decided: readonly string[],
+  ): Promise<void>;
+  /** Over the threshold: the run's pending leavers become held. */
+  holdLeavers(db: Store['db']): Promise<void>;
+  /** The leavers this writer's run found and that are still waiting (the report writer keeps them; the store has them). */
+  readonly pendingLeavers: ReadonlyMap<string, LeaverReason>;
 }
 
 export function storeWriter(store: Store, conn: string): RunWriter {
@@ -107,6 +125,22 @@ export function storeWriter(store: Store, conn: string): RunWriter {
         });
     },
     photosChecked: (db, ids) => clearPhotoPending(db, conn, ids),
+    async leavers(db, add, staying, runId) {
+      await deleteLeavers(db, conn, staying);
+      if (add.length > 0) await addLeavers(db, conn, add, runId);
+    },
+    async leave(db, users, removedAt, decided) {
+      await upsertUsers(
+        db,
+        conn,
+        users.map((u) => ({ ...userToRow(u), ...(removedAt ? { removed_at: removedAt } : {}) })),
+      );
+      await deleteLeavers(db, conn, decided);
+    },
+    async holdLeavers(db) {
+      await holdPendingLeavers(db, conn);
+    },
+    pendingLeavers: new Map(),
   };
 }
 
@@ -116,6 +150,7 @@ export function reportWriter(store: Store, conn: string): RunWriter {
   const gone = new Set<string>();
   const departments = new Set<string>();
   const nothing = async () => {};
+  const pendingLeavers = new Map<string, LeaverReason>();
   return {
     dryRun: true,
     created,
@@ -136,5 +171,15 @@ export function reportWriter(store: Store, conn: string): RunWriter {
     membersNotSeen: nothing,
     photo: nothing,
     photosChecked: nothing,
+    async leavers(_db, add, staying) {
+      for (const id of staying) pendingLeavers.delete(id);
+      for (const l of add) pendingLeavers.set(l.externalId, l.reason);
+    },
+    async leave(_db, users, _removedAt, decided) {
+      for (const id of decided) pendingLeavers.delete(id);
+      for (const u of users) gone.add(u.externalId);
+    },
+    holdLeavers: nothing,
+    pendingLeavers,
   };
 }

@@ -6,6 +6,7 @@ import { runProcessMigration } from './003-run-process.ts';
 import { settingsMigration } from './004-settings.ts';
 import { runErrorMigration } from './005-run-error.ts';
 import { sourceMirrorMigration } from './006-source-mirror.ts';
+import { leaversMigration } from './007-leavers.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -18,6 +19,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '004-settings': settingsMigration(dialect),
         '005-run-error': runErrorMigration,
         '006-source-mirror': sourceMirrorMigration(dialect),
+        '007-leavers': leaversMigration(dialect),
       };
     },
   };

@@ -112,7 +112,20 @@ export async function photoPendingPage(
     .select('external_id')
     .where('connection_id', '=', connectionId)
     .where('source_state', '=', 'present')
-    .where('external_id', '>', after);
+    .where('external_id', '>', after)
+    // Users the source no longer has but the directory keeps as they were (held leavers, lifecycle.onLeave "ignore")
+    // keep their photo too: Graph would answer 404 for it.
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('source_users as s')
+            .select('s.external_id')
+            .whereRef('s.connection_id', '=', 'directory_users.connection_id')
+            .whereRef('s.external_id', '=', 'directory_users.external_id')
+            .where('s.state', '<>', 'present'),
+        ),
+      ),
+    );
   if (!all) query = query.where('photo_pending', '=', 1);
   const rows = await query.orderBy('external_id').limit(limit).execute();
   return rows.map((r) => r.external_id);

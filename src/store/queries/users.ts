@@ -16,8 +16,10 @@ export type DirectoryUser = Omit<DirectoryUserRow, 'connection_id' | 'account_en
  */
 export type DirectoryUserInput = Omit<
   DirectoryUser,
-  'created_at' | 'updated_at' | 'custom_fields' | 'seen_round' | 'photo_pending'
+  'created_at' | 'updated_at' | 'custom_fields' | 'seen_round' | 'photo_pending' | 'removed_at'
 > & {
+  /** When lifecycle.onLeave "remove" took the user out of the directory; null brings them back (left as stored when undefined). */
+  removed_at?: string | null;
   /** 1 = check this user's photo in the photo step (left as stored when undefined). */
   photo_pending?: number;
   custom_fields?: Record<string, unknown>;
@@ -85,6 +87,7 @@ const OPTIONAL_COLUMNS = [
   'custom_fields',
   'seen_round',
   'photo_pending',
+  'removed_at',
 ] as const satisfies readonly (keyof DirectoryUserInput)[];
 
 export async function getUsersByIds(
@@ -255,6 +258,8 @@ function listingQuery(
       join.onRef('p.connection_id', '=', 'u.connection_id').onRef('p.external_id', '=', 'u.external_id'),
     )
     .where('u.connection_id', '=', connectionId)
+    // Users lifecycle.onLeave "remove" took out are no longer in the directory.
+    .where('u.removed_at', 'is', null)
     .select([
       'u.external_id as externalId',
       'u.login_account as loginAccount',

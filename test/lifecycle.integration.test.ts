@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startEmulator, type Emulator } from '../src/emulator/server.ts';
+import { countLeavers, listDirectoryUsers, openStore, saveSettings } from '../src/store/index.ts';
+import { cliEnv, runCli } from './support/cli.ts';
+import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
+
+// Leavers and the deletion threshold through the command line, on SQLite and PostgreSQL: a wave of deletions is held
+// (exit 3) while everything else syncs; held users are listed, approved one by one or all, discarded; a held user who
+// comes back drops out of the hold; onLeave remove and ignore; existingUsers skip.
+
+function lifecycleSuite(makeTarget: () => Target) {
+  let emulator: Emulator;
+  let target: Target;
+  const env = () => cliEnv(emulator, target);
+  const cli = (...args: string[]) => runCli(args, env());
+  const syncJson = async () => {
+    const run = await cli('sync', '--json');
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    return { run, summary };
+  };
+  const settings = async (document: Record<string, unknown>) => {
+    const store = await openStore(target.options());
+    try {
+      await saveSettings(store.db, 'default', document, 'test');
+    } finally {
+      await store.close();
+    }
+  };
+  const directory = async () => {
+    const store = await openStore(target.options());
+    try {
+      return new Map((await listDirectoryUsers(store.db, 'default')).map((u) => [u.externalId, u]));
+    } finally {
+      await store.close();
+    }
+  };
+  const held = async () => {
+    const store = await openStore(target.options());
+    try {
+      return await countLeavers(store.db, 'default', 'held');
+    } finally {
+      await store.close();
+    }
+  };
+  const id = (i: number) => String(emulator.tenant.user(i).id);
+
+  before(async () => {
+    target = makeTarget();
+    await target.setup();
+    emulator = await startEmulator({ users: 60, groups: 4, seed: 'lifecycle' });
+    const first = await syncJson();
+    assert.equal(first.run.code, 0, first.run.stderr);
+  });
+  after(async () => {
+    await emulator.stop();
+    await target.teardown();
+  });
+
+  it('a wave of deletions is held (exit 3) while the other changes apply; held lists the leavers', async () => {
+    const t = emulator.tenant;
+    for (let i = 10; i < 35; i++) t.deleteUser(id(i));
+    t.updateUser(id(2), { jobTitle: 'Still Synced' });
+    const { run, summary } = await syncJson();
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(
+      run.stderr,
+      /^usersync: 25 leavers held, none applied \(25 leavers is more than 10% of the \d+ active users; the deletion threshold is safety\.deletionThreshold in the settings\); everything else was synced\. Review them with `usersync held`, then `usersync approve --all` or `usersync discard --all`\.\n$/,
+    );
+    assert.equal(summary.status, 'held');
+    assert.deepEqual([summary.held.disable, summary.held.remove], [25, 0]);
+    assert.equal(summary.users.disabled, 0);
+    const list = await directory();
+    assert.equal(list.get(id(2))!.jobTitle, 'Still Synced', 'the run applied everything else');
+    assert.equal(list.get(id(10))!.status, emulator.tenant.user(10).accountEnabled === false ? 'disabled' : 'active');
+
+    const listed = await cli('held', '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = JSON.parse(listed.stdout);
+    assert.equal(rows.length, 25);
+    assert.deepEqual(Object.keys(rows[0]), ['externalId', 'loginAccount', 'name', 'reason', 'since', 'runId']);
+    assert.ok(rows.every((r: { reason: string }) => r.reason === 'deleted'));
+    const human = await cli('held');
+    assert.match(human.stdout, /25 held leavers\. Apply them with `usersync approve --all`/);
+  });
+
+  it('a held user who comes back drops out of the hold; the next runs stay held until someone decides', async () => {
+    emulator.tenant.restoreUser(id(10));
+    const { run, summary } = await syncJson();
+    assert.equal(run.code, 3);
+    assert.equal(summary.held.disable, 24);
+    assert.equal(await held(), 24);
+  });
+
+  it('approve applies some or all held leavers; discard drops the rest', async () => {
+    const one = await cli('approve', id(11));
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^Approved: 1 leaver applied \(/);
+    assert.equal((await directory()).get(id(11))!.status, 'disabled');
+    const usage = await cli('approve');
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /say which held leavers/);
+    const some = await cli('discard', id(12), id(13));
+    assert.match(some.stdout, /^Discarded: 2 held leavers dropped/);
+    assert.equal(
+      (await directory()).get(id(12))!.status === 'disabled',
+      emulator.tenant.user(12).accountEnabled === false,
+    );
+    const rest = await cli('approve', '--all');
+    assert.match(rest.stdout, /^Approved: 21 leavers applied/);
+    assert.equal(await held(), 0);
+    const { run, summary } = await syncJson();
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(summary.status, 'succeeded');
+    assert.equal((await cli('held')).stdout.trim(), 'No leavers are held.');
+  });
+
+  it('onLeave "remove" takes leavers out of the directory; a return brings back the same record', async () => {
+    await settings({ lifecycle: { onLeave: 'remove' } });
+    emulator.tenant.deleteUser(id(40));
+    emulator.tenant.deleteUser(id(41));
+    const { summary } = await syncJson();
+    // New settings are applied to every user: the two leavers discarded above are decided afresh, and removed too.
+    assert.equal(summary.users.removed, 4);
+    const list = await directory();
+    assert.equal(list.has(id(40)), false);
+    emulator.tenant.restoreUser(id(40));
+    const back = await syncJson();
+    assert.equal(back.summary.users.created, 1);
+    assert.equal((await directory()).get(id(40))!.externalId, id(40));
+  });
+
+  it('onLeave "ignore" leaves leavers as they are', async () => {
+    await settings({ lifecycle: { onLeave: 'ignore' } });
+    const before = (await directory()).get(id(45))!;
+    emulator.tenant.deleteUser(id(45));
+    const { run, summary } = await syncJson();
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(summary.users.disabled + summary.users.removed, 0);
+    assert.deepEqual((await directory()).get(id(45)), before);
+  });
+
+  it('existingUsers "skip" creates new users and never overwrites the fields of existing ones', async () => {
+    await settings({ lifecycle: { existingUsers: 'skip' } });
+    const t = emulator.tenant;
+    const jobTitle = (await directory()).get(id(3))!.jobTitle;
+    t.updateUser(id(3), { jobTitle: 'Overwritten?' });
+    const hire = t.createUser({ userPrincipalName: 'skip.hire@contoso.com', displayName: 'Skip Hire' });
+    const { summary } = await syncJson();
+    assert.equal(summary.users.created, 1);
+    const list = await directory();
+    assert.equal(list.get(id(3))!.jobTitle, jobTitle);
+    assert.equal(list.get(String(hire.id))!.name, 'Skip Hire');
+  });
+
+  it('a scope change that would drop most users is held; a dry run says so without holding anything', async () => {
+    const team = emulator.tenant.createGroup({ displayName: 'Tiny Scope', kind: 'security' });
+    emulator.tenant.addMember(team.id, id(1));
+    await settings({ scope: { groups: [team.id] } });
+    const dry = await cli('sync', '--dry-run', '--json');
+    assert.equal(dry.code, 3);
+    assert.match(dry.stderr, /leavers would be held/);
+    assert.equal(await held(), 0);
+    const { run, summary } = await syncJson();
+    assert.equal(run.code, 3, run.stderr);
+    assert.ok(summary.held.disable > 30);
+    assert.equal(summary.users.disabled, 0);
+    const reasons = JSON.parse((await cli('held', '--json')).stdout).map((r: { reason: string }) => r.reason);
+    assert.ok(reasons.every((r: string) => r === 'out_of_scope'));
+    await cli('discard', '--all');
+    await settings({});
+  });
+}
+
+describe('lifecycle on SQLite', () => lifecycleSuite(sqliteTarget));
+describe('lifecycle on PostgreSQL', async () => {
+  const reason = await postgresUnreachable();
+  if (reason) it.skip(reason, () => {});
+  else lifecycleSuite(postgresTarget);
+});
