@@ -170,6 +170,41 @@ function lifecycleSuite(makeTarget: () => Target) {
     await cli('discard', '--all');
     await settings({});
   });
+
+  it('the audit trail and the run history say what happened and who decided; a dry run prints each change', async () => {
+    const upn = String(emulator.tenant.user(11).userPrincipalName);
+    const audit = await cli('audit', upn, '--json');
+    assert.equal(audit.code, 0, audit.stderr);
+    const entries = JSON.parse(audit.stdout);
+    assert.equal(entries[0].action, 'created');
+    assert.equal(entries[0].actor, 'sync');
+    assert.ok(entries.some((e: { action: string }) => e.action === 'held'));
+    const decided = entries[entries.length - 1];
+    assert.match(decided.actor, /\(command line\)$/);
+    assert.equal(decided.runId, null);
+    assert.ok(
+      entries.some((e: { changes: { field: string; to: unknown }[] }) =>
+        e.changes.some((c) => c.field === 'status' && c.to === 'disabled'),
+      ) || emulator.tenant.user(11).accountEnabled === false,
+    );
+
+    const runs = JSON.parse((await cli('runs', 'list', '--json')).stdout);
+    const heldRun = runs.find((r: { status: string }) => r.status === 'held');
+    assert.ok(heldRun, 'held runs are in the history');
+    const shown = JSON.parse((await cli('runs', 'show', heldRun.id, '--json')).stdout);
+    assert.equal(shown.summary.status, 'held');
+    assert.ok(shown.changes.some((c: { action: string }) => c.action === 'held'));
+    const human = await cli('runs', 'list');
+    assert.match(human.stdout, /runs \(users: \+created/);
+
+    emulator.tenant.updateUser(id(4), { jobTitle: 'Dry Run Title' });
+    const before = (await directory()).get(id(4))!.jobTitle;
+    const dry = await cli('sync', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    const line = `would update  user ${emulator.tenant.user(4).userPrincipalName}: jobTitle ${JSON.stringify(before)} → "Dry Run Title"`;
+    assert.ok(dry.stdout.includes(line), dry.stdout);
+    assert.equal((await directory()).get(id(4))!.jobTitle, before, 'a dry run writes nothing');
+  });
 }
 
 describe('lifecycle on SQLite', () => lifecycleSuite(sqliteTarget));

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { validateSettings, type SettingsIssue } from '../core/settings.ts';
 import { getSettings, listSettingsVersions, saveSettings } from '../store/index.ts';
-import { connectionOption, ExitError } from './options.ts';
+import { connectionOption, ExitError, whoAmI } from './options.ts';
 import { withStore } from './store.ts';
 
 // `usersync config show|set|validate`: the connection's settings document (docs/settings.md). `set` validates the
@@ -131,16 +130,6 @@ function invalid(issues: SettingsIssue[]): ExitError {
     `the settings are invalid (${issues.length} problem${issues.length === 1 ? '' : 's'} above); nothing was changed.`,
     INVALID_EXIT_CODE,
   );
-}
-
-function whoAmI(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    /* no passwd entry */
-  }
-  return `${user}@${hostname()} (command line)`;
 }
 
 /** The top-level keys (and their first level) whose value differs between two documents. */

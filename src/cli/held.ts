@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Settings } from '../core/settings.ts';
 import {
   acquireRunLock,
+  appendAudit,
   countLeavers,
   deleteLeavers,
   getUsersByIds,
@@ -11,7 +12,7 @@ import {
 import { loadSettings } from '../sync/applied-settings.ts';
 import { applyLeavers } from '../sync/leavers.ts';
 import { storeWriter } from '../sync/writer.ts';
-import { connectionOption, ExitError } from './options.ts';
+import { connectionOption, ExitError, whoAmI } from './options.ts';
 import { withStore } from './store.ts';
 import { printTable } from './table.ts';
 
@@ -75,7 +76,8 @@ export function heldCommands(program: Command): void {
     async (store, conn, ids) => {
       const { settings } = await loadSettings(store.db, conn);
       const onLeave = onLeaveOf(settings);
-      const counts = await applyLeavers(store, conn, storeWriter(store, conn), { status: 'held', onLeave, ids });
+      const writer = storeWriter(store, conn, { runId: null, actor: whoAmI() });
+      const counts = await applyLeavers(store, conn, writer, { status: 'held', onLeave, ids });
       const n = counts.disabled + counts.removed + counts.updated;
       return `Approved: ${n} leaver${n === 1 ? '' : 's'} applied (${counts.disabled} disabled, ${counts.removed} removed${counts.updated ? `, ${counts.updated} already disabled in Entra` : ''}).`;
     },
@@ -94,7 +96,15 @@ export function heldCommands(program: Command): void {
         after = page[page.length - 1].externalId;
         if (ids) break;
       }
-      await deleteLeavers(store.db, conn, chosen);
+      await store.db.transaction().execute(async (trx) => {
+        await appendAudit(
+          trx,
+          conn,
+          chosen.map((id) => ({ objectType: 'user', objectId: id, action: 'discarded' })),
+          { runId: null, actor: whoAmI() },
+        );
+        await deleteLeavers(trx, conn, chosen);
+      });
       return `Discarded: ${chosen.length} held leaver${chosen.length === 1 ? '' : 's'} dropped; they stay in the directory as they were.`;
     },
   );

@@ -7,6 +7,7 @@ import { emulatorCommand } from './emulator.ts';
 import { expressionCommand } from './expression.ts';
 import { previewCommand } from './preview.ts';
 import { heldCommands } from './held.ts';
+import { historyCommands } from './history.ts';
 import { scopeCommands } from './scope.ts';
 import { syncCommands } from './sync.ts';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   scopeCommands(program);
   previewCommand(program);
   heldCommands(program);
+  historyCommands(program);
   emulatorCommand(program);
   return program;
 }

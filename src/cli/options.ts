@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 
 /** A commander parser for a bounded whole-number flag, with an error that names the flag and the range. */
@@ -36,4 +37,15 @@ export class ExitError extends Error {
     this.name = 'ExitError';
     this.exitCode = exitCode;
   }
+}
+
+/** Who runs this command, for the settings history and the audit trail: `user@host (command line)`. */
+export function whoAmI(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
+  return `${user}@${hostname()} (command line)`;
 }

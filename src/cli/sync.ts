@@ -46,6 +46,15 @@ export function syncCommands(program: Command): void {
                   `usersync: run ${r.id} (pid ${r.pid ?? '?'} on ${r.host ?? '?'}, started ${r.started_at ?? '?'}) stopped without finishing; it is now marked failed, and this run resumes its work.\n`,
                 );
             },
+            // A dry run is the test sync: every change it would make, as it is decided.
+            onChange: flags.dryRun
+              ? (c) =>
+                  process.stdout.write(
+                    flags.json
+                      ? `${JSON.stringify({ change: { object: c.objectType, id: c.objectId, label: c.label ?? null, action: c.action, changes: c.changes ?? [] } })}\n`
+                      : `would ${(VERB[c.action] ?? c.action).padEnd(7)} ${c.objectType} ${c.label ?? c.objectId}${(c.changes ?? []).length > 0 ? `: ${(c.changes ?? []).map((f) => `${f.field} ${show(f.from)} → ${show(f.to)}`).join('; ')}` : ''}\n`,
+                  )
+              : undefined,
             onProgress: progress
               ? (p) => process.stderr.write(`\r${p.phase}: ${p.done.toLocaleString('en')}   `)
               : undefined,
@@ -176,3 +185,19 @@ export function describe(s: SyncSummary): string {
 function write(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
 }
+
+function show(v: unknown): string {
+  return v === null || v === undefined ? '—' : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** A dry run's change lines: "would create user …", "would hold user …". */
+const VERB: Record<string, string> = {
+  created: 'create',
+  updated: 'update',
+  disabled: 'disable',
+  enabled: 'enable',
+  left: 'disable',
+  removed: 'remove',
+  held: 'hold',
+  added: 'add',
+};

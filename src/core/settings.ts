@@ -249,6 +249,18 @@ export const settingsSchema = z
           { error: 'must be an object with onLeave and existingUsers' },
         )
         .optional(),
+      audit: z
+        .strictObject(
+          {
+            retentionDays: z
+              .number({ error: 'must be a whole number of days, 1 or more (default 90)' })
+              .int({ error: 'must be a whole number of days, 1 or more (default 90)' })
+              .min(1, { error: 'must be a whole number of days, 1 or more (default 90)' })
+              .optional(),
+          },
+          { error: 'must be an object such as {"retentionDays": 90}' },
+        )
+        .optional(),
       safety: z
         .strictObject(
           {

@@ -28,3 +28,4 @@ export * from './queries/runs.ts';
 export * from './queries/settings.ts';
 export * from './queries/source.ts';
 export * from './queries/leavers.ts';
+export * from './queries/audit.ts';

@@ -163,6 +163,20 @@ export type LeaversTable = {
   since: string;
 };
 
+export type AuditTable = {
+  seq: ColumnType<number, never, never>;
+  connection_id: string;
+  run_id: string | null;
+  at: string;
+  /** `sync`, or who decided (the command line's user@host). */
+  actor: string;
+  object_type: 'user' | 'group' | 'membership' | 'department' | 'photo';
+  object_id: string;
+  action: string;
+  /** JSON: [{field, from, to}] (null when the action says it all). */
+  changes: string | null;
+};
+
 export type LocksTable = {
   name: string;
   owner: string;
@@ -184,6 +198,7 @@ export type Database = {
   settings_versions: SettingsVersionsTable;
   source_users: SourceUsersTable;
   leavers: LeaversTable;
+  audit: AuditTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

@@ -50,6 +50,7 @@ export async function applyLeavers(
         users,
         removedAt,
         page.map((l) => l.externalId),
+        existing,
       ),
     );
   }

@@ -91,7 +91,7 @@ export interface ProjectedBatch {
   /** Departments the writes name (those not yet known to the caller). */
   departments: string[];
   /** Users leaving the directory's present users: not written here; the run's policy applies or holds them all. */
-  leavers: { externalId: string; reason: LeaverReason }[];
+  leavers: { externalId: string; reason: LeaverReason; label?: string }[];
   /** Users present and in scope: if they were waiting as leavers, they no longer are. */
   staying: string[];
 }
@@ -147,7 +147,11 @@ export async function projectBatch(
     if (change === null) continue;
     if (change.kind === 'write' && isLeaving(before, change.user)) {
       if (projector.onLeave !== 'ignore')
-        leavers.push({ externalId: source.externalId, reason: change.user.sourceState as LeaverReason });
+        leavers.push({
+          externalId: source.externalId,
+          reason: change.user.sourceState as LeaverReason,
+          label: change.user.loginAccount,
+        });
       continue;
     }
     if (projector.existingUsers === 'skip' && before) change = keepFields(before, change);

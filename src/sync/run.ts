@@ -18,6 +18,7 @@ import {
   closeInterruptedRuns,
   countUsers,
   countLeavers,
+  purgeAudit,
   finishRun,
   getGroupsByIds,
   getStoredPhotos,
@@ -31,6 +32,7 @@ import {
   sourceUsersNotSeen,
   sourceUsersPage,
   type MirroredUserInput,
+  type AuditEntry,
   type SyncState,
   directGroupsOfUsers,
   membersWithoutMirror,
@@ -77,6 +79,8 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** Earlier runs of the connection whose process stopped without finishing: this run closed them as failed and resumes their work. */
   onInterrupted?: (runs: Run[]) => void;
+  /** Dry runs: every change the run would record in the audit trail, as it is decided (the test sync's per-object diff). */
+  onChange?: (change: AuditEntry) => void;
   /** Structured run events (start, each phase, outcome), tagged with connectionId and runId. */
   logger?: Logger;
   now?: () => number;
@@ -112,6 +116,10 @@ export interface SyncSummary {
   runId: string | null;
 }
 
+/** Audit entries are kept this long unless audit.retentionDays says otherwise. */
+const AUDIT_RETENTION_DAYS = 90;
+/** At most this many expired audit entries are deleted per run. */
+const AUDIT_PURGE_SLICE = 20_000;
 /** Directories this small get their photos checked on every run (at most 100 batched requests). */
 const SMALL_DIRECTORY = 2000;
 const PHOTO_CHUNK = 1000;
@@ -168,10 +176,12 @@ export async function runSync(
   const lock = dryRun
     ? null
     : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
-  // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
-  const writer = dryRun ? reportWriter(store, conn) : storeWriter(store, conn);
   const requestsBefore = deps.http.requestCount;
   const runId = randomUUID();
+  // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
+  const writer = dryRun
+    ? reportWriter(store, conn, options.onChange)
+    : storeWriter(store, conn, { runId, actor: 'sync' });
   const summary: SyncSummary = {
     status: 'succeeded',
     mode: 'delta',
@@ -351,6 +361,11 @@ export async function runSync(
     const failure = mostlyFailed(projector);
     if (failure) throw failure;
     await decideRunLeavers(ctx, applied.settings, options.maxDisablePercent);
+    if (!dryRun) {
+      // Retention: a slice of the oldest audit entries per run, so that a run never waits on a big purge.
+      const days = applied.settings.audit?.retentionDays ?? AUDIT_RETENTION_DAYS;
+      await purgeAudit(store.db, conn, new Date(now() - days * 86_400_000).toISOString(), AUDIT_PURGE_SLICE);
+    }
     done = 0;
     await syncPhotos(ctx, summary.mode === 'full', options.photoSweepHours, now);
 
@@ -875,6 +890,7 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
   const { writer } = ctx;
   await writer.atomically(async (db) => {
     await writer.groups(db, writes.map(groupToRow));
+    await writer.audit(db, groupEntries(writes, existing, deltas, mode));
     for (const [id, delta] of deltas) {
       if (delta.removed) continue;
       const adds = [...delta.members]
@@ -898,6 +914,33 @@ async function applyGroupPage(ctx: RunContext, page: PageLike<GraphObject>, mode
       await writer.state(db, { groups_next_link: page.nextLink, groups_round_mode: mode });
     }
   });
+}
+
+/** The audit trail of a page of groups: groups created, changed or gone; memberships added and removed (change rounds only: a full round lists every member again). */
+function groupEntries(
+  writes: readonly DirectoryGroup[],
+  existing: ReadonlyMap<string, DirectoryGroup>,
+  deltas: Map<string, GroupDelta>,
+  mode: Mode,
+): AuditEntry[] {
+  const entries: AuditEntry[] = writes.map((g) => {
+    const before = existing.get(g.externalId);
+    const action = !before ? 'created' : g.sourceState !== 'present' ? 'removed' : 'updated';
+    const changes = (['name', 'type'] as const)
+      .filter((f) => before?.[f] !== g[f])
+      .map((f) => ({ field: f, from: before?.[f] ?? null, to: g[f] }));
+    return { objectType: 'group', objectId: g.externalId, action, changes };
+  });
+  if (mode === 'delta')
+    for (const [groupId, delta] of deltas)
+      for (const [member, m] of delta.members)
+        entries.push({
+          objectType: 'membership',
+          objectId: member,
+          action: m.removed ? 'removed' : 'added',
+          changes: [{ field: 'group', from: m.removed ? groupId : null, to: m.removed ? null : groupId }],
+        });
+  return entries;
 }
 
 /**
@@ -948,6 +991,10 @@ async function reconcileGroups(ctx: RunContext, db: Store['db']): Promise<void> 
     }
   }
   await ctx.writer.groups(db, writes.map(groupToRow));
+  await ctx.writer.audit(
+    db,
+    groupEntries(writes, new Map(rows.map((r) => [r.external_id, groupFromRow(r)])), new Map(), 'full'),
+  );
   const missingSet = new Set(missing);
   await ctx.writer.membersNotSeen(
     db,
@@ -1098,8 +1145,17 @@ async function applyPhotos(
   };
   const { writer } = ctx;
   await writer.atomically(async (db) => {
+    const entries: AuditEntry[] = [];
+    const photoEntry = (id: string, to: string | null) =>
+      entries.push({
+        objectType: 'photo',
+        objectId: id,
+        action: to === null ? 'removed' : stored.has(id) ? 'updated' : 'created',
+        changes: [{ field: 'photo', from: stored.get(id)?.sha256 ?? null, to }],
+      });
     for (const id of removed) {
       note(id);
+      photoEntry(id, null);
       await writer.photo(db, id, null);
     }
     for (const id of download) {
@@ -1107,14 +1163,19 @@ async function applyPhotos(
       if (!photo) {
         if (stored.has(id)) {
           note(id);
+          photoEntry(id, null);
           await writer.photo(db, id, null);
         }
         continue;
       }
       const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
       await writer.photo(db, id, { ...photo, etag: photo.etag ?? etags.get(id) ?? null, sha256 });
-      if (sha256 !== stored.get(id)?.sha256) note(id);
+      if (sha256 !== stored.get(id)?.sha256) {
+        note(id);
+        photoEntry(id, sha256);
+      }
     }
+    await writer.audit(db, entries);
     await writer.photosChecked(db, chunk);
     if (state) await writer.state(db, state);
   });

@@ -1,6 +1,9 @@
+import { userAudit } from '../core/audit.ts';
 import type { DirectoryUser } from '../core/directory.ts';
 import type { Photo } from '../entra/photos.ts';
 import {
+  appendAudit,
+  leaversPage,
   addLeavers,
   addMembers,
   deleteLeavers,
@@ -19,6 +22,7 @@ import {
   upsertPhoto,
   upsertSourceUsers,
   upsertUsers,
+  type AuditEntry,
   type DirectoryGroupInput,
   type LeaverReason,
   type MemberKind,
@@ -79,14 +83,24 @@ export interface RunWriter {
     users: readonly DirectoryUser[],
     removedAt: string | null,
     decided: readonly string[],
+    existing: ReadonlyMap<string, DirectoryUser>,
   ): Promise<void>;
   /** Over the threshold: the run's pending leavers become held. */
   holdLeavers(db: Store['db']): Promise<void>;
+  /** Changes the run applied to other objects (groups, memberships, photos), for the audit trail. */
+  audit(db: Store['db'], entries: readonly AuditEntry[]): Promise<void>;
   /** The leavers this writer's run found and that are still waiting (the report writer keeps them; the store has them). */
   readonly pendingLeavers: ReadonlyMap<string, LeaverReason>;
 }
 
-export function storeWriter(store: Store, conn: string): RunWriter {
+/** Who the audit trail says made the changes: a run (`sync`), or a person deciding held leavers. */
+export interface Author {
+  runId: string | null;
+  actor: string;
+}
+
+export function storeWriter(store: Store, conn: string, author: Author = { runId: null, actor: 'sync' }): RunWriter {
+  const audit = (db: Store['db'], entries: readonly AuditEntry[]) => appendAudit(db, conn, entries, author);
   return {
     dryRun: false,
     created: [],
@@ -101,6 +115,8 @@ export function storeWriter(store: Store, conn: string): RunWriter {
         conn,
         batch.writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
       );
+      const fresh = batch.departments.length > 0 ? await missingDepartments(db, conn, batch.departments) : [];
+      await audit(db, [...userEntries(batch.writes, batch.existing, false), ...departmentEntries(fresh)]);
       return ensureDepartments(db, conn, batch.departments, runId);
     },
     pending: (db, ids, value) => setSourcePending(db, conn, ids, value),
@@ -129,28 +145,44 @@ export function storeWriter(store: Store, conn: string): RunWriter {
       await deleteLeavers(db, conn, staying);
       if (add.length > 0) await addLeavers(db, conn, add, runId);
     },
-    async leave(db, users, removedAt, decided) {
+    async leave(db, users, removedAt, decided, existing) {
       await upsertUsers(
         db,
         conn,
         users.map((u) => ({ ...userToRow(u), ...(removedAt ? { removed_at: removedAt } : {}) })),
       );
+      await audit(db, userEntries(users, existing, removedAt !== null));
       await deleteLeavers(db, conn, decided);
     },
     async holdLeavers(db) {
+      const pending = await leaversPage(db, conn, 'pending', '', Number.MAX_SAFE_INTEGER);
+      await audit(
+        db,
+        pending.map((l) => ({
+          objectType: 'user',
+          objectId: l.externalId,
+          action: 'held',
+          changes: [{ field: 'leaving', from: null, to: l.reason }],
+        })),
+      );
       await holdPendingLeavers(db, conn);
     },
+    audit,
     pendingLeavers: new Map(),
   };
 }
 
-/** A dry run's writer: writes nothing; remembers who would be created or leave, and counts departments that would be new. */
-export function reportWriter(store: Store, conn: string): RunWriter {
+/**
+ * A dry run's writer: writes nothing; remembers who would be created or leave, counts departments that would be new,
+ * and hands every change a run would record to `onChange` as it is decided (memory stays flat).
+ */
+export function reportWriter(store: Store, conn: string, onChange: (entry: AuditEntry) => void = () => {}): RunWriter {
   const created: string[] = [];
   const gone = new Set<string>();
   const departments = new Set<string>();
   const nothing = async () => {};
   const pendingLeavers = new Map<string, LeaverReason>();
+  const labels = new Map<string, string>();
   return {
     dryRun: true,
     created,
@@ -158,6 +190,7 @@ export function reportWriter(store: Store, conn: string): RunWriter {
     atomically: (fn) => fn(store.db),
     state: nothing,
     async users(_db, batch) {
+      for (const entry of userEntries(batch.writes, batch.existing, false)) onChange(entry);
       created.push(...batch.photoChecks);
       for (const u of batch.writes) if (u.sourceState !== 'present') gone.add(u.externalId);
       const fresh = (await missingDepartments(store.db, conn, batch.departments)).filter((d) => !departments.has(d));
@@ -173,13 +206,44 @@ export function reportWriter(store: Store, conn: string): RunWriter {
     photosChecked: nothing,
     async leavers(_db, add, staying) {
       for (const id of staying) pendingLeavers.delete(id);
-      for (const l of add) pendingLeavers.set(l.externalId, l.reason);
+      for (const l of add) {
+        pendingLeavers.set(l.externalId, l.reason);
+        if (l.label) labels.set(l.externalId, l.label);
+      }
     },
-    async leave(_db, users, _removedAt, decided) {
+    async leave(_db, users, removedAt, decided, existing) {
+      for (const entry of userEntries(users, existing, removedAt !== null)) onChange(entry);
       for (const id of decided) pendingLeavers.delete(id);
       for (const u of users) gone.add(u.externalId);
     },
-    holdLeavers: nothing,
+    async holdLeavers() {
+      for (const [objectId, reason] of pendingLeavers)
+        onChange({
+          objectType: 'user',
+          objectId,
+          action: 'held',
+          changes: [{ field: 'leaving', from: null, to: reason }],
+          label: labels.get(objectId),
+        });
+    },
+    async audit(_db, entries) {
+      for (const entry of entries) onChange(entry);
+    },
     pendingLeavers,
   };
+}
+
+function userEntries(
+  users: readonly DirectoryUser[],
+  existing: ReadonlyMap<string, DirectoryUser>,
+  removed: boolean,
+): AuditEntry[] {
+  return users.map((u) => {
+    const { action, changes } = userAudit(existing.get(u.externalId), u, removed);
+    return { objectType: 'user', objectId: u.externalId, action, changes, label: u.loginAccount };
+  });
+}
+
+function departmentEntries(names: readonly string[]): AuditEntry[] {
+  return names.map((name) => ({ objectType: 'department', objectId: name, action: 'created' }));
 }

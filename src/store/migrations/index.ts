@@ -7,6 +7,7 @@ import { settingsMigration } from './004-settings.ts';
 import { runErrorMigration } from './005-run-error.ts';
 import { sourceMirrorMigration } from './006-source-mirror.ts';
 import { leaversMigration } from './007-leavers.ts';
+import { auditMigration } from './008-audit.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -20,6 +21,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '005-run-error': runErrorMigration,
         '006-source-mirror': sourceMirrorMigration(dialect),
         '007-leavers': leaversMigration(dialect),
+        '008-audit': auditMigration(dialect),
       };
     },
   };

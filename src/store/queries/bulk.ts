@@ -41,10 +41,11 @@ export async function insertRows(
   table: keyof Database,
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
-  conflict: OnConflict,
+  /** null: plain inserts (an append-only table such as the audit). */
+  conflict: OnConflict | null,
 ): Promise<number> {
   if (rows.length === 0) return 0;
-  const unique = lastPerKey(columns, rows, conflict.columns);
+  const unique = conflict ? lastPerKey(columns, rows, conflict.columns) : rows;
   const postgres = isPostgres(db);
   let affected = 0;
   for (const chunk of chunks(unique, postgres ? PG_ROWS_PER_INSERT : rowsPerInsert(columns.length))) {
@@ -73,7 +74,8 @@ function lastPerKey(
 
 const q = (name: string) => `"${name}"`;
 
-function conflictClause(conflict: OnConflict): string {
+function conflictClause(conflict: OnConflict | null): string {
+  if (conflict === null) return '';
   const action =
     conflict.update === 'nothing' || conflict.update.length === 0
       ? 'do nothing'
@@ -91,8 +93,13 @@ function cached(key: string, build: () => string): string {
   return text;
 }
 
-function sqliteInsertSql(table: string, columns: readonly string[], rowCount: number, conflict: OnConflict): string {
-  return cached(`sqlite|${table}|${columns}|${rowCount}|${conflict.columns}|${conflict.update}`, () => {
+function sqliteInsertSql(
+  table: string,
+  columns: readonly string[],
+  rowCount: number,
+  conflict: OnConflict | null,
+): string {
+  return cached(`sqlite|${table}|${columns}|${rowCount}|${conflict?.columns}|${conflict?.update}`, () => {
     const tuple = `(${columns.map(() => '?').join(',')})`;
     return `insert into ${q(table)} (${columns.map(q).join(', ')}) values ${Array(rowCount).fill(tuple).join(',')} ${conflictClause(conflict)}`;
   });
@@ -100,8 +107,8 @@ function sqliteInsertSql(table: string, columns: readonly string[], rowCount: nu
 
 // One array parameter per column, expanded by unnest: the statement has a fixed text
 // whatever the row count.
-function pgInsertSql(table: string, columns: readonly string[], conflict: OnConflict): string {
-  return cached(`pg|${table}|${columns}|${conflict.columns}|${conflict.update}`, () => {
+function pgInsertSql(table: string, columns: readonly string[], conflict: OnConflict | null): string {
+  return cached(`pg|${table}|${columns}|${conflict?.columns}|${conflict?.update}`, () => {
     const arrays = columns.map((c, i) => `$${i + 1}::${INTEGER_COLUMNS.has(c) ? 'integer' : 'text'}[]`);
     return `insert into ${q(table)} (${columns.map(q).join(', ')}) select * from unnest(${arrays.join(', ')}) ${conflictClause(conflict)}`;
   });

@@ -314,11 +314,12 @@ function parseObject(text: string): Record<string, unknown> {
   }
 }
 
-/** Present users holding any of these login accounts (exact match): lowercased login → holders. */
+/** Users holding any of these login accounts (exact match; present ones unless told otherwise): lowercased login → holders. */
 export async function usersWithLoginAccounts(
   db: Kysely<Database>,
   connectionId: string,
   logins: readonly string[],
+  options: { presentOnly?: boolean } = {},
 ): Promise<Map<string, { id: string }[]>> {
   const out = new Map<string, { id: string }[]>();
   for (const chunk of chunks([...new Set(logins)], idChunkSize(db))) {
@@ -326,7 +327,7 @@ export async function usersWithLoginAccounts(
       .selectFrom('directory_users')
       .select(['external_id', 'login_account'])
       .where('connection_id', '=', connectionId)
-      .where('source_state', '=', 'present')
+      .$if(options.presentOnly ?? true, (q) => q.where('source_state', '=', 'present'))
       .where(inIds(db, 'login_account', chunk))
       .execute();
     for (const r of rows) {
