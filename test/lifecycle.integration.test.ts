@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { countLeavers, listDirectoryUsers, openStore, saveSettings } from '../src/store/index.ts';
-import { cliEnv, runCli } from './support/cli.ts';
+import { cliEnv, runCli, runCliWithStdin } from './support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 // Leavers and the deletion threshold through the command line, on SQLite and PostgreSQL: a wave of deletions is held
@@ -207,9 +207,87 @@ function lifecycleSuite(makeTarget: () => Target) {
   });
 }
 
+/** Matching: accounts imported before the first sync are adopted by the Entra users they match, never duplicated. */
+function matchingSuite(makeTarget: () => Target) {
+  let emulator: Emulator;
+  let target: Target;
+  const env = () => cliEnv(emulator, target);
+  const user = (i: number) => emulator.tenant.user(i);
+
+  before(async () => {
+    target = makeTarget();
+    await target.setup();
+    emulator = await startEmulator({ users: 30, groups: 2, seed: 'matching' });
+  });
+  after(async () => {
+    await emulator.stop();
+    await target.teardown();
+  });
+
+  it('import refuses a bad file whole, naming the row and the field', async () => {
+    const bad = await runCliWithStdin(
+      ['users', 'import', '-'],
+      'loginAccount,emial\nann@example.org,ann@example.org\n,nobody@example.org\n',
+      env(),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /row 1: unknown field "emial"; did you mean "email"\?/);
+    assert.match(bad.stderr, /row 2: loginAccount is required/);
+    assert.match(bad.stderr, /nothing was imported\.\n$/);
+  });
+
+  it('a sync adopts a unique match by login or by mail, refuses an ambiguous one, and leaves the rest alone', async () => {
+    const mail = (i: number) => String(user(i).mail);
+    // Two users with a mail address (not every user has one), besides user 0, matched by login.
+    const [one, two] = Array.from({ length: 30 }, (_, i) => i).filter((i) => i > 0 && user(i).mail);
+    const csv = [
+      'loginAccount,email,jobTitle',
+      `${String(user(0).userPrincipalName).toUpperCase()},,Imported`,
+      `legacy.one@example.org,${mail(one)},Imported`,
+      `twin.a@example.org,${mail(two)},`,
+      `twin.b@example.org,${mail(two)},`,
+      'not.in.entra@example.org,someone@example.org,Contractor',
+    ].join('\n');
+    const imported = await runCliWithStdin(['users', 'import', '-'], csv, env());
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /^Imported 5 accounts that did not come from Entra/);
+
+    const run = await runCli(['sync', '--json'], env());
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.users.errors, 1);
+    assert.equal(summary.errors[0].field, 'matching');
+    assert.match(summary.errors[0].message, /mail matches 2 existing accounts by email/);
+    assert.equal(summary.users.updated + summary.users.disabled, 2, `two adopted: ${JSON.stringify(summary.users)}`);
+    const list = JSON.parse((await runCli(['users', 'list', '--json'], env())).stdout) as {
+      externalId: string;
+      loginAccount: string;
+      status: string;
+    }[];
+    const byId = new Map(list.map((u) => [u.externalId, u]));
+    assert.equal(byId.get(String(user(0).id))!.loginAccount, user(0).userPrincipalName);
+    assert.equal(byId.get(String(user(one).id))!.loginAccount, user(one).userPrincipalName, 'the Entra values win');
+    assert.equal(byId.has(String(user(two).id)), false, 'an ambiguous match creates nothing');
+    assert.ok(byId.has('local:not.in.entra@example.org'));
+    assert.ok(byId.has('local:twin.a@example.org') && byId.has('local:twin.b@example.org'));
+    assert.equal(byId.has('local:legacy.one@example.org'), false, 'adopted: no duplicate');
+    assert.equal(list.length, 30 - 1 + 3);
+    const audit = JSON.parse((await runCli(['audit', String(user(one).id), '--json'], env())).stdout);
+    assert.deepEqual(audit[0].changes, [
+      { field: 'externalId', from: 'local:legacy.one@example.org', to: user(one).id },
+    ]);
+  });
+}
+
 describe('lifecycle on SQLite', () => lifecycleSuite(sqliteTarget));
 describe('lifecycle on PostgreSQL', async () => {
   const reason = await postgresUnreachable();
   if (reason) it.skip(reason, () => {});
   else lifecycleSuite(postgresTarget);
+});
+
+describe('matching on SQLite', () => matchingSuite(sqliteTarget));
+describe('matching on PostgreSQL', async () => {
+  const reason = await postgresUnreachable();
+  if (reason) it.skip(reason, () => {});
+  else matchingSuite(postgresTarget);
 });

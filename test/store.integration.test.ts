@@ -169,6 +169,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         '005-run-error',
         '006-source-mirror',
         '007-leavers',
+        '008-audit',
       ],
     );
     assert.equal(await countUsers(again.db, conn), 1);

@@ -5,6 +5,7 @@ import { listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
 import { listSyncedDepartments, listSyncedGroups } from '../sync/listing.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
+import { importCommand } from './import.ts';
 import { connectionOption, ExitError } from './options.ts';
 import { withStore } from './store.ts';
 import { printTable } from './table.ts';
@@ -68,6 +69,7 @@ export function syncCommands(program: Command): void {
     });
 
   const users = program.command('users').description("The directory's users.");
+  importCommand(users);
   connectionOption(users.command('list'))
     .description('Every directory user, disabled ones too.')
     .option('--json', 'print JSON')

@@ -24,8 +24,11 @@ export type ProfileField = (typeof PROFILE_FIELDS)[number];
 export type Profile = { [K in ProfileField]: K extends 'loginAccount' ? string : string | null };
 
 export type UserStatus = 'active' | 'disabled';
-/** Where the source stands on a directory object: present, deleted in Entra, absent from a full read, or present but out of scope. */
-export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope';
+/**
+ * Where the source stands on a directory object: present, deleted in Entra, absent from a full read, present but out of
+ * scope, or `local`: an account that did not come from Entra (`usersync users import`), until a sync matches it.
+ */
+export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope' | 'local';
 /** Custom directory fields (mapping.custom): name → value. */
 export type CustomFields = Record<string, string | number | boolean | null>;
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';

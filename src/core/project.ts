@@ -1,4 +1,4 @@
-import { PROFILE_FIELDS, type DirectoryUser, type SourceState } from './directory.ts';
+import { PROFILE_FIELDS, type DirectoryUser } from './directory.ts';
 import type { CompiledMapping, MappingError } from './mapping.ts';
 import { planSourceUser, planUserLeft, type UserChange } from './plan.ts';
 import type { CompiledScope } from './scope/scope.ts';
@@ -12,7 +12,7 @@ export interface UserSource {
   data: Record<string, unknown>;
   /** The manager's object id; null = none; undefined = this read did not say (keep the stored one). */
   managerExternalId: string | null | undefined;
-  state: Exclude<SourceState, 'out_of_scope'>;
+  state: 'present' | 'deleted' | 'missing';
 }
 
 export type Projection =

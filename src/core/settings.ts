@@ -245,6 +245,19 @@ export const settingsSchema = z
           {
             onLeave: oneOf(['disable', 'remove', 'ignore'] as const).optional(),
             existingUsers: oneOf(['update', 'skip'] as const).optional(),
+            matching: z
+              .array(
+                z.strictObject(
+                  {
+                    source: z.string({ error: 'must be a Graph user property, such as "userPrincipalName" or "mail"' }),
+                    target: oneOf(MAPPABLE_FIELDS),
+                  },
+                  { error: 'must be {"source": Graph user property, "target": directory field}' },
+                ),
+                { error: 'must be a list of {"source", "target"} pairs, tried in order' },
+              )
+              .min(1, { error: 'must name at least one pair (leave it out for the default)' })
+              .optional(),
           },
           { error: 'must be an object with onLeave and existingUsers' },
         )

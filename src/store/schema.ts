@@ -4,7 +4,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 // JSON is text, booleans are integers 0/1 (the query functions expose booleans).
 
 /** present in the source; deleted in Entra; absent from a full read; present but out of the connection's scope. */
-export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope';
+export type SourceState = 'present' | 'deleted' | 'missing' | 'out_of_scope' | 'local';
 export type UserStatus = 'active' | 'disabled';
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 export type MemberKind = 'user' | 'group';

@@ -25,10 +25,10 @@ export async function loadSettings(db: Store['db'], conn: string): Promise<{ ver
 const CANONICAL = new Map(GRAPH_USER_PROPERTIES.map((p) => [p.toLowerCase(), p]));
 
 /** The users delta `$select`: what the default map reads, then what the settings add (in name order). */
-export function usersSelect(stages: Stages): string[] {
+export function usersSelect(stages: Stages, more: readonly string[] = []): string[] {
   const base = new Set(USER_SELECT.map((p) => p.toLowerCase()));
   const extra = new Set<string>();
-  for (const p of [...stages.mapping.properties, ...stages.scope.properties]) {
+  for (const p of [...stages.mapping.properties, ...stages.scope.properties, ...more]) {
     const name = CANONICAL.get(p.toLowerCase()) ?? p;
     if (name !== 'id' && !base.has(name.toLowerCase())) extra.add(name);
   }

@@ -1,4 +1,4 @@
-import type { DirectoryUser } from '../core/directory.ts';
+import type { DirectoryUser, ProfileField } from '../core/directory.ts';
 import { projectUser, type Stages, type UserSource } from '../core/project.ts';
 import { isLeaving, keepFields, newDepartments } from '../core/plan.ts';
 import type { LeaverReason } from '../store/index.ts';
@@ -6,6 +6,7 @@ import { groupClosure } from '../core/scope/closure.ts';
 import {
   directGroupsOfUsers,
   getUsersByIds,
+  localAccountsMatching,
   nestedGroupEdges,
   usersWithLoginAccounts,
   type Store,
@@ -70,6 +71,8 @@ export interface Projector {
   /** Set when scope.groups is: the groups through which users are in scope. */
   groupScope: GroupScope | null;
   departmentsSync: boolean;
+  /** lifecycle.matching when the directory holds accounts that did not come from Entra (else null: nothing to match). */
+  matching: readonly { source: string; target: ProfileField }[] | null;
   /** lifecycle.onLeave and lifecycle.existingUsers. */
   onLeave: 'disable' | 'remove' | 'ignore';
   existingUsers: 'update' | 'skip';
@@ -94,6 +97,8 @@ export interface ProjectedBatch {
   leavers: { externalId: string; reason: LeaverReason; label?: string }[];
   /** Users present and in scope: if they were waiting as leavers, they no longer are. */
   staying: string[];
+  /** Accounts that did not come from Entra, matched by lifecycle.matching: the row takes the Entra id before the writes. */
+  adopted: { from: string; to: string }[];
 }
 
 export async function projectBatch(
@@ -161,6 +166,9 @@ export async function projectBatch(
     }
     writes.push(change.user);
   }
+  const adopted = projector.matching
+    ? await adoptLocalAccounts(projector, db, conn, writes, existing, bySource, memberships, fail)
+    : [];
   // A login account belongs to one present user: a mapping that gives a user another present user's is an error for that
   // user (with the default mapping Entra's unique userPrincipalName guarantees it, so there is nothing to check).
   const taken = projector.stages.mapping.uniqueLogins
@@ -197,7 +205,7 @@ export async function projectBatch(
         kept.filter((u) => u.sourceState === 'present'),
       )
     : [];
-  return { existing, writes: kept, failed, photoChecks, departments, leavers, staying };
+  return { existing, writes: kept, failed, photoChecks, departments, leavers, staying, adopted };
 }
 
 /** Users of the batch whose new login account another present user already holds (in the store or earlier in the batch). */
@@ -227,4 +235,66 @@ async function loginAccountConflicts(
     else claimed.set(key, u.externalId);
   }
   return out;
+}
+
+/**
+ * lifecycle.matching: users about to be created may be accounts the directory already holds (imported, not from
+ * Entra). The pairs are tried in order; the first that matches exactly one local account adopts it (the write becomes
+ * an update of that record); one that matches several is an error for that user, never a guess.
+ */
+async function adoptLocalAccounts(
+  projector: Projector,
+  db: Store['db'],
+  conn: string,
+  writes: DirectoryUser[],
+  existing: Map<string, DirectoryUser>,
+  bySource: ReadonlyMap<string, UserSource>,
+  memberships: Map<string, string[]> | null,
+  fail: (source: UserSource, field: string, message: string) => void,
+): Promise<{ from: string; to: string }[]> {
+  const adopted: { from: string; to: string }[] = [];
+  let open = writes.filter((u) => !existing.has(u.externalId) && u.sourceState === 'present');
+  const taken = new Set<string>();
+  for (const pair of projector.matching ?? []) {
+    if (open.length === 0) break;
+    const valueOf = (u: DirectoryUser) => {
+      const v = bySource.get(u.externalId)?.data[pair.source];
+      return typeof v === 'string' && v.trim() !== '' ? v.trim().toLowerCase() : null;
+    };
+    const values = open.map(valueOf).filter((v): v is string => v !== null);
+    const found = values.length > 0 ? await localAccountsMatching(db, conn, pair.target, values) : new Map();
+    const next: DirectoryUser[] = [];
+    for (const user of open) {
+      const value = valueOf(user);
+      const candidates = (value === null ? [] : (found.get(value) ?? [])).filter((id: string) => !taken.has(id));
+      if (candidates.length === 0) {
+        next.push(user);
+        continue;
+      }
+      const source = bySource.get(user.externalId)!;
+      writes.splice(writes.indexOf(user), 1);
+      if (candidates.length > 1) {
+        fail(
+          source,
+          'matching',
+          `${pair.source} matches ${candidates.length} existing accounts by ${pair.target} (${candidates.join(', ')}); make it unique or change lifecycle.matching`,
+        );
+        continue;
+      }
+      const row = (await getUsersByIds(db, conn, candidates))[0];
+      const local = { ...userFromRow(row), externalId: user.externalId };
+      const memberOf = projector.groupScope?.reaches(memberships?.get(user.externalId));
+      const projection = projectUser(source, local, projector.stages, memberOf);
+      if (projection.kind === 'error') {
+        fail(source, projection.error.field, projection.error.message);
+        continue;
+      }
+      taken.add(candidates[0]);
+      adopted.push({ from: candidates[0], to: user.externalId });
+      existing.set(user.externalId, local);
+      if (projection.change?.kind === 'write') writes.push(projection.change.user);
+    }
+    open = next;
+  }
+  return adopted;
 }

@@ -116,6 +116,11 @@ export interface SyncSummary {
   runId: string | null;
 }
 
+/** lifecycle.matching's default: Entra's own precedence for matching existing accounts. */
+const DEFAULT_MATCHING = [
+  { source: 'userPrincipalName', target: 'loginAccount' },
+  { source: 'mail', target: 'email' },
+] as const;
 /** Audit entries are kept this long unless audit.retentionDays says otherwise. */
 const AUDIT_RETENTION_DAYS = 90;
 /** At most this many expired audit entries are deleted per run. */
@@ -224,7 +229,10 @@ export async function runSync(
     const applied = await loadSettings(store.db, conn);
     summary.settings.version = applied.version;
     const stages = { scope: compileScope(applied.settings.scope), mapping: compileMapping(applied.settings.mapping) };
-    const select = usersSelect(stages);
+    const select = usersSelect(
+      stages,
+      (applied.settings.lifecycle?.matching ?? DEFAULT_MATCHING).map((m) => m.source),
+    );
     const selectSignature = [...select].sort().join(',');
     // Settings that read Graph properties the stored users links do not select need one read of every user.
     const reread = rereadReason(state, select, options.full ?? false);
@@ -262,6 +270,11 @@ export async function runSync(
       stages,
       groupScope: await loadGroupScope(),
       departmentsSync: applied.settings.departments?.sync ?? true,
+      // Only a directory holding accounts that did not come from Entra has anything to match.
+      matching:
+        (await countUsers(store.db, conn, { source_state: 'local' })) > 0
+          ? (applied.settings.lifecycle?.matching ?? DEFAULT_MATCHING)
+          : null,
       onLeave: applied.settings.lifecycle?.onLeave ?? 'disable',
       existingUsers: applied.settings.lifecycle?.existingUsers ?? 'update',
       summary,

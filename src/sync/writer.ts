@@ -5,6 +5,7 @@ import {
   appendAudit,
   leaversPage,
   addLeavers,
+  adoptAccount,
   addMembers,
   deleteLeavers,
   holdPendingLeavers,
@@ -108,6 +109,7 @@ export function storeWriter(store: Store, conn: string, author: Author = { runId
     atomically: (fn) => transaction(store, fn),
     state: (db, patch) => saveSyncState(db, conn, patch),
     async users(db, batch, mirror, checkPhotos, runId) {
+      for (const a of batch.adopted) await adoptAccount(db, conn, a.from, a.to);
       await upsertSourceUsers(db, conn, mirror);
       const checks = new Set(checkPhotos ? batch.photoChecks : []);
       await upsertUsers(
@@ -116,7 +118,11 @@ export function storeWriter(store: Store, conn: string, author: Author = { runId
         batch.writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
       );
       const fresh = batch.departments.length > 0 ? await missingDepartments(db, conn, batch.departments) : [];
-      await audit(db, [...userEntries(batch.writes, batch.existing, false), ...departmentEntries(fresh)]);
+      await audit(db, [
+        ...adoptionEntries(batch.adopted),
+        ...userEntries(batch.writes, batch.existing, false),
+        ...departmentEntries(fresh),
+      ]);
       return ensureDepartments(db, conn, batch.departments, runId);
     },
     pending: (db, ids, value) => setSourcePending(db, conn, ids, value),
@@ -190,7 +196,8 @@ export function reportWriter(store: Store, conn: string, onChange: (entry: Audit
     atomically: (fn) => fn(store.db),
     state: nothing,
     async users(_db, batch) {
-      for (const entry of userEntries(batch.writes, batch.existing, false)) onChange(entry);
+      for (const entry of [...adoptionEntries(batch.adopted), ...userEntries(batch.writes, batch.existing, false)])
+        onChange(entry);
       created.push(...batch.photoChecks);
       for (const u of batch.writes) if (u.sourceState !== 'present') gone.add(u.externalId);
       const fresh = (await missingDepartments(store.db, conn, batch.departments)).filter((d) => !departments.has(d));
@@ -246,4 +253,13 @@ function userEntries(
 
 function departmentEntries(names: readonly string[]): AuditEntry[] {
   return names.map((name) => ({ objectType: 'department', objectId: name, action: 'created' }));
+}
+
+function adoptionEntries(adopted: ProjectedBatch['adopted']): AuditEntry[] {
+  return adopted.map((a) => ({
+    objectType: 'user',
+    objectId: a.to,
+    action: 'adopted',
+    changes: [{ field: 'externalId', from: a.from, to: a.to }],
+  }));
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
-import { idChunkSize, inIds, insertRows } from './bulk.ts';
+import { idChunkSize, inIds, insertRows, isPostgres } from './bulk.ts';
 import { byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
 import { markSeen, notSeen, setStates } from './rounds.ts';
 
@@ -338,4 +338,73 @@ export async function usersWithLoginAccounts(
     }
   }
   return out;
+}
+
+/** The column of each profile field. */
+const FIELD_COLUMNS = {
+  loginAccount: 'login_account',
+  name: 'name',
+  email: 'email',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  userType: 'user_type',
+  jobTitle: 'job_title',
+  department: 'department',
+  country: 'country',
+  officeLocation: 'office_location',
+  city: 'city',
+  mobilePhone: 'mobile_phone',
+  postalCode: 'postal_code',
+  companyName: 'company_name',
+  employeeNo: 'employee_no',
+  faxNumber: 'fax_number',
+} as const;
+
+/**
+ * Accounts that did not come from Entra (`local`) whose `field` equals one of the values, case-insensitively:
+ * lowercased value → their ids. Local accounts are few (imported by hand), so the comparison needs no index.
+ */
+export async function localAccountsMatching(
+  db: Kysely<Database>,
+  connectionId: string,
+  field: keyof typeof FIELD_COLUMNS,
+  values: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const wanted = [...new Set(values.map((v) => v.toLowerCase()))];
+  const column = FIELD_COLUMNS[field];
+  for (const chunk of chunks(wanted, idChunkSize(db))) {
+    const rows = await db
+      .selectFrom('directory_users')
+      .select(['external_id', sql<string>`lower(${sql.ref(column)})`.as('value')])
+      .where('connection_id', '=', connectionId)
+      .where('source_state', '=', 'local')
+      .where(
+        isPostgres(db)
+          ? sql<SqlBool>`lower(${sql.ref(column)}) = any(${chunk}::text[])`
+          : sql<SqlBool>`lower(${sql.ref(column)}) in (${sql.join(chunk)})`,
+      )
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.value);
+      if (list) list.push(r.external_id);
+      else out.set(r.value, [r.external_id]);
+    }
+  }
+  return out;
+}
+
+/** A local account adopted by the Entra user it matched: the row takes the Entra object id (inside the caller's transaction). */
+export async function adoptAccount(
+  db: Kysely<Database>,
+  connectionId: string,
+  localId: string,
+  entraId: string,
+): Promise<void> {
+  await db
+    .updateTable('directory_users')
+    .set({ external_id: entraId, updated_at: nowIso() })
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', localId)
+    .execute();
 }
