@@ -170,6 +170,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         '006-source-mirror',
         '007-leavers',
         '008-audit',
+        '009-outbox',
       ],
     );
     assert.equal(await countUsers(again.db, conn), 1);

@@ -3,6 +3,7 @@ import {
   auditPage,
   getRun,
   listRuns,
+  runMails,
   usersWithLoginAccounts,
   type AuditRecord,
   type Run,
@@ -65,8 +66,17 @@ export function historyCommands(program: Command): void {
             1,
           );
         const changes = await allAudit(store, { connectionId: flags.connection, runId: id });
+        const mails = (await runMails(store.db, id)).map((m) => ({
+          kind: m.kind,
+          to: m.to,
+          subject: m.subject,
+          status: m.status,
+          attempts: m.attempts,
+          lastError: m.lastError,
+          sentAt: m.sentAt,
+        }));
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ ...runJson(run), changes: changes.map(auditJson) })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...runJson(run), changes: changes.map(auditJson), mails })}\n`);
           return;
         }
         process.stdout.write(
@@ -77,6 +87,10 @@ export function historyCommands(program: Command): void {
           ?.errors;
         for (const e of errors ?? []) process.stdout.write(`  error  ${e.loginAccount}  ${e.field}: ${e.message}\n`);
         printTable(changes.map(auditRow), `${changes.length} changes`);
+        for (const m of mails)
+          process.stdout.write(
+            `  mail  ${m.kind} to ${m.to.join(', ')}: ${m.status}${m.status === 'queued' && m.attempts > 0 ? ` (${m.attempts} attempts; ${m.lastError})` : ''}\n`,
+          );
       }, READ_ONLY),
     );
 

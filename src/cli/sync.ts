@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { loadConnectionConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
-import { listDirectoryUsers, pagesOfDirectoryUsers } from '../store/index.ts';
+import { listDirectoryUsers, pagesOfDirectoryUsers, type Store } from '../store/index.ts';
+import { loadSettings } from '../sync/applied-settings.ts';
+import { deliverMails } from '../sync/mailer.ts';
 import { listSyncedDepartments, listSyncedGroups } from '../sync/listing.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
@@ -26,6 +28,14 @@ export function syncCommands(program: Command): void {
       for (const warning of config.warnings) process.stderr.write(`usersync: ${warning}\n`);
       const logger = createLogger();
       await withStore(async (store) => {
+        try {
+          await syncOnce(store);
+        } finally {
+          // Mails the run queued (welcome mails, reports) go out now; a mail server that is down never fails the run.
+          await deliverQueued(store, flags.connection, logger);
+        }
+      });
+      async function syncOnce(store: Parameters<Parameters<typeof withStore>[0]>[0]) {
         const http = connectGraph(config, { logger });
         const progress = !flags.json && process.stderr.isTTY;
         const summary = await runSync(
@@ -65,7 +75,7 @@ export function syncCommands(program: Command): void {
         if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
         else process.stdout.write(describe(summary));
         if (summary.held) throw heldExit(summary.held, summary.dryRun);
-      });
+      }
     });
 
   const users = program.command('users').description("The directory's users.");
@@ -148,6 +158,21 @@ function envNumber(name: string, what = 'a number of hours, 0 or more', max = In
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0 || value > max) throw new Error(`${name} must be ${what} (got "${raw}").`);
   return value;
+}
+
+async function deliverQueued(store: Store, conn: string, logger: ReturnType<typeof createLogger>): Promise<void> {
+  const url = process.env.USERSYNC_SMTP_URL;
+  if (!url) return;
+  try {
+    const { settings } = await loadSettings(store.db, conn);
+    const result = await deliverMails(store, conn, url, { from: settings.email?.from, log: logger });
+    if (result.failed > 0 || result.left > 0)
+      process.stderr.write(
+        `usersync: ${result.failed + result.left} mail${result.failed + result.left === 1 ? '' : 's'} could not be sent now (see \`usersync runs show\`); they stay queued and are retried by the next runs.\n`,
+      );
+  } catch (error) {
+    process.stderr.write(`usersync: mails were not sent (${(error as Error).message}); they stay queued.\n`);
+  }
 }
 
 /** Exit 3 with one line: how many leavers wait, why, and the commands that decide them. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROFILE_FIELDS } from './directory.ts';
 import { compileExpression } from './expression/index.ts';
 import { PRESET_NAMES } from './presets.ts';
+import { unknownPlaceholders } from './mail.ts';
 import { compileFilters, FiltersError, formatPath } from './scope/filters.ts';
 import { closest } from './suggest.ts';
 
@@ -162,6 +163,18 @@ const fieldMapping = z
 
 const filterClause = z.looseObject({});
 
+/** A mail template: text with {{field}} placeholders naming the user's fields. */
+const template = (what: string) =>
+  z.string({ error: `must be ${what}, with {{field}} placeholders such as {{firstName}}` }).superRefine((text, ctx) => {
+    for (const name of unknownPlaceholders(text)) {
+      const near = closest(name, [...MAPPABLE_FIELDS, 'externalId']);
+      ctx.addIssue({
+        code: 'custom',
+        message: `{{${name}}} is not a user field${near ? `; did you mean {{${near}}}?` : ''} (custom fields are {{custom.name}})`,
+      });
+    }
+  });
+
 export const settingsSchema = z
   .strictObject(
     {
@@ -260,6 +273,42 @@ export const settingsSchema = z
               .optional(),
           },
           { error: 'must be an object with onLeave and existingUsers' },
+        )
+        .optional(),
+      email: z
+        .strictObject(
+          {
+            from: z
+              .string({ error: 'must be the sender, such as "usersync <noreply@example.com>"' })
+              .trim()
+              .min(3, { error: 'must be the sender, such as "usersync <noreply@example.com>"' })
+              .optional(),
+            welcome: z
+              .strictObject(
+                {
+                  enabled: flag('whether users a sync creates get a welcome mail; default false').optional(),
+                  subject: template('the subject').optional(),
+                  text: template('the plain-text body').optional(),
+                  html: template('the HTML body').optional(),
+                },
+                { error: 'must be an object with enabled, subject, text and html' },
+              )
+              .optional(),
+            reports: z
+              .strictObject(
+                {
+                  to: z
+                    .array(z.email({ error: 'must be an e-mail address' }), {
+                      error: "must be a list of administrators' addresses",
+                    })
+                    .min(1, { error: 'must name at least one address' }),
+                  on: z.array(oneOf(['failed', 'held', 'testSync'] as const)).optional(),
+                },
+                { error: 'must be an object with to and on' },
+              )
+              .optional(),
+          },
+          { error: 'must be an object with from, welcome and reports' },
         )
         .optional(),
       audit: z

@@ -29,3 +29,4 @@ export * from './queries/settings.ts';
 export * from './queries/source.ts';
 export * from './queries/leavers.ts';
 export * from './queries/audit.ts';
+export * from './queries/outbox.ts';

@@ -177,6 +177,24 @@ export type AuditTable = {
   changes: string | null;
 };
 
+export type OutboxTable = {
+  id: string;
+  connection_id: string;
+  run_id: string | null;
+  kind: 'welcome' | 'report';
+  /** JSON array of addresses. */
+  recipients: string;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  status: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+};
+
 export type LocksTable = {
   name: string;
   owner: string;
@@ -199,6 +217,7 @@ export type Database = {
   source_users: SourceUsersTable;
   leavers: LeaversTable;
   audit: AuditTable;
+  outbox: OutboxTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

@@ -18,6 +18,7 @@ import {
   closeInterruptedRuns,
   countUsers,
   countLeavers,
+  queueMails,
   purgeAudit,
   finishRun,
   getGroupsByIds,
@@ -43,6 +44,7 @@ import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow } from './mapping.ts';
 import { applyLeavers } from './leavers.ts';
 import type { Settings } from '../core/settings.ts';
+import { runReport, welcomeMail, type ReportKind } from '../core/mail.ts';
 import { reportWriter, storeWriter, type RunWriter } from './writer.ts';
 import { groupSyncRule, loadSettings, mostlyFailed, rereadReason, usersSelect } from './applied-settings.ts';
 import { GroupScope, projectBatch, type ProjectedBatch, type Projector, type UserError } from './project.ts';
@@ -184,9 +186,16 @@ export async function runSync(
   const requestsBefore = deps.http.requestCount;
   const runId = randomUUID();
   // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
+  // The settings' mail part, once they are read (welcome mails are queued by the writer, reports at the end).
+  let email: Settings['email'];
+  // A test sync (dry run) reports the changes it would make: the first ones are kept for the report.
+  const testChanges: string[] = [];
   const writer = dryRun
-    ? reportWriter(store, conn, options.onChange)
-    : storeWriter(store, conn, { runId, actor: 'sync' });
+    ? reportWriter(store, conn, (change) => {
+        if (testChanges.length < REPORT_CHANGES) testChanges.push(describeChange(change));
+        options.onChange?.(change);
+      })
+    : storeWriter(store, conn, { runId, actor: 'sync' }, (user) => welcomeMail(email, user));
   const summary: SyncSummary = {
     status: 'succeeded',
     mode: 'delta',
@@ -227,6 +236,7 @@ export async function runSync(
     }
     let state = await getSyncState(store.db, conn);
     const applied = await loadSettings(store.db, conn);
+    email = applied.settings.email;
     summary.settings.version = applied.version;
     const stages = { scope: compileScope(applied.settings.scope), mapping: compileMapping(applied.settings.mapping) };
     const select = usersSelect(
@@ -384,6 +394,17 @@ export async function runSync(
 
     summary.graphRequests = http.requestCount - requestsBefore;
     summary.durationMs = Math.round(now() - started);
+    await queueReport(
+      store,
+      conn,
+      email,
+      dryRun ? 'testSync' : summary.status === 'held' ? 'held' : null,
+      {
+        summary: reportSummary(conn, summary),
+        details: dryRun ? testChanges : [],
+      },
+      dryRun ? null : runId,
+    );
     log?.info(summary, 'sync run succeeded');
     if (!dryRun) {
       await finishRun(store.db, runId, {
@@ -403,6 +424,17 @@ export async function runSync(
     // The one error shape, with this run's connection, for the log and the run record alike.
     const failure = describeError(error, { connectionId: conn });
     log?.error({ error: failure }, 'sync run failed');
+    if (!corrupt)
+      await queueReport(
+        store,
+        conn,
+        email,
+        'failed',
+        {
+          summary: `A sync of "${conn}" failed: ${failure.message}${failure.hint ? `\nWhat to do: ${failure.hint}` : ''}`,
+        },
+        dryRun ? null : runId,
+      ).catch(() => {});
     if (!dryRun && !corrupt) {
       await finishRun(store.db, runId, {
         status: 'failed',
@@ -428,6 +460,45 @@ const NO_LINKS = {
   groups_next_link: null,
   groups_round_mode: null,
 } as const;
+
+// Reports ----------------------------------------------------------------------------------------
+
+/** Change lines a test sync's report lists. */
+const REPORT_CHANGES = 200;
+
+async function queueReport(
+  store: Store,
+  conn: string,
+  email: Settings['email'],
+  kind: ReportKind | null,
+  body: { summary: string; details?: string[] },
+  runId: string | null,
+): Promise<void> {
+  if (kind === null) return;
+  const mail = runReport(email, kind, conn, body);
+  if (mail) await queueMails(store.db, conn, [mail], runId);
+}
+
+function reportSummary(conn: string, s: SyncSummary): string {
+  const u = s.users;
+  const lines = [
+    `${s.dryRun ? 'Test sync (nothing was written)' : 'Sync'} of "${conn}": ${s.status}, ${s.mode} read, ${s.graphRequests} Graph requests, ${(s.durationMs / 1000).toFixed(1)} s.`,
+    `Users: ${u.created} created, ${u.updated} updated, ${u.disabled} disabled, ${u.removed} removed, ${u.errors} errors.`,
+    `Groups: ${s.groups.created} created, ${s.groups.updated} updated, ${s.groups.removed} removed. Departments: ${s.departments.created} created.`,
+  ];
+  if (s.held)
+    lines.push(
+      `${s.held.disable + s.held.remove} leavers are held (${s.held.reason}). Review them with \`usersync held\`, then \`usersync approve --all\` or \`usersync discard --all\`.`,
+    );
+  for (const e of s.errors.slice(0, 20))
+    lines.push(`Error: ${e.loginAccount ?? e.externalId} ${e.field}: ${e.message}`);
+  return lines.join('\n');
+}
+
+function describeChange(c: AuditEntry): string {
+  const fields = (c.changes ?? []).map((f) => `${f.field} ${JSON.stringify(f.from)} → ${JSON.stringify(f.to)}`);
+  return `${c.action} ${c.objectType} ${c.label ?? c.objectId}${fields.length > 0 ? `: ${fields.join('; ')}` : ''}`;
+}
 
 // Leavers ----------------------------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 import { userAudit } from '../core/audit.ts';
+import type { OutgoingMail } from '../core/mail.ts';
 import type { DirectoryUser } from '../core/directory.ts';
 import type { Photo } from '../entra/photos.ts';
 import {
   appendAudit,
   leaversPage,
   addLeavers,
+  queueMails,
   adoptAccount,
   addMembers,
   deleteLeavers,
@@ -100,7 +102,13 @@ export interface Author {
   actor: string;
 }
 
-export function storeWriter(store: Store, conn: string, author: Author = { runId: null, actor: 'sync' }): RunWriter {
+export function storeWriter(
+  store: Store,
+  conn: string,
+  author: Author = { runId: null, actor: 'sync' },
+  /** The welcome mail of a user the run creates (queued in the same transaction), or null. */
+  welcome: (user: DirectoryUser) => OutgoingMail | null = () => null,
+): RunWriter {
   const audit = (db: Store['db'], entries: readonly AuditEntry[]) => appendAudit(db, conn, entries, author);
   return {
     dryRun: false,
@@ -117,6 +125,11 @@ export function storeWriter(store: Store, conn: string, author: Author = { runId
         conn,
         batch.writes.map((u) => ({ ...userToRow(u), ...(checks.has(u.externalId) ? { photo_pending: 1 } : {}) })),
       );
+      const mails = batch.writes
+        .filter((u) => !batch.existing.has(u.externalId) && !batch.adopted.some((a) => a.to === u.externalId))
+        .map(welcome)
+        .filter((m): m is OutgoingMail => m !== null);
+      if (mails.length > 0) await queueMails(db, conn, mails, author.runId);
       const fresh = batch.departments.length > 0 ? await missingDepartments(db, conn, batch.departments) : [];
       await audit(db, [
         ...adoptionEntries(batch.adopted),

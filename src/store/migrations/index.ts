@@ -8,6 +8,7 @@ import { runErrorMigration } from './005-run-error.ts';
 import { sourceMirrorMigration } from './006-source-mirror.ts';
 import { leaversMigration } from './007-leavers.ts';
 import { auditMigration } from './008-audit.ts';
+import { outboxMigration } from './009-outbox.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -22,6 +23,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '006-source-mirror': sourceMirrorMigration(dialect),
         '007-leavers': leaversMigration(dialect),
         '008-audit': auditMigration(dialect),
+        '009-outbox': outboxMigration(dialect),
       };
     },
   };

@@ -9,7 +9,7 @@ import { chunks, IN_LIST_LIMIT, rowsPerInsert } from './chunks.ts';
 export type OnConflict = { columns: readonly string[]; update: readonly string[] | 'nothing' };
 
 /** Columns stored as integers (everything else written in bulk is text). */
-const INTEGER_COLUMNS = new Set(['account_enabled', 'photo_pending', 'pending']);
+const INTEGER_COLUMNS = new Set(['account_enabled', 'photo_pending', 'pending', 'attempts']);
 const PG_ROWS_PER_INSERT = 5_000;
 const PG_IDS_PER_QUERY = 5_000;
 
