@@ -69,7 +69,7 @@ function configSuite(makeTarget: () => Target) {
       assert.equal(run.code, 2, `${command}: ${run.stderr}`);
       assert.deepEqual(run.stderr.trim().split('\n'), [
         'scope.disabledAccounts: must be "sync" or "skip", got "keep"',
-        'bogus: unknown key; the keys here are scope, mapping, departments, groups, lifecycle, audit, safety',
+        'bogus: unknown key; the keys here are scope, mapping, departments, groups, lifecycle, email, audit, safety',
         'scope.filters[0][0].operator: unknown operator "EQUAL"; did you mean "EQUALS"?',
         'usersync: the settings are invalid (3 problems above); nothing was changed.',
       ]);
