@@ -18,6 +18,7 @@ import {
   closeInterruptedRuns,
   countUsers,
   countLeavers,
+  hasLocalAccounts,
   queueMails,
   purgeAudit,
   finishRun,
@@ -281,10 +282,9 @@ export async function runSync(
       groupScope: await loadGroupScope(),
       departmentsSync: applied.settings.departments?.sync ?? true,
       // Only a directory holding accounts that did not come from Entra has anything to match.
-      matching:
-        (await countUsers(store.db, conn, { source_state: 'local' })) > 0
-          ? (applied.settings.lifecycle?.matching ?? DEFAULT_MATCHING)
-          : null,
+      matching: (await hasLocalAccounts(store.db, conn))
+        ? (applied.settings.lifecycle?.matching ?? DEFAULT_MATCHING)
+        : null,
       onLeave: applied.settings.lifecycle?.onLeave ?? 'disable',
       existingUsers: applied.settings.lifecycle?.existingUsers ?? 'update',
       summary,
@@ -514,7 +514,8 @@ async function decideRunLeavers(ctx: RunContext, settings: Settings, maxDisableP
   const held = await countLeavers(store.db, conn, 'held');
   const decision = decideLeavers({
     leavers: pending,
-    active: await countUsers(store.db, conn, { status: 'active' }),
+    // Counting the active users scans the directory: only needed when there are leavers to weigh.
+    active: pending > 0 ? await countUsers(store.db, conn, { status: 'active' }) : 0,
     holdExists: held > 0,
     threshold: {
       ...settings.safety?.deletionThreshold,

@@ -20,8 +20,15 @@ export function leaversMigration(dialect: StoreDialect): Migration {
         .addPrimaryKeyConstraint('leavers_pk', ['connection_id', 'external_id'])
         .execute();
       await db.schema.alterTable('directory_users').addColumn('removed_at', 'text').execute();
+      // Finding accounts that did not come from Entra (source_state 'local') must not scan the directory every run.
+      await db.schema
+        .createIndex('directory_users_source_state')
+        .on('directory_users')
+        .columns(['connection_id', 'source_state'])
+        .execute();
     },
     async down(db: Kysely<any>) {
+      await db.schema.dropIndex('directory_users_source_state').execute();
       await db.schema.alterTable('directory_users').dropColumn('removed_at').execute();
       await db.schema.dropTable('leavers').execute();
     },

@@ -408,3 +408,15 @@ export async function adoptAccount(
     .where('external_id', '=', localId)
     .execute();
 }
+
+/** Whether the directory holds accounts that did not come from Entra (imported; matched by the next sync). */
+export async function hasLocalAccounts(db: Kysely<Database>, connectionId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('directory_users')
+    .select('external_id')
+    .where('connection_id', '=', connectionId)
+    .where('source_state', '=', 'local')
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
