@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
 import { countLeavers, listDirectoryUsers, openStore, saveSettings } from '../src/store/index.ts';
-import { cliEnv, runCli, runCliWithStdin } from './support/cli.ts';
+import { cliEnv, runCli, runCliWithStdin, startCli } from './support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
 // Leavers and the deletion threshold through the command line, on SQLite and PostgreSQL: a wave of deletions is held
@@ -278,6 +278,66 @@ function matchingSuite(makeTarget: () => Target) {
   });
 }
 
+/** An approval killed half-way (SIGKILL) leaves the rest held; approving again finishes it, each leaver applied once. */
+function approvalCrashSuite(makeTarget: () => Target) {
+  let emulator: Emulator;
+  let target: Target;
+  const env = () => cliEnv(emulator, target);
+  const heldCount = async () => {
+    const store = await openStore(target.options());
+    try {
+      return await countLeavers(store.db, 'default', 'held');
+    } finally {
+      await store.close();
+    }
+  };
+
+  before(async () => {
+    target = makeTarget();
+    await target.setup();
+    emulator = await startEmulator({ users: 3200, groups: 4, seed: 'approval-crash' });
+    assert.equal((await runCli(['sync'], env())).code, 0);
+  });
+  after(async () => {
+    await emulator.stop();
+    await target.teardown();
+  });
+
+  it('SIGKILL during approve: nothing is half-applied, and a second approve finishes the job', async () => {
+    const gone = [...emulator.tenant.liveUsers()].slice(0, 3000).map((i) => String(emulator.tenant.user(i).id));
+    for (const id of gone) emulator.tenant.deleteUser(id);
+    assert.equal((await runCli(['sync'], env())).code, 3);
+    assert.equal(await heldCount(), 3000);
+
+    const approve = startCli(['approve', '--all'], env());
+    // Kill it as soon as its first page (1,000 leavers, one transaction) has committed.
+    for (;;) {
+      const held = await heldCount();
+      if (held < 3000 || (await Promise.race([approve.result.then(() => true), Promise.resolve(false)]))) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    approve.child.kill('SIGKILL');
+    await approve.result;
+    const left = await heldCount();
+    assert.ok(left % 1000 === 0 && left < 3000, `whole pages only: ${left} left`);
+
+    const again = await runCli(['approve', '--all'], env());
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`^Approved: ${left} leavers applied`));
+    assert.equal(await heldCount(), 0);
+    const list = JSON.parse((await runCli(['users', 'list', '--json'], env())).stdout) as {
+      externalId: string;
+      status: string;
+    }[];
+    const byId = new Map(list.map((u) => [u.externalId, u.status]));
+    assert.ok(
+      gone.every((id) => byId.get(id) === 'disabled'),
+      'every approved leaver is disabled',
+    );
+    assert.equal((await runCli(['sync'], env())).code, 0, 'nothing held any more');
+  });
+}
+
 describe('lifecycle on SQLite', () => lifecycleSuite(sqliteTarget));
 describe('lifecycle on PostgreSQL', async () => {
   const reason = await postgresUnreachable();
@@ -290,4 +350,11 @@ describe('matching on PostgreSQL', async () => {
   const reason = await postgresUnreachable();
   if (reason) it.skip(reason, () => {});
   else matchingSuite(postgresTarget);
+});
+
+describe('approval crash on SQLite', () => approvalCrashSuite(sqliteTarget));
+describe('approval crash on PostgreSQL', async () => {
+  const reason = await postgresUnreachable();
+  if (reason) it.skip(reason, () => {});
+  else approvalCrashSuite(postgresTarget);
 });
