@@ -5,6 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   acquireRunLock,
+  appendAudit,
+  auditPage,
+  purgeAudit,
   addMembers,
   countUsers,
   deletePhoto,
@@ -647,6 +650,48 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
       assert.equal(await getPhoto(store.db, conn, 'p1'), undefined);
       assert.equal((await listDirectoryUsers(store.db, conn)).find((u) => u.externalId === 'p1')!.photo, null);
       assert.deepEqual([...(await getPhotoEtags(store.db, conn)).keys()], ['p2']);
+    });
+  });
+
+  describe('audit trail', () => {
+    it('appends entries in order, reads them per object and per run, and retention deletes the oldest a slice at a time', async () => {
+      const conn = newConnection();
+      await appendAudit(
+        store.db,
+        conn,
+        [
+          {
+            objectType: 'user',
+            objectId: 'u1',
+            action: 'created',
+            changes: [{ field: 'name', from: null, to: 'Ann' }],
+          },
+          { objectType: 'user', objectId: 'u2', action: 'created' },
+        ],
+        { runId: 'r1', actor: 'sync' },
+      );
+      await appendAudit(store.db, conn, [{ objectType: 'user', objectId: 'u1', action: 'held' }], {
+        runId: null,
+        actor: 'ann@host (command line)',
+      });
+      const u1 = await auditPage(store.db, { connectionId: conn, objectId: 'u1' }, 0, 100);
+      assert.deepEqual(
+        u1.map((e) => [e.action, e.actor, e.changes]),
+        [
+          ['created', 'sync', [{ field: 'name', from: null, to: 'Ann' }]],
+          ['held', 'ann@host (command line)', null],
+        ],
+      );
+      assert.equal((await auditPage(store.db, { connectionId: conn, runId: 'r1' }, 0, 100)).length, 2);
+      // Everything is older than "tomorrow": a slice of 2 goes first, then the rest.
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+      assert.equal(await purgeAudit(store.db, conn, tomorrow, 2), 2);
+      assert.deepEqual(
+        (await auditPage(store.db, { connectionId: conn }, 0, 100)).map((e) => e.action),
+        ['held'],
+      );
+      assert.equal(await purgeAudit(store.db, conn, new Date(0).toISOString(), 100), 0, 'nothing is older than 1970');
+      assert.equal(await purgeAudit(store.db, conn, tomorrow, 100), 1);
     });
   });
 
