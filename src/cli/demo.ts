@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { connectToEmulator } from '../emulator/connect.ts';
 import type { Emulator } from '../emulator/server.ts';
 import { listDepartments, listDirectoryGroups, listDirectoryUsers, openStore, saveSettings } from '../store/index.ts';
+import { applyLeavers } from '../sync/leavers.ts';
 import { listSyncedGroups } from '../sync/listing.ts';
+import { storeWriter } from '../sync/writer.ts';
 import { runSync } from '../sync/run.ts';
 import { describe } from './sync.ts';
 import { printTable } from './table.ts';
@@ -90,7 +92,24 @@ export async function runDemo(emulator: Emulator): Promise<string> {
       `\n3. Settings: only the members of "${scopeGroups[0].name}" and "${scopeGroups[1].name}" are synced, with a custom field "claims"\n   (SharePoint's claims account). The next sync applies them to every user from what the store holds:\n`,
     );
     out(`${JSON.stringify(settings, null, 2).replace(/^/gm, '   ')}\n`);
-    out(describe(await runSync({ store, http })));
+    const applied = await runSync({ store, http });
+    out(describe(applied));
+    if (applied.held) {
+      const n = applied.held.disable + applied.held.remove;
+      out(
+        `   ${n} users leave the scope at once: more than the deletion threshold allows in one run, so they are held, not\n   disabled (a broken filter must never disable a company). An administrator approves them with\n   \`usersync approve --all\`; the demo does so now:\n`,
+      );
+      const counts = await applyLeavers(
+        store,
+        'default',
+        storeWriter(store, 'default', { runId: null, actor: 'demo' }),
+        {
+          status: 'held',
+          onLeave: 'disable',
+        },
+      );
+      out(`   approved: ${counts.disabled + counts.updated} leavers disabled, kept in the directory\n`);
+    }
     const scoped = await listDirectoryUsers(store.db, 'default');
     const inScope = scoped.filter((u) => u.status === 'active');
     printTable(
@@ -115,6 +134,7 @@ export async function runDemo(emulator: Emulator): Promise<string> {
   npx usersync groups list
   npx usersync config show     # the settings above; edit and apply with: npx usersync config set FILE
   npx usersync preview ${t.user(9).userPrincipalName}   # what the settings make of one user
+  npx usersync runs list       # the run history; npx usersync audit USER for one user's history
   curl -s --cacert "$NODE_EXTRA_CA_CERTS" -X PATCH -H 'content-type: application/json' \\
     -d '{"jobTitle":"Astronaut"}' "$USERSYNC_GRAPH_URL/_emulator/users/${t.user(9).userPrincipalName}"   # change something in "Entra"
 

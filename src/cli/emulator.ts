@@ -61,8 +61,13 @@ export function emulatorCommand(program: Command): void {
     .action(async () => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
       const { runDemo } = await import('./demo.ts');
-      const dataDir = await runDemo(emulator);
-      await untilSignal(emulator, () => rmSync(dataDir, { recursive: true, force: true }));
+      // Listening for the signals before the demo prints its last line: a reader may stop it as soon as it sees it.
+      let dataDir: string | null = null;
+      const stopped = untilSignal(emulator, () => {
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      });
+      dataDir = await runDemo(emulator);
+      await stopped;
     });
 }
 
