@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmulator, type Emulator } from '../src/emulator/server.ts';
-import { countLeavers, listDirectoryUsers, openStore, saveSettings } from '../src/store/index.ts';
+import { countLeavers, listAppMemberships, listDirectoryUsers, openStore, saveSettings } from '../src/store/index.ts';
 import { cliEnv, runCli, runCliWithStdin, startCli } from './support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from './support/targets.ts';
 
@@ -218,6 +218,9 @@ function matchingSuite(makeTarget: () => Target) {
     target = makeTarget();
     await target.setup();
     emulator = await startEmulator({ users: 30, groups: 2, seed: 'matching' });
+    const inGroup = emulator.tenant.createGroup({ displayName: 'Members Of Zero', kind: 'security' });
+    emulator.tenant.addMember(inGroup.id, String(user(0).id));
+    emulator.tenant.createGroup({ displayName: 'Without Zero', kind: 'security' });
   });
   after(async () => {
     await emulator.stop();
@@ -241,12 +244,12 @@ function matchingSuite(makeTarget: () => Target) {
     // Two users with a mail address (not every user has one), besides user 0, matched by login.
     const [one, two] = Array.from({ length: 30 }, (_, i) => i).filter((i) => i > 0 && user(i).mail);
     const csv = [
-      'loginAccount,email,jobTitle',
-      `${String(user(0).userPrincipalName).toUpperCase()},,Imported`,
-      `legacy.one@example.org,${mail(one)},Imported`,
-      `twin.a@example.org,${mail(two)},`,
-      `twin.b@example.org,${mail(two)},`,
-      'not.in.entra@example.org,someone@example.org,Contractor',
+      'loginAccount,email,jobTitle,groups',
+      `${String(user(0).userPrincipalName).toUpperCase()},,Imported,Without Zero;Members Of Zero;Custom App Group`,
+      `legacy.one@example.org,${mail(one)},Imported,`,
+      `twin.a@example.org,${mail(two)},,`,
+      `twin.b@example.org,${mail(two)},,`,
+      'not.in.entra@example.org,someone@example.org,Contractor,Without Zero',
     ].join('\n');
     const imported = await runCliWithStdin(['users', 'import', '-'], csv, env());
     assert.equal(imported.code, 0, imported.stderr);
@@ -275,6 +278,39 @@ function matchingSuite(makeTarget: () => Target) {
     assert.deepEqual(audit[0].changes, [
       { field: 'externalId', from: 'local:legacy.one@example.org', to: user(one).id },
     ]);
+  });
+
+  it('removeUnmanagedMemberships removes app memberships of synced groups that Entra does not have; a dry run lists them', async () => {
+    const memberships = async () => {
+      const store = await openStore(target.options());
+      try {
+        return (await listAppMemberships(store.db, 'default')).map((m) => `${m.appGroup}/${m.memberId}`).sort();
+      } finally {
+        await store.close();
+      }
+    };
+    const zero = String(user(0).id);
+    // Adopted with the account: the memberships follow it to its Entra id.
+    assert.deepEqual(await memberships(), [
+      `Custom App Group/${zero}`,
+      `Members Of Zero/${zero}`,
+      `Without Zero/${zero}`,
+      'Without Zero/local:not.in.entra@example.org',
+    ]);
+    const store = await openStore(target.options());
+    try {
+      await saveSettings(store.db, 'default', { lifecycle: { removeUnmanagedMemberships: true } }, 'test');
+    } finally {
+      await store.close();
+    }
+    const dry = await runCli(['sync', '--dry-run'], env());
+    assert.match(dry.stdout, new RegExp(`would remove  membership ${zero}: appGroup "Without Zero" → —`));
+    assert.equal((await memberships()).length, 4, 'a dry run removes nothing');
+    const run = await runCli(['sync', '--json'], env());
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);
+    assert.equal(summary.memberships.removed, 2);
+    // Entra's own membership stays, and so does the app group Entra does not feed.
+    assert.deepEqual(await memberships(), [`Custom App Group/${zero}`, `Members Of Zero/${zero}`]);
   });
 }
 

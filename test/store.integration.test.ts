@@ -174,6 +174,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         '007-leavers',
         '008-audit',
         '009-outbox',
+        '010-app-memberships',
       ],
     );
     assert.equal(await countUsers(again.db, conn), 1);

@@ -5,10 +5,12 @@ import { z } from 'zod';
 import { PROFILE_FIELDS } from '../core/directory.ts';
 import { closest } from '../core/suggest.ts';
 import {
+  addAppMemberships,
   appendAudit,
   transaction,
   upsertUsers,
   usersWithLoginAccounts,
+  type AppMembership,
   type DirectoryUserInput,
 } from '../store/index.ts';
 import { connectionOption, ExitError, whoAmI } from './options.ts';
@@ -22,8 +24,21 @@ import { withStore } from './store.ts';
 const INVALID = 2;
 
 const row = z.strictObject(
-  Object.fromEntries(
-    PROFILE_FIELDS.map((f) => [
+  Object.fromEntries([
+    // The app groups the account is in (not from Entra): names separated by ";".
+    [
+      'groups',
+      z
+        .string({ error: 'must be app group names separated by ";"' })
+        .transform((v) =>
+          v
+            .split(';')
+            .map((g) => g.trim())
+            .filter(Boolean),
+        )
+        .nullish(),
+    ],
+    ...PROFILE_FIELDS.map((f) => [
       f,
       f === 'loginAccount'
         ? z
@@ -37,7 +52,7 @@ const row = z.strictObject(
             .transform((v) => String(v).trim() || null)
             .nullish(),
     ]),
-  ) as Record<string, z.ZodType>,
+  ]) as Record<string, z.ZodType>,
 );
 
 export function importCommand(users: Command): void {
@@ -51,10 +66,11 @@ export function importCommand(users: Command): void {
       const records = parseRecords(text);
       const issues: string[] = [];
       const accounts: DirectoryUserInput[] = [];
+      const memberships: AppMembership[] = [];
       records.forEach((record, i) => {
         for (const key of Object.keys(record)) {
-          if (!(PROFILE_FIELDS as readonly string[]).includes(key)) {
-            const near = closest(key, PROFILE_FIELDS);
+          if (!(PROFILE_FIELDS as readonly string[]).includes(key) && key !== 'groups') {
+            const near = closest(key, [...PROFILE_FIELDS, 'groups']);
             issues.push(
               `row ${i + 1}: unknown field "${key}"${near ? `; did you mean "${near}"?` : `; the fields are ${PROFILE_FIELDS.join(', ')}`}`,
             );
@@ -68,6 +84,8 @@ export function importCommand(users: Command): void {
           return;
         }
         const v = result.data as Record<string, string | null>;
+        for (const appGroup of (result.data.groups as string[] | null | undefined) ?? [])
+          memberships.push({ appGroup, memberId: `local:${v.loginAccount!.toLowerCase()}` });
         accounts.push({
           external_id: `local:${v.loginAccount!.toLowerCase()}`,
           login_account: v.loginAccount!,
@@ -113,6 +131,12 @@ export function importCommand(users: Command): void {
         const skipped = accounts.length - fresh.length;
         await transaction(store, async (trx) => {
           await upsertUsers(trx, flags.connection, fresh);
+          const imported = new Set(fresh.map((a) => a.external_id));
+          await addAppMemberships(
+            trx,
+            flags.connection,
+            memberships.filter((m) => imported.has(m.memberId)),
+          );
           await appendAudit(
             trx,
             flags.connection,

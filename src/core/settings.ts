@@ -258,6 +258,9 @@ export const settingsSchema = z
           {
             onLeave: oneOf(['disable', 'remove', 'ignore'] as const).optional(),
             existingUsers: oneOf(['update', 'skip'] as const).optional(),
+            removeUnmanagedMemberships: flag(
+              'whether memberships of synced app groups that Entra does not have are removed; default false',
+            ).optional(),
             matching: z
               .array(
                 z.strictObject(

@@ -30,3 +30,4 @@ export * from './queries/source.ts';
 export * from './queries/leavers.ts';
 export * from './queries/audit.ts';
 export * from './queries/outbox.ts';
+export * from './queries/app-memberships.ts';

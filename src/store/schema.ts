@@ -195,6 +195,13 @@ export type OutboxTable = {
   sent_at: string | null;
 };
 
+export type AppMembershipsTable = {
+  connection_id: string;
+  app_group: string;
+  member_external_id: string;
+  created_at: string;
+};
+
 export type LocksTable = {
   name: string;
   owner: string;
@@ -218,6 +225,7 @@ export type Database = {
   leavers: LeaversTable;
   audit: AuditTable;
   outbox: OutboxTable;
+  app_memberships: AppMembershipsTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

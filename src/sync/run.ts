@@ -18,6 +18,8 @@ import {
   closeInterruptedRuns,
   countUsers,
   countLeavers,
+  entraUserMembers,
+  listAppMemberships,
   hasLocalAccounts,
   queueMails,
   purgeAudit,
@@ -44,6 +46,7 @@ import {
 import { joinPages, prefetch, type PageLike } from './prefetch.ts';
 import { groupFromRow, groupToRow } from './mapping.ts';
 import { applyLeavers } from './leavers.ts';
+import { listSyncedGroups } from './listing.ts';
 import type { Settings } from '../core/settings.ts';
 import { runReport, welcomeMail, type ReportKind } from '../core/mail.ts';
 import { reportWriter, storeWriter, type RunWriter } from './writer.ts';
@@ -103,6 +106,8 @@ export interface SyncSummary {
   users: { created: number; updated: number; disabled: number; removed: number; unchanged: number; errors: number };
   groups: { created: number; updated: number; removed: number };
   departments: { created: number };
+  /** App memberships that did not come from Entra, removed by lifecycle.removeUnmanagedMemberships. */
+  memberships: { removed: number };
   graphRequests: number;
   durationMs: number;
   /** A stored delta link was refused (expired or reset), so this run read everything instead. */
@@ -206,6 +211,7 @@ export async function runSync(
     departments: { created: 0 },
     graphRequests: 0,
     durationMs: 0,
+    memberships: { removed: 0 },
     fellBackToFull: false,
     settings: { version: 0, reapplied: false, reread: null },
     errors: [],
@@ -384,6 +390,7 @@ export async function runSync(
     const failure = mostlyFailed(projector);
     if (failure) throw failure;
     await decideRunLeavers(ctx, applied.settings, options.maxDisablePercent);
+    if (applied.settings.lifecycle?.removeUnmanagedMemberships) await removeUnmanaged(ctx);
     if (!dryRun) {
       // Retention: a slice of the oldest audit entries per run, so that a run never waits on a big purge.
       const days = applied.settings.audit?.retentionDays ?? AUDIT_RETENTION_DAYS;
@@ -460,6 +467,31 @@ const NO_LINKS = {
   groups_next_link: null,
   groups_round_mode: null,
 } as const;
+
+// App memberships --------------------------------------------------------------------------------
+
+/**
+ * lifecycle.removeUnmanagedMemberships: an app group that a synced Entra group feeds (its own name, or groups.map's)
+ * keeps only the members Entra gives it; the app's other memberships of it are removed (a dry run lists them).
+ */
+async function removeUnmanaged(ctx: RunContext): Promise<void> {
+  const { store, conn, writer } = ctx;
+  const groups = await listSyncedGroups(store, conn);
+  const members = await entraUserMembers(store.db, conn);
+  const managed = new Map<string, Set<string>>();
+  for (const g of groups) {
+    if (g.appGroup === null) continue;
+    const set = managed.get(g.appGroup) ?? new Set<string>();
+    for (const id of members.get(g.externalId) ?? []) set.add(id);
+    managed.set(g.appGroup, set);
+  }
+  const unmanaged = (await listAppMemberships(store.db, conn)).filter(
+    (m) => managed.has(m.appGroup) && !managed.get(m.appGroup)!.has(m.memberId),
+  );
+  if (unmanaged.length === 0) return;
+  await writer.atomically((db) => writer.removeUnmanaged(db, unmanaged));
+  ctx.summary.memberships.removed += unmanaged.length;
+}
 
 // Reports ----------------------------------------------------------------------------------------
 

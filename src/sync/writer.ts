@@ -6,6 +6,9 @@ import {
   appendAudit,
   leaversPage,
   addLeavers,
+  renameAppMember,
+  removeAppMemberships,
+  type AppMembership,
   queueMails,
   adoptAccount,
   addMembers,
@@ -90,6 +93,8 @@ export interface RunWriter {
   ): Promise<void>;
   /** Over the threshold: the run's pending leavers become held. */
   holdLeavers(db: Store['db']): Promise<void>;
+  /** lifecycle.removeUnmanagedMemberships: app memberships of synced app groups that Entra does not have. */
+  removeUnmanaged(db: Store['db'], memberships: readonly AppMembership[]): Promise<void>;
   /** Changes the run applied to other objects (groups, memberships, photos), for the audit trail. */
   audit(db: Store['db'], entries: readonly AuditEntry[]): Promise<void>;
   /** The leavers this writer's run found and that are still waiting (the report writer keeps them; the store has them). */
@@ -117,7 +122,10 @@ export function storeWriter(
     atomically: (fn) => transaction(store, fn),
     state: (db, patch) => saveSyncState(db, conn, patch),
     async users(db, batch, mirror, checkPhotos, runId) {
-      for (const a of batch.adopted) await adoptAccount(db, conn, a.from, a.to);
+      for (const a of batch.adopted) {
+        await adoptAccount(db, conn, a.from, a.to);
+        await renameAppMember(db, conn, a.from, a.to);
+      }
       await upsertSourceUsers(db, conn, mirror);
       const checks = new Set(checkPhotos ? batch.photoChecks : []);
       await upsertUsers(
@@ -172,6 +180,10 @@ export function storeWriter(
       );
       await audit(db, userEntries(users, existing, removedAt !== null));
       await deleteLeavers(db, conn, decided);
+    },
+    async removeUnmanaged(db, memberships) {
+      await removeAppMemberships(db, conn, memberships);
+      await audit(db, unmanagedEntries(memberships));
     },
     async holdLeavers(db) {
       const pending = await leaversPage(db, conn, 'pending', '', Number.MAX_SAFE_INTEGER);
@@ -249,6 +261,9 @@ export function reportWriter(store: Store, conn: string, onChange: (entry: Audit
     async audit(_db, entries) {
       for (const entry of entries) onChange(entry);
     },
+    async removeUnmanaged(_db, memberships) {
+      for (const entry of unmanagedEntries(memberships)) onChange(entry);
+    },
     pendingLeavers,
   };
 }
@@ -274,5 +289,14 @@ function adoptionEntries(adopted: ProjectedBatch['adopted']): AuditEntry[] {
     objectId: a.to,
     action: 'adopted',
     changes: [{ field: 'externalId', from: a.from, to: a.to }],
+  }));
+}
+
+function unmanagedEntries(memberships: readonly AppMembership[]): AuditEntry[] {
+  return memberships.map((m) => ({
+    objectType: 'membership',
+    objectId: m.memberId,
+    action: 'removed',
+    changes: [{ field: 'appGroup', from: m.appGroup, to: null }],
   }));
 }

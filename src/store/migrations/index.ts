@@ -9,6 +9,7 @@ import { sourceMirrorMigration } from './006-source-mirror.ts';
 import { leaversMigration } from './007-leavers.ts';
 import { auditMigration } from './008-audit.ts';
 import { outboxMigration } from './009-outbox.ts';
+import { appMembershipsMigration } from './010-app-memberships.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -24,6 +25,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '007-leavers': leaversMigration(dialect),
         '008-audit': auditMigration(dialect),
         '009-outbox': outboxMigration(dialect),
+        '010-app-memberships': appMembershipsMigration(dialect),
       };
     },
   };
