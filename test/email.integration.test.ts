@@ -166,6 +166,33 @@ function emailSuite(makeTarget: () => Target) {
     assert.equal(after.mails[0].status, 'sent');
   });
 
+  it('a failed sync is reported to the administrators with its reason and what to do', async () => {
+    mailServer.received.length = 0;
+    const email = {
+      from: 'usersync <noreply@contoso.com>',
+      reports: { to: ['it-admin@contoso.com'], on: ['failed'] },
+    };
+    const save = async (document: Record<string, unknown>) => {
+      const store = await openStore(target.options());
+      try {
+        await saveSettings(store.db, 'default', document, 'test');
+      } finally {
+        await store.close();
+      }
+    };
+    // A mapping that fails for every user: the settings are wrong, so the run fails.
+    await save({ email, mapping: { fields: { loginAccount: { constant: '' } } } });
+    const run = await runCli(['sync', '--json'], env());
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /The mapping failed for \d+ of \d+ users/);
+    assert.equal(mailServer.received.length, 1);
+    const [report] = mailServer.received;
+    assert.equal(report.subject, 'usersync: a sync of "default" failed');
+    assert.match(report.text, /The mapping failed for/);
+    assert.match(report.text, /What to do: check the mapping on one user with `usersync preview USER`/);
+    await save({ email: { ...email, reports: { to: ['it-admin@contoso.com'] } } });
+  });
+
   it('held leavers are reported to the administrators', async () => {
     mailServer.received.length = 0;
     // Every user gone at once (an outage, a removed permission): held whatever the numbers.
