@@ -11,7 +11,7 @@ import {
 } from '../store/index.ts';
 import { connectionOption, ExitError } from './options.ts';
 import { withStore } from './store.ts';
-import { printTable } from './table.ts';
+import { printTable, showValue } from './table.ts';
 
 // Run history and the audit trail: `usersync runs list`, `usersync runs show ID` (the summary, the errors and every
 // object the run changed), `usersync audit UPN|ID` (one user's whole history).
@@ -161,10 +161,6 @@ function auditRow(a: AuditRecord) {
     object: `${a.objectType} ${a.objectId}`,
     action: a.action,
     by: a.actor,
-    changes: (a.changes ?? []).map((c) => `${c.field}: ${show(c.from)} → ${show(c.to)}`).join('; '),
+    changes: (a.changes ?? []).map((c) => `${c.field}: ${showValue(c.from)} → ${showValue(c.to)}`).join('; '),
   };
-}
-
-function show(v: unknown): string {
-  return v === null || v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v);
 }

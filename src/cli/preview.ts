@@ -19,7 +19,7 @@ import { connectGraph } from '../sync/connect.ts';
 import { userFromRow } from '../sync/mapping.ts';
 import { connectionOption } from './options.ts';
 import { openConfiguredStore } from './store.ts';
-import { formatTable } from './table.ts';
+import { formatTable, showValue } from './table.ts';
 
 // `usersync preview UPN|ID`: provision on demand without writing. Reads one user from Graph (one request, plus the
 // user's groups when scope.groups is set), applies the connection's scope and mapping, and shows the record they
@@ -222,7 +222,7 @@ function describe(p: Preview): string {
   if (p.record && p.stored && p.changes.length > 0) {
     out +=
       formatTable(
-        p.changes.map((c) => ({ field: c.field, stored: show(c.from), 'would be': show(c.to) })),
+        p.changes.map((c) => ({ field: c.field, stored: showValue(c.from), 'would be': showValue(c.to) })),
         '',
         100,
       ).trimEnd() + '\n';
@@ -233,17 +233,16 @@ function describe(p: Preview): string {
       formatTable(
         Object.entries(p.record)
           .filter(([k]) => k !== 'custom')
-          .map(([field, value]) => ({ field, value: show(value) }))
+          .map(([field, value]) => ({ field, value: showValue(value) }))
           .concat(
-            Object.entries(p.record.custom).map(([field, value]) => ({ field: `custom.${field}`, value: show(value) })),
+            Object.entries(p.record.custom).map(([field, value]) => ({
+              field: `custom.${field}`,
+              value: showValue(value),
+            })),
           ),
         '',
         100,
       ).trimEnd() + '\n';
   }
   return `${out}\n${p.graphRequests} Graph request${p.graphRequests === 1 ? '' : 's'}; nothing was written.\n`;
-}
-
-function show(value: unknown): string {
-  return value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -15,3 +15,8 @@ export function formatTable(rows: Record<string, unknown>[], caption: string, ma
 export function printTable(rows: Record<string, unknown>[], caption: string): void {
   process.stdout.write(formatTable(rows, caption));
 }
+
+/** A value in a table cell: — for none, text as it is, anything else as JSON. */
+export function showValue(value: unknown): string {
+  return value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
+}

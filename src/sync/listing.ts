@@ -5,6 +5,7 @@ import {
   type DirectoryGroupListing,
   type Store,
 } from '../store/index.ts';
+import type { Settings } from '../core/settings.ts';
 import { groupSyncRule, loadSettings } from './applied-settings.ts';
 import { GroupScope } from './project.ts';
 
@@ -12,8 +13,13 @@ import { GroupScope } from './project.ts';
 // in the store (the source mirror), and `groups.sync`, `groups.types`, `groups.map` and `departments.sync` decide what
 // the directory shows, so changing them needs no read from Entra.
 
-export async function listSyncedGroups(store: Store, conn: string): Promise<DirectoryGroupListing[]> {
-  const { settings } = await loadSettings(store.db, conn);
+/** `settings`: the connection's, when the caller has them already (a run); read from the store otherwise. */
+export async function listSyncedGroups(
+  store: Store,
+  conn: string,
+  settings?: Settings,
+): Promise<DirectoryGroupListing[]> {
+  settings ??= (await loadSettings(store.db, conn)).settings;
   const scopeGroups = settings.scope?.groups ?? [];
   const scope =
     settings.groups?.sync === 'scope' && scopeGroups.length > 0

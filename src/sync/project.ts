@@ -111,11 +111,13 @@ export async function projectBatch(
     knownDepartments: ReadonlySet<string>;
     /** Users already counted in this run: left unchanged, they are not counted again. */
     counted?: ReadonlySet<string>;
+    /** The batch's users' direct groups, when the caller read them already. */
+    memberships?: Map<string, string[]>;
   },
 ): Promise<ProjectedBatch> {
   const ids = sources.map((s) => s.externalId);
   const existing = new Map((await getUsersByIds(db, conn, ids)).map((row) => [row.external_id, userFromRow(row)]));
-  const memberships = projector.groupScope ? await directGroupsOfUsers(db, conn, ids) : null;
+  const memberships = projector.groupScope ? (options.memberships ?? (await directGroupsOfUsers(db, conn, ids))) : null;
   const { users } = projector.summary;
   const writes: DirectoryUser[] = [];
   const failed = new Set<string>();

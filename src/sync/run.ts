@@ -18,7 +18,7 @@ import {
   closeInterruptedRuns,
   countUsers,
   countLeavers,
-  entraUserMembers,
+  userMembersOfGroups,
   listAppMemberships,
   hasLocalAccounts,
   queueMails,
@@ -390,7 +390,7 @@ export async function runSync(
     const failure = mostlyFailed(projector);
     if (failure) throw failure;
     await decideRunLeavers(ctx, applied.settings, options.maxDisablePercent);
-    if (applied.settings.lifecycle?.removeUnmanagedMemberships) await removeUnmanaged(ctx);
+    if (applied.settings.lifecycle?.removeUnmanagedMemberships) await removeUnmanaged(ctx, applied.settings);
     if (!dryRun) {
       // Retention: a slice of the oldest audit entries per run, so that a run never waits on a big purge.
       const days = applied.settings.audit?.retentionDays ?? AUDIT_RETENTION_DAYS;
@@ -474,10 +474,10 @@ const NO_LINKS = {
  * lifecycle.removeUnmanagedMemberships: an app group that a synced Entra group feeds (its own name, or groups.map's)
  * keeps only the members Entra gives it; the app's other memberships of it are removed (a dry run lists them).
  */
-async function removeUnmanaged(ctx: RunContext): Promise<void> {
+async function removeUnmanaged(ctx: RunContext, settings: Settings): Promise<void> {
   const { store, conn, writer } = ctx;
-  const groups = await listSyncedGroups(store, conn);
-  const members = await entraUserMembers(store.db, conn);
+  const groups = await listSyncedGroups(store, conn, settings);
+  const members = await userMembersOfGroups(store.db, conn);
   const managed = new Map<string, Set<string>>();
   for (const g of groups) {
     if (g.appGroup === null) continue;
@@ -788,12 +788,14 @@ async function applyUserPage(
     conn,
     items.map((i) => i.externalId),
   );
+  // Group-scoped reading reads the page's memberships to filter it; the projection reuses them.
+  let memberships: Map<string, string[]> | undefined;
   if (options.scopedTo) {
-    const groups = await directGroupsOfUsers(
+    const groups = (memberships = await directGroupsOfUsers(
       store.db,
       conn,
       items.map((i) => i.externalId),
-    );
+    ));
     const scope = options.scopedTo;
     items = items.filter(
       (i) => mirror.has(i.externalId) || groups.get(i.externalId)?.some((g) => scope.has(g.toLowerCase())),
@@ -821,6 +823,7 @@ async function applyUserPage(
   const batch = await projectBatch(ctx.projector, store.db, conn, sources, {
     countUnchanged: true,
     knownDepartments: ctx.knownDepartments,
+    memberships,
   });
 
   if (mode === 'full') for (const s of sources) if (s.state === 'present') ctx.seenUsers?.add(s.externalId);

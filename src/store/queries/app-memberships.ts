@@ -64,24 +64,3 @@ export async function renameAppMember(
     .where('member_external_id', '=', from)
     .execute();
 }
-
-/** Direct user members of every present Entra group: group id → member ids. */
-export async function entraUserMembers(db: Kysely<Database>, connectionId: string): Promise<Map<string, Set<string>>> {
-  const rows = await db
-    .selectFrom('group_members as m')
-    .innerJoin('directory_groups as g', (join) =>
-      join.onRef('g.connection_id', '=', 'm.connection_id').onRef('g.external_id', '=', 'm.group_external_id'),
-    )
-    .select(['m.group_external_id as group', 'm.member_external_id as member'])
-    .where('m.connection_id', '=', connectionId)
-    .where('m.member_kind', '=', 'user')
-    .where('g.source_state', '=', 'present')
-    .execute();
-  const out = new Map<string, Set<string>>();
-  for (const r of rows) {
-    let set = out.get(r.group);
-    if (!set) out.set(r.group, (set = new Set()));
-    set.add(r.member);
-  }
-  return out;
-}

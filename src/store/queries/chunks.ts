@@ -34,3 +34,10 @@ export function byDefinedKeys<T extends object>(rows: readonly T[], optional: re
 export function toCount(value: unknown): number {
   return value === null || value === undefined ? 0 : Number(value);
 }
+
+/** Appends `value` to the list `map` keeps under `key` (grouping query rows by a column). */
+export function addTo<V>(map: Map<string, V[]>, key: string, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

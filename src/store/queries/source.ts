@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, MemberKind, SourceUsersTable } from '../schema.ts';
 import { idChunkSize, inIds, insertRows } from './bulk.ts';
-import { chunks, nowIso } from './chunks.ts';
+import { addTo, chunks, nowIso } from './chunks.ts';
 
 // The source mirror: what Graph said about each user, kept apart from the directory (which is computed from it).
 
@@ -170,12 +170,6 @@ function presentMemberships(db: Kysely<Database>, connectionId: string, kind: Me
     .where('g.source_state', '=', 'present');
 }
 
-function addTo(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
 /** The present groups each user is a direct member of, for group scope. */
 export async function directGroupsOfUsers(
   db: Kysely<Database>,
@@ -189,6 +183,13 @@ export async function directGroupsOfUsers(
       .execute();
     for (const r of rows) addTo(out, r.member, r.group);
   }
+  return out;
+}
+
+/** Group → its direct user members (present groups only): who Entra puts in each app group. */
+export async function userMembersOfGroups(db: Kysely<Database>, connectionId: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const r of await presentMemberships(db, connectionId, 'user').execute()) addTo(out, r.group, r.member);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
 import { idChunkSize, inIds, insertRows, isPostgres } from './bulk.ts';
-import { byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
+import { addTo, byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
 import { markSeen, notSeen, setStates } from './rounds.ts';
 
 /** A directory user as the sync reads and writes it (booleans and JSON decoded). */
@@ -332,9 +332,7 @@ export async function usersWithLoginAccounts(
       .execute();
     for (const r of rows) {
       const key = r.login_account!.toLowerCase();
-      const list = out.get(key);
-      if (list) list.push({ id: r.external_id });
-      else out.set(key, [{ id: r.external_id }]);
+      addTo(out, key, { id: r.external_id });
     }
   }
   return out;
@@ -386,9 +384,7 @@ export async function localAccountsMatching(
       )
       .execute();
     for (const r of rows) {
-      const list = out.get(r.value);
-      if (list) list.push(r.external_id);
-      else out.set(r.value, [r.external_id]);
+      addTo(out, r.value, r.external_id);
     }
   }
   return out;
