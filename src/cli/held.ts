@@ -1,17 +1,5 @@
 import type { Command } from 'commander';
-import type { Settings } from '../core/settings.ts';
-import {
-  acquireRunLock,
-  appendAudit,
-  countLeavers,
-  deleteLeavers,
-  getUsersByIds,
-  leaversPage,
-  type Leaver,
-} from '../store/index.ts';
-import { loadSettings } from '../sync/applied-settings.ts';
-import { applyLeavers } from '../sync/leavers.ts';
-import { storeWriter } from '../sync/writer.ts';
+import { allHeld, approveHeld, discardHeld, type HeldLeaver } from '../sync/held.ts';
 import { connectionOption, ExitError, whoAmI } from './options.ts';
 import { withStore } from './store.ts';
 import { printTable } from './table.ts';
@@ -28,27 +16,8 @@ export function heldCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean; connection: string }) =>
       withStore(async (store) => {
-        const rows: (Leaver & { loginAccount: string | null; name: string | null })[] = [];
-        for (let after = ''; ;) {
-          const page = await leaversPage(store.db, flags.connection, 'held', after, 1000);
-          if (page.length === 0) break;
-          const users = new Map(
-            (
-              await getUsersByIds(
-                store.db,
-                flags.connection,
-                page.map((l) => l.externalId),
-              )
-            ).map((u) => [u.external_id, u]),
-          );
-          for (const l of page)
-            rows.push({
-              ...l,
-              loginAccount: users.get(l.externalId)?.login_account ?? null,
-              name: users.get(l.externalId)?.name ?? null,
-            });
-          after = page[page.length - 1].externalId;
-        }
+        const rows: HeldLeaver[] = [];
+        for await (const page of allHeld(store, flags.connection)) rows.push(...page);
         if (flags.json) {
           process.stdout.write(
             `${JSON.stringify(rows.map((r) => ({ externalId: r.externalId, loginAccount: r.loginAccount, name: r.name, reason: r.reason, since: r.since, runId: r.runId })))}\n`,
@@ -74,10 +43,8 @@ export function heldCommands(program: Command): void {
     'approve',
     'Apply held leavers as lifecycle.onLeave says (disable, or remove).',
     async (store, conn, ids) => {
-      const { settings } = await loadSettings(store.db, conn);
-      const onLeave = onLeaveOf(settings);
-      const writer = storeWriter(store, conn, { runId: null, actor: whoAmI() });
-      const counts = await applyLeavers(store, conn, writer, { status: 'held', onLeave, ids });
+      const counts = await approveHeld(store, conn, ids, whoAmI());
+      if (counts === null) return null;
       const n = counts.disabled + counts.removed + counts.updated;
       return `Approved: ${n} leaver${n === 1 ? '' : 's'} applied (${counts.disabled} disabled, ${counts.removed} removed${counts.updated ? `, ${counts.updated} already disabled in Entra` : ''}).`;
     },
@@ -88,24 +55,9 @@ export function heldCommands(program: Command): void {
     'discard',
     'Drop held leavers: the users stay as they are; a later full read decides afresh.',
     async (store, conn, ids) => {
-      const chosen: string[] = [];
-      for (let after = ''; ;) {
-        const page = await leaversPage(store.db, conn, 'held', after, 1000, ids);
-        if (page.length === 0) break;
-        chosen.push(...page.map((l) => l.externalId));
-        after = page[page.length - 1].externalId;
-        if (ids) break;
-      }
-      await store.db.transaction().execute(async (trx) => {
-        await appendAudit(
-          trx,
-          conn,
-          chosen.map((id) => ({ objectType: 'user', objectId: id, action: 'discarded' })),
-          { runId: null, actor: whoAmI() },
-        );
-        await deleteLeavers(trx, conn, chosen);
-      });
-      return `Discarded: ${chosen.length} held leaver${chosen.length === 1 ? '' : 's'} dropped; they stay in the directory as they were.`;
+      const n = await discardHeld(store, conn, ids, whoAmI());
+      if (n === null) return null;
+      return `Discarded: ${n} held leaver${n === 1 ? '' : 's'} dropped; they stay in the directory as they were.`;
     },
   );
 }
@@ -118,7 +70,7 @@ function decision(
     store: Parameters<Parameters<typeof withStore>[0]>[0],
     conn: string,
     ids: string[] | undefined,
-  ) => Promise<string>,
+  ) => Promise<string | null>,
 ): void {
   connectionOption(program.command(name))
     .description(description)
@@ -132,21 +84,8 @@ function decision(
         );
       if (flags.all && ids.length > 0) throw new ExitError(`give either --all or ids, not both`, 2);
       await withStore(async (store) => {
-        const lock = await acquireRunLock(store, flags.connection, { waitMs: 10 * 60_000 });
-        try {
-          const held = await countLeavers(store.db, flags.connection, 'held');
-          if (held === 0) {
-            process.stdout.write('No leavers are held.\n');
-            return;
-          }
-          process.stdout.write(`${await run(store, flags.connection, flags.all ? undefined : ids)}\n`);
-        } finally {
-          await lock.release();
-        }
+        const said = await run(store, flags.connection, flags.all ? undefined : ids);
+        process.stdout.write(`${said ?? 'No leavers are held.'}\n`);
       }, READ_ONLY);
     });
-}
-
-function onLeaveOf(settings: Settings): 'disable' | 'remove' {
-  return settings.lifecycle?.onLeave === 'remove' ? 'remove' : 'disable';
 }

@@ -9,6 +9,7 @@ import { previewCommand } from './preview.ts';
 import { heldCommands } from './held.ts';
 import { historyCommands } from './history.ts';
 import { scopeCommands } from './scope.ts';
+import { serviceCommands } from './serve.ts';
 import { syncCommands } from './sync.ts';
 
 // The usersync command line. The contract (commands, flags, JSON shapes) is documented in the README.
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   heldCommands(program);
   historyCommands(program);
   emulatorCommand(program);
+  serviceCommands(program);
   return program;
 }
 

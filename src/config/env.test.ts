@@ -177,10 +177,7 @@ describe('certificate credential', () => {
     });
     const cases: [string, RegExp][] = [
       [join(dir, 'nope.pem'), /but the file does not exist: set it to a PEM file/],
-      [
-        file('only-cert.pem', cert.certPem),
-        /holds no private key: put the certificate and its private key in one PEM file/,
-      ],
+      [file('only-cert.pem', cert.certPem), /holds no private key: put the certificate and its private key in one PEM/],
       [file('only-key.pem', cert.keyPem), /holds no -----BEGIN CERTIFICATE----- block/],
       [file('mismatch.pem', cert.certPem + other.keyPem), /does not belong to its first certificate/],
       [

@@ -229,18 +229,46 @@ export function readCertificate(
       `${variable} points at ${path}, but ${why}: set it to a PEM file holding the app's certificate and private key`,
     );
   }
+  return {
+    ...parseCertificate(pem, password, now, {
+      field: variable,
+      passwordField: 'AZURE_CLIENT_CERTIFICATE_PASSWORD',
+      where: `${path} (${variable})`,
+      pointAt: `point ${variable} at it`,
+    }),
+    path,
+  };
+}
+
+/** Where a PEM came from, for the errors: the variable (or API field) to fix, and how to name the source. */
+export interface CertificateSource {
+  field: string;
+  passwordField: string;
+  where: string;
+  /** The last step of the fix for an expired certificate. */
+  pointAt: string;
+}
+
+/** Parses PEM text holding the app's certificate and private key, checks they belong together, computes thumbprints. */
+export function parseCertificate(
+  pem: string,
+  password: string | undefined,
+  now: Date,
+  source: CertificateSource,
+): ClientCredential & { kind: 'certificate' } {
+  const { field, passwordField, where } = source;
   const certificates: string[] = pem.match(PEM_CERTIFICATE) ?? [];
   const keyBlock = PEM_KEY.exec(pem)?.[0];
   if (certificates.length === 0) {
     throw new ConfigError(
-      variable,
-      `${path} (${variable}) holds no -----BEGIN CERTIFICATE----- block: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`,
+      field,
+      `${where} holds no -----BEGIN CERTIFICATE----- block: put the certificate and its private key in one PEM (cat cert.pem key.pem > app.pem)`,
     );
   }
   if (keyBlock === undefined) {
     throw new ConfigError(
-      variable,
-      `${path} (${variable}) holds no private key: put the certificate and its private key in one PEM file (cat cert.pem key.pem > app.pem)`,
+      field,
+      `${where} holds no private key: put the certificate and its private key in one PEM (cat cert.pem key.pem > app.pem)`,
     );
   }
 
@@ -249,8 +277,8 @@ export function readCertificate(
     certificate = new X509Certificate(certificates[0]);
   } catch (error) {
     throw new ConfigError(
-      variable,
-      `The certificate in ${path} (${variable}) cannot be parsed (${(error as Error).message}): export it again as PEM`,
+      field,
+      `The certificate in ${where} cannot be parsed (${(error as Error).message}): export it again as PEM`,
     );
   }
   let privateKeyPem: string;
@@ -259,30 +287,30 @@ export function readCertificate(
     privateKeyPem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
     if (!certificate.checkPrivateKey(key)) {
       throw new ConfigError(
-        variable,
-        `The private key in ${path} (${variable}) does not belong to its first certificate: put the matching certificate and key in the file`,
+        field,
+        `The private key in ${where} does not belong to its first certificate: put the matching certificate and key together`,
       );
     }
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const encrypted = /ENCRYPTED/.test(keyBlock) || /passphrase|decrypt|bad password/i.test((error as Error).message);
     throw new ConfigError(
-      encrypted ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD' : variable,
+      encrypted ? passwordField : field,
       encrypted
-        ? `The private key in ${path} is encrypted and ${password ? 'AZURE_CLIENT_CERTIFICATE_PASSWORD does not decrypt it' : 'AZURE_CLIENT_CERTIFICATE_PASSWORD is missing'}: set AZURE_CLIENT_CERTIFICATE_PASSWORD to its password, or store the key unencrypted`
-        : `The private key in ${path} (${variable}) cannot be read: export it again as PEM (PKCS#8 or PKCS#1)`,
+        ? `The private key in ${where} is encrypted and ${password ? `${passwordField} does not decrypt it` : `${passwordField} is missing`}: set ${passwordField} to its password, or store the key unencrypted`
+        : `The private key in ${where} cannot be read: export it again as PEM (PKCS#8 or PKCS#1)`,
     );
   }
   const notAfter = new Date(certificate.validTo);
   if (notAfter.getTime() < now.getTime()) {
     throw new ConfigError(
-      variable,
-      `The certificate in ${path} (${variable}) expired on ${notAfter.toISOString()}: create a new certificate, upload it to the app registration and point ${variable} at it`,
+      field,
+      `The certificate in ${where} expired on ${notAfter.toISOString()}: create a new certificate, upload it to the app registration and ${source.pointAt}`,
     );
   }
   return {
     kind: 'certificate',
-    path,
+    path: '',
     certificatePem: certificates.join('\n') + '\n',
     privateKeyPem,
     thumbprintSha256: createHash('sha256').update(certificate.raw).digest('hex').toUpperCase(),

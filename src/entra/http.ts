@@ -70,6 +70,8 @@ export interface GraphHttp {
   post(pathOrUrl: string, body: unknown, options?: RequestOptions): Promise<GraphResponse>;
   /** Every HTTP request sent to Graph since creation or reset(), retries and $batch posts included. */
   readonly requestCount: number;
+  /** Throttled answers (429, 503) and throttled $batch items since creation or reset(). */
+  readonly throttleCount: number;
   reset(): void;
   /** The same client (connection pool, limits, request count) logging to `logger`, e.g. one tagged with a run's ids. */
   withLogger(logger: HttpLogger | undefined): GraphHttp;
@@ -102,6 +104,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   const concurrency = createAdaptiveLimit(options.maxInFlight ?? 8, options.now);
   const semaphore = concurrency.semaphore;
   let requestCount = 0;
+  let throttleCount = 0;
 
   const retryDelayMs = (attempt: number, retryAfter?: string | null) =>
     parseRetryAfter(retryAfter) ?? backoffMs(attempt, random);
@@ -148,6 +151,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
   }
 
   function throttled(logger: HttpLogger | undefined, waitMs: number): void {
+    throttleCount++;
     const lowered = concurrency.throttled(waitMs);
     if (lowered !== null)
       logger?.debug({ inFlightLimit: lowered }, 'graph is throttling; fewer requests in flight until it recovers');
@@ -247,8 +251,12 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     get requestCount() {
       return requestCount;
     },
+    get throttleCount() {
+      return throttleCount;
+    },
     reset() {
       requestCount = 0;
+      throttleCount = 0;
     },
     withLogger: client,
     logger,

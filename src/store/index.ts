@@ -31,3 +31,5 @@ export * from './queries/leavers.ts';
 export * from './queries/audit.ts';
 export * from './queries/outbox.ts';
 export * from './queries/app-memberships.ts';
+export * from './queries/connections.ts';
+export * from './queries/admins.ts';

@@ -140,6 +140,85 @@ export type RunsTable = {
   /** The failure's code (GraphError, StoreError, … codes), and its hint and context as JSON. */
   error_code: string | null;
   error_detail: string | null;
+  /** Who or what asked for it: schedule, now (Sync Now in the console), api, cli. */
+  trigger: ColumnType<RunTrigger, RunTrigger | undefined, RunTrigger>;
+  /** The admin or token that asked (null for the schedule and the command line's own runs). */
+  requested_by: ColumnType<string | null, string | null | undefined, string | null>;
+  queued_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1: asked for a full read (`--full`). */
+  full_read: ColumnType<number, number | undefined, number>;
+  /** 1: an administrator asked to stop it; the run stops at its next page boundary. */
+  cancel_requested: ColumnType<number, number | undefined, number>;
+  /** Dry runs: the changes they would make, as JSON (the first ones). */
+  changes: ColumnType<string | null, string | null | undefined, string | null>;
+};
+
+export type RunTrigger = 'schedule' | 'now' | 'api' | 'cli';
+
+export type ConnectionsTable = {
+  id: string;
+  name: string;
+  tenant_id: string;
+  client_id: string;
+  /** secret | certificate | consent (the service's own multi-tenant app, granted by admin consent) | environment (AZURE_* variables). */
+  credential_kind: string;
+  /** The secret or the certificate's PEM (key included), encrypted (secrets/box.ts); '' when there is none. */
+  credential: string;
+  /** JSON of what may be shown about the credential: a certificate's thumbprint and expiry, a secret's last characters' hint. */
+  credential_info: string;
+  authority_host: string | null;
+  graph_url: string | null;
+  /** The schedule as JSON (jobs/schedule.ts). */
+  schedule: string;
+  /** When the schedule next starts a run; null when auto sync is off or paused. */
+  next_run_at: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+};
+
+export type AdminsTable = {
+  id: string;
+  email: string;
+  /** scrypt hash (admins/passwords.ts); null for admins who sign in with Microsoft or a sign-in link only. */
+  password_hash: string | null;
+  created_at: string;
+  last_sign_in_at: string | null;
+};
+
+export type AdminSessionsTable = {
+  token_hash: string;
+  admin_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+};
+
+export type ApiTokensTable = {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+};
+
+export type SignInLinksTable = {
+  token_hash: string;
+  admin_id: string;
+  expires_at: string;
+  used_at: string | null;
+};
+
+export type AdminActionsTable = {
+  seq: ColumnType<number, never, never>;
+  at: string;
+  actor: string;
+  action: string;
+  connection_id: string | null;
+  target: string | null;
+  detail: string | null;
 };
 
 export type SettingsVersionsTable = {
@@ -226,6 +305,12 @@ export type Database = {
   audit: AuditTable;
   outbox: OutboxTable;
   app_memberships: AppMembershipsTable;
+  connections: ConnectionsTable;
+  admins: AdminsTable;
+  admin_sessions: AdminSessionsTable;
+  api_tokens: ApiTokensTable;
+  sign_in_links: SignInLinksTable;
+  admin_actions: AdminActionsTable;
 };
 
 export type DirectoryUserRow = Selectable<DirectoryUsersTable>;

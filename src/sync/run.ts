@@ -29,6 +29,7 @@ import {
   getSyncState,
   groupsNotSeen,
   insertRun,
+  startQueuedRun,
   isStoreCorrupt,
   photoPendingPage,
   saveSyncState,
@@ -83,6 +84,10 @@ export interface SyncOptions {
   lockWaitMs?: number;
   onWait?: (holder: { pid: number | null; host: string | null; since: string | null }) => void;
   onProgress?: (progress: SyncProgress) => void;
+  /** A run the service queued: this run starts it (queued → running) instead of recording a new one. */
+  runId?: string;
+  /** Aborted: the run stops after the page it is on (committed, so state stays consistent) and is recorded as cancelled. */
+  signal?: AbortSignal;
   /** Earlier runs of the connection whose process stopped without finishing: this run closed them as failed and resumes their work. */
   onInterrupted?: (runs: Run[]) => void;
   /** Dry runs: every change the run would record in the audit trail, as it is decided (the test sync's per-object diff). */
@@ -95,6 +100,23 @@ export interface SyncOptions {
 export interface SyncProgress {
   phase: 'users' | 'groups' | 'photos';
   done: number;
+  /** Graph requests so far in this run. */
+  graphRequests: number;
+}
+
+/** A run stopped by an administrator (the signal of SyncOptions): recorded as cancelled, not failed. */
+export class RunCancelledError extends UsersyncError {
+  constructor(runId: string | null, shutdown = false) {
+    super(
+      'run_cancelled',
+      shutdown ? 'the run was stopped because the service shut down' : 'the run was stopped by an administrator',
+      {
+        hint: 'nothing to do: every page read before the stop is applied, and the next run carries on from there',
+        context: { runId },
+      },
+    );
+    this.name = 'RunCancelledError';
+  }
 }
 
 export interface SyncSummary {
@@ -190,7 +212,7 @@ export async function runSync(
     ? null
     : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
   const requestsBefore = deps.http.requestCount;
-  const runId = randomUUID();
+  const runId = options.runId ?? randomUUID();
   // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
   // The settings' mail part, once they are read (welcome mails are queued by the writer, reports at the end).
   let email: Settings['email'];
@@ -233,13 +255,17 @@ export async function runSync(
         );
         options.onInterrupted?.(interrupted);
       }
-      await insertRun(store.db, {
+      const record = {
         id: runId,
         connection_id: conn,
         mode: options.full ? 'full' : 'delta',
         dry_run: false,
         started_at: new Date(started).toISOString(),
-      });
+      };
+      // A queued run an administrator stopped while it waited for the lock does not start.
+      if (options.runId) {
+        if (!(await startQueuedRun(store.db, record))) throw new RunCancelledError(runId);
+      } else await insertRun(store.db, record);
     }
     let state = await getSyncState(store.db, conn);
     const applied = await loadSettings(store.db, conn);
@@ -316,7 +342,10 @@ export async function runSync(
       maxDisablePercent: options.maxDisablePercent,
       progress: (phase, n) => {
         done += n;
-        options.onProgress?.({ phase, done });
+        options.onProgress?.({ phase, done, graphRequests: http.requestCount - requestsBefore });
+        // Called after each page is committed: a stop requested now leaves nothing half-written.
+        if (options.signal?.aborted)
+          throw new RunCancelledError(dryRun ? null : runId, options.signal.reason === 'shutdown');
       },
       projector,
       select,
@@ -431,7 +460,7 @@ export async function runSync(
     // The one error shape, with this run's connection, for the log and the run record alike.
     const failure = describeError(error, { connectionId: conn });
     log?.error({ error: failure }, 'sync run failed');
-    if (!corrupt)
+    if (!corrupt && !(error instanceof RunCancelledError))
       await queueReport(
         store,
         conn,
@@ -444,7 +473,7 @@ export async function runSync(
       ).catch(() => {});
     if (!dryRun && !corrupt) {
       await finishRun(store.db, runId, {
-        status: 'failed',
+        status: error instanceof RunCancelledError ? 'cancelled' : 'failed',
         finished_at: new Date(now()).toISOString(),
         duration_ms: Math.round(now() - started),
         graph_requests: http.requestCount - requestsBefore,

@@ -10,6 +10,7 @@ import { leaversMigration } from './007-leavers.ts';
 import { auditMigration } from './008-audit.ts';
 import { outboxMigration } from './009-outbox.ts';
 import { appMembershipsMigration } from './010-app-memberships.ts';
+import { serviceMigration } from './011-service.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -26,6 +27,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '008-audit': auditMigration(dialect),
         '009-outbox': outboxMigration(dialect),
         '010-app-memberships': appMembershipsMigration(dialect),
+        '011-service': serviceMigration(dialect),
       };
     },
   };

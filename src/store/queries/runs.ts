@@ -1,13 +1,27 @@
 import { hostname } from 'node:os';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ErrorDescription } from '../../core/errors.ts';
-import type { Database, RunRow, RunStatus } from '../schema.ts';
+import type { Database, RunRow, RunStatus, RunTrigger } from '../schema.ts';
 
 /** A run record as the service shows it (booleans, the JSON summary and the failure decoded). */
-export type Run = Omit<RunRow, 'dry_run' | 'fell_back_to_full' | 'summary' | 'error_code' | 'error_detail'> & {
+export type Run = Omit<
+  RunRow,
+  | 'dry_run'
+  | 'fell_back_to_full'
+  | 'summary'
+  | 'error_code'
+  | 'error_detail'
+  | 'full_read'
+  | 'cancel_requested'
+  | 'changes'
+> & {
   dry_run: boolean;
   fell_back_to_full: boolean;
+  full_read: boolean;
+  cancel_requested: boolean;
   summary: unknown;
+  /** Dry runs queued by the service: the changes they would make (the first ones). */
+  changes: unknown[] | null;
   /** Why it failed, in the product's one error shape; null unless it failed. */
   failure: ErrorDescription | null;
 };
@@ -70,6 +84,7 @@ export async function closeInterruptedRuns(
     .selectAll()
     .where('connection_id', '=', connectionId)
     .where('status', '=', 'running')
+    .where('dry_run', '=', 0)
     .where('id', '!=', resumedBy)
     .execute();
   for (const run of dead) {
@@ -95,6 +110,185 @@ export async function closeInterruptedRuns(
     });
   }
   return dead.map(decodeRun);
+}
+
+/** A run the service accepted, waiting for a worker (status queued). */
+export async function queueRun(
+  db: Kysely<Database>,
+  run: {
+    id: string;
+    connection_id: string;
+    full: boolean;
+    dry_run: boolean;
+    trigger: RunTrigger;
+    requested_by: string | null;
+    queued_at?: string;
+  },
+): Promise<void> {
+  await db
+    .insertInto('runs')
+    .values({
+      id: run.id,
+      connection_id: run.connection_id,
+      mode: run.full ? 'full' : 'delta',
+      dry_run: run.dry_run ? 1 : 0,
+      status: 'queued',
+      started_at: null,
+      fell_back_to_full: 0,
+      pid: null,
+      host: null,
+      trigger: run.trigger,
+      requested_by: run.requested_by,
+      queued_at: run.queued_at ?? new Date().toISOString(),
+      full_read: run.full ? 1 : 0,
+    })
+    .execute();
+}
+
+/** queued → running, by this process; false when it was no longer queued (cancelled, or taken by another worker). */
+export async function startQueuedRun(db: Kysely<Database>, run: NewRun): Promise<boolean> {
+  const result = await db
+    .updateTable('runs')
+    .set({
+      status: 'running',
+      mode: run.mode,
+      started_at: run.started_at ?? new Date().toISOString(),
+      pid: run.pid ?? process.pid,
+      host: run.host ?? hostname(),
+    })
+    .where('id', '=', run.id)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * A runner takes a queued run (it stays queued until its run lock is held): false when another process took it first.
+ */
+export async function claimRun(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('runs')
+    .set({ pid: process.pid, host: hostname() })
+    .where('id', '=', id)
+    .where('status', '=', 'queued')
+    .where('pid', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Queued runs taken by processes of this host that are gone: they go back to the queue. */
+export async function releaseDeadClaims(db: Kysely<Database>): Promise<number> {
+  const rows = await db
+    .selectFrom('runs')
+    .select(['id', 'pid'])
+    .where('status', '=', 'queued')
+    .where('pid', 'is not', null)
+    .where('host', '=', hostname())
+    .execute();
+  let released = 0;
+  for (const row of rows) {
+    if (row.pid === process.pid || processAlive(row.pid!)) continue;
+    await db
+      .updateTable('runs')
+      .set({ pid: null, host: null })
+      .where('id', '=', row.id)
+      .where('status', '=', 'queued')
+      .execute();
+    released++;
+  }
+  return released;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Queued runs, oldest first. */
+export async function queuedRuns(db: Kysely<Database>, limit = 100): Promise<Run[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('status', '=', 'queued')
+    .where('pid', 'is', null)
+    .orderBy('queued_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(decodeRun);
+}
+
+/** The connection's run that is queued or running, if any (the newest). */
+export async function activeRun(db: Kysely<Database>, connectionId: string): Promise<Run | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .where('status', 'in', ['queued', 'running'])
+    .where('dry_run', '=', 0)
+    .orderBy('queued_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && decodeRun(row);
+}
+
+/** An administrator asks a run to stop: a queued one is cancelled now; a running one stops at its next page. */
+export async function requestCancel(db: Kysely<Database>, id: string): Promise<'cancelled' | 'stopping' | 'finished'> {
+  const queued = await db
+    .updateTable('runs')
+    .set({ status: 'cancelled', finished_at: new Date().toISOString(), cancel_requested: 1 })
+    .where('id', '=', id)
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  if (Number(queued.numUpdatedRows) === 1) return 'cancelled';
+  const running = await db
+    .updateTable('runs')
+    .set({ cancel_requested: 1 })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(running.numUpdatedRows) === 1 ? 'stopping' : 'finished';
+}
+
+export async function cancelRequested(db: Kysely<Database>, id: string): Promise<boolean> {
+  const row = await db.selectFrom('runs').select('cancel_requested').where('id', '=', id).executeTakeFirst();
+  return row?.cancel_requested === 1;
+}
+
+export async function saveRunChanges(db: Kysely<Database>, id: string, changes: unknown[]): Promise<void> {
+  await db
+    .updateTable('runs')
+    .set({ changes: JSON.stringify(changes) })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface RunFilter {
+  connectionId?: string;
+  status?: RunStatus;
+  trigger?: RunTrigger;
+  /** Runs queued or started before this run (paging: the last id of the previous page). */
+  before?: { at: string; id: string };
+  limit: number;
+}
+
+/** Runs newest first (by when they were queued or started), with filters; for the history. */
+export async function findRuns(db: Kysely<Database>, filter: RunFilter): Promise<Run[]> {
+  const at = sql<string>`coalesce(queued_at, started_at)`;
+  let query = db.selectFrom('runs').selectAll();
+  if (filter.connectionId) query = query.where('connection_id', '=', filter.connectionId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.trigger) query = query.where('trigger', '=', filter.trigger);
+  if (filter.before) {
+    const { at: b, id } = filter.before;
+    query = query.where((eb) => eb.or([eb(at, '<', b), eb.and([eb(at, '=', b), eb('id', '<', id)])]));
+  }
+  const rows = await query.orderBy(at, 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  return rows.map(decodeRun);
 }
 
 export async function setRunStatus(db: Kysely<Database>, id: string, status: RunStatus): Promise<void> {
@@ -131,7 +325,7 @@ export async function listRuns(db: Kysely<Database>, connectionId: string, limit
     .selectFrom('runs')
     .selectAll()
     .where('connection_id', '=', connectionId)
-    .orderBy('started_at', 'desc')
+    .orderBy(sql`coalesce(started_at, queued_at)`, 'desc')
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
@@ -139,7 +333,17 @@ export async function listRuns(db: Kysely<Database>, connectionId: string, limit
 }
 
 function decodeRun(row: RunRow): Run {
-  const { dry_run, fell_back_to_full, summary, error_code, error_detail, ...rest } = row;
+  const {
+    dry_run,
+    fell_back_to_full,
+    summary,
+    error_code,
+    error_detail,
+    full_read,
+    cancel_requested,
+    changes,
+    ...rest
+  } = row;
   const detail =
     error_detail === null
       ? null
@@ -157,7 +361,10 @@ function decodeRun(row: RunRow): Run {
     ...rest,
     dry_run: dry_run === 1,
     fell_back_to_full: fell_back_to_full === 1,
+    full_read: full_read === 1,
+    cancel_requested: cancel_requested === 1,
     summary: summary === null ? null : JSON.parse(summary),
+    changes: changes === null ? null : (JSON.parse(changes) as unknown[]),
     failure,
   };
 }

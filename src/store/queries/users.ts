@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import type { Database, DirectoryUserRow, DirectoryUsersTable, SourceState, UserStatus } from '../schema.ts';
 import { idChunkSize, inIds, insertRows, isPostgres } from './bulk.ts';
-import { addTo, byDefinedKeys, chunks, nowIso, toCount } from './chunks.ts';
+import { addTo, byDefinedKeys, chunks, IN_LIST_LIMIT, nowIso, toCount } from './chunks.ts';
 import { markSeen, notSeen, setStates } from './rounds.ts';
 
 /** A directory user as the sync reads and writes it (booleans and JSON decoded). */
@@ -238,12 +238,33 @@ export async function getDirectoryUserListing(
   return (await listingQuery(db, connectionId, null, 1, externalId))[0];
 }
 
+/** What the API's user list narrows by: text in the login, name or email; status; department; manager. */
+export interface UserFilter {
+  search?: string;
+  status?: UserStatus;
+  department?: string;
+  /** Direct reports of this user (external id); '' = users without a manager in the directory. */
+  managerId?: string;
+}
+
+/** A page of the directory in the contract shape, after a (loginAccount, externalId) position, with filters. */
+export function directoryUsersPage(
+  db: Kysely<Database>,
+  connectionId: string,
+  after: { login: string | null; id: string } | null,
+  limit: number,
+  filter: UserFilter = {},
+): Promise<DirectoryUserListing[]> {
+  return listingQuery(db, connectionId, after, limit, undefined, filter);
+}
+
 function listingQuery(
   db: Kysely<Database>,
   connectionId: string,
   after: { login: string | null; id: string } | null,
   limit: number,
   only?: string,
+  filter: UserFilter = {},
 ): Promise<DirectoryUserListing[]> {
   let query = db
     .selectFrom('directory_users as u')
@@ -284,6 +305,26 @@ function listingQuery(
       'u.custom_fields as custom',
     ])
     .$if(only !== undefined, (q) => q.where('u.external_id', '=', only!))
+    .$if(filter.status !== undefined, (q) => q.where('u.status', '=', filter.status!))
+    .$if(filter.department !== undefined, (q) => q.where('u.department', '=', filter.department!))
+    .$if(filter.managerId !== undefined && filter.managerId !== '', (q) =>
+      q.where('u.manager_external_id', '=', filter.managerId!),
+    )
+    // Top of the org chart: no manager, or a manager the directory does not have.
+    .$if(filter.managerId === '', (q) => q.where('m.external_id', 'is', null))
+    .$if(filter.search !== undefined && filter.search.trim() !== '', (q) => {
+      const like = `%${filter
+        .search!.trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+      return q.where((eb) =>
+        eb.or(
+          (['u.login_account', 'u.name', 'u.email'] as const).map(
+            (col) => sql<SqlBool>`lower(${sql.ref(col)}) like ${like} escape '\\'`,
+          ),
+        ),
+      );
+    })
     .orderBy('u.login_account', (ob) => ob.asc().nullsFirst())
     .orderBy('u.external_id')
     .limit(limit);
@@ -415,4 +456,26 @@ export async function hasLocalAccounts(db: Kysely<Database>, connectionId: strin
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** How many active direct reports each of these users has (the org chart's counts). */
+export async function directReportCounts(
+  db: Kysely<Database>,
+  connectionId: string,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const chunk of chunks(ids, IN_LIST_LIMIT)) {
+    const rows = await db
+      .selectFrom('directory_users')
+      .select(['manager_external_id', (eb) => eb.fn.countAll().as('n')])
+      .where('connection_id', '=', connectionId)
+      .where('removed_at', 'is', null)
+      .where('status', '=', 'active')
+      .where('manager_external_id', 'in', chunk)
+      .groupBy('manager_external_id')
+      .execute();
+    for (const r of rows) out.set(r.manager_external_id!, Number(r.n));
+  }
+  return out;
 }

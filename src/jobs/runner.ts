@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ConnectionConfig } from '../config/env.ts';
+import { describeError, UsersyncError } from '../core/errors.ts';
+import type { GraphHttp } from '../entra/http.ts';
+import type { SecretBox } from '../secrets/box.ts';
+import {
+  activeRun,
+  cancelRequested,
+  claimRun,
+  finishRun,
+  getConnection,
+  getRun,
+  queuedRuns,
+  queueRun,
+  releaseDeadClaims,
+  requestCancel,
+  saveRunChanges,
+  startQueuedRun,
+  type Run,
+  type RunStatus,
+  type RunTrigger,
+  type Store,
+} from '../store/index.ts';
+import type { AuditEntry } from '../store/queries/audit.ts';
+import { loadSettings } from '../sync/applied-settings.ts';
+import { deliverMails } from '../sync/mailer.ts';
+import { runSync, type SyncProgress, type SyncSummary } from '../sync/run.ts';
+import { connectionConfigOf } from '../connections/connections.ts';
+
+// Runs the service was asked for (Sync Now, the API, the schedule), one per connection at a time: queued in the store,
+// started by a runner, stoppable. The run's own lock still guards against a CLI sync of the same connection.
+
+/** The run lifecycle, written down once: which status may follow which. */
+export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
+  queued: ['running', 'cancelled'],
+  running: ['succeeded', 'failed', 'held', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  held: [],
+  cancelled: [],
+};
+
+export function canMove(from: RunStatus, to: RunStatus): boolean {
+  return RUN_TRANSITIONS[from].includes(to);
+}
+
+export interface RunRequest {
+  full?: boolean;
+  dryRun?: boolean;
+  trigger: RunTrigger;
+  requestedBy: string | null;
+}
+
+/** Live progress of a run this process is running. */
+export interface LiveProgress extends SyncProgress {
+  startedAt: string;
+}
+
+/** Changes a dry run keeps for the test sync's diff. */
+const DRY_RUN_CHANGES = 1000;
+/** How often a running run looks for a stop asked by another process. */
+const CANCEL_POLL_MS = 1000;
+
+export interface RunnerDeps {
+  store: Store;
+  box: SecretBox;
+  /** The Graph client of a connection (the default trusts NODE_EXTRA_CA_CERTS; the demo trusts its emulator's CA). */
+  graphFor: (config: ConnectionConfig, logger: Logger) => GraphHttp;
+  logger: Logger;
+  /** Runs of different connections at once in this process. */
+  concurrency?: number;
+  /** Called when a run ends, whatever its status (metrics). */
+  onFinished?: (run: Run, throttled: number) => void;
+}
+
+export interface Runner {
+  /** Queues a run (or returns the connection's run already waiting, for a non-dry request) and starts it when a slot is free. */
+  enqueue(connectionId: string, request: RunRequest): Promise<Run>;
+  cancel(runId: string): Promise<'cancelled' | 'stopping' | 'finished'>;
+  progress(runId: string): LiveProgress | null;
+  /** Starts queued runs while slots are free (called by enqueue, the scheduler, and at start for runs left queued). */
+  kick(): void;
+  /** Stops taking runs; running ones stop after their current page. Resolves when they have. */
+  close(): Promise<void>;
+  readonly running: number;
+}
+
+export function createRunner(deps: RunnerDeps): Runner {
+  const { store, logger } = deps;
+  const concurrency = deps.concurrency ?? 4;
+  const active = new Map<string, { runId: string; controller: AbortController; progress: LiveProgress }>();
+  const finished = new Set<Promise<void>>();
+  let closing = false;
+  let kicking = false;
+  let again = false;
+
+  async function pick(): Promise<void> {
+    if (kicking) {
+      again = true;
+      return;
+    }
+    kicking = true;
+    try {
+      do {
+        again = false;
+        if (closing || active.size >= concurrency) return;
+        for (const run of await queuedRuns(store.db)) {
+          if (closing || active.size >= concurrency) return;
+          if (active.has(run.connection_id)) continue;
+          if (!(await claimRun(store.db, run.id))) continue;
+          start(run);
+        }
+      } while (again);
+    } finally {
+      kicking = false;
+    }
+  }
+
+  function start(run: Run): void {
+    const controller = new AbortController();
+    const slot = {
+      runId: run.id,
+      controller,
+      progress: { phase: 'users' as const, done: 0, graphRequests: 0, startedAt: new Date().toISOString() },
+    };
+    active.set(run.connection_id, slot);
+    const done = execute(run, slot)
+      .catch((error) => logger.error({ runId: run.id, error: describeError(error) }, 'run could not be executed'))
+      .finally(() => {
+        active.delete(run.connection_id);
+        finished.delete(done);
+        void pick();
+      });
+    finished.add(done);
+  }
+
+  async function execute(run: Run, slot: { controller: AbortController; progress: LiveProgress }): Promise<void> {
+    const log = logger.child({ connectionId: run.connection_id, runId: run.id });
+    const poll = setInterval(() => {
+      cancelRequested(store.db, run.id)
+        .then((yes) => yes && slot.controller.abort())
+        .catch(() => {});
+    }, CANCEL_POLL_MS);
+    let http: GraphHttp | undefined;
+    try {
+      const row = await getConnection(store.db, run.connection_id);
+      if (!row) {
+        await failBeforeStart(
+          run,
+          new UsersyncError('not_found', `connection "${run.connection_id}" no longer exists`),
+        );
+        return;
+      }
+      try {
+        http = deps.graphFor(connectionConfigOf(row, deps.box), log);
+      } catch (error) {
+        await failBeforeStart(run, error);
+        return;
+      }
+      const changes: unknown[] = [];
+      const options = {
+        connectionId: run.connection_id,
+        full: run.full_read,
+        dryRun: run.dry_run,
+        runId: run.id,
+        signal: slot.controller.signal,
+        logger: log,
+        onProgress: (p: SyncProgress) => Object.assign(slot.progress, p),
+        onChange: run.dry_run
+          ? (c: AuditEntry) => {
+              if (changes.length < DRY_RUN_CHANGES)
+                changes.push({
+                  object: c.objectType,
+                  id: c.objectId,
+                  label: c.label ?? null,
+                  action: c.action,
+                  changes: c.changes ?? [],
+                });
+            }
+          : undefined,
+      };
+      if (run.dry_run) {
+        // A dry run writes nothing, its record included: the runner keeps the record of the test sync.
+        if (
+          !(await startQueuedRun(store.db, {
+            id: run.id,
+            connection_id: run.connection_id,
+            mode: run.mode,
+            dry_run: true,
+          }))
+        )
+          return;
+        const started = Date.now();
+        try {
+          const summary: SyncSummary = await runSync({ store, http }, options);
+          await saveRunChanges(store.db, run.id, changes);
+          await finishRun(store.db, run.id, {
+            status: 'succeeded',
+            duration_ms: summary.durationMs,
+            summary,
+            graph_requests: summary.graphRequests,
+            mode: summary.mode,
+          });
+        } catch (error) {
+          await finishRun(store.db, run.id, {
+            status: (error as Error).name === 'RunCancelledError' ? 'cancelled' : 'failed',
+            duration_ms: Date.now() - started,
+            failure: describeError(error, { connectionId: run.connection_id }),
+          });
+        }
+      } else {
+        await runSync({ store, http }, options).catch((error) => {
+          // The run record says why; the log has it too (runSync logged it).
+          log.debug({ error: describeError(error) }, 'run ended with an error');
+        });
+      }
+      await deliverQueued(run.connection_id, log);
+    } finally {
+      clearInterval(poll);
+      const final = await getRun(store.db, run.id).catch(() => undefined);
+      if (final) deps.onFinished?.(final, http?.throttleCount ?? 0);
+    }
+  }
+
+  async function failBeforeStart(run: Run, error: unknown): Promise<void> {
+    await startQueuedRun(store.db, {
+      id: run.id,
+      connection_id: run.connection_id,
+      mode: run.mode,
+      dry_run: run.dry_run,
+    });
+    await finishRun(store.db, run.id, {
+      status: 'failed',
+      duration_ms: 0,
+      failure: describeError(error, { connectionId: run.connection_id }),
+    });
+  }
+
+  async function deliverQueued(conn: string, log: Logger): Promise<void> {
+    const url = process.env.USERSYNC_SMTP_URL;
+    if (!url) return;
+    try {
+      const { settings } = await loadSettings(store.db, conn);
+      await deliverMails(store, conn, url, { from: settings.email?.from, log });
+    } catch (error) {
+      log.warn({ error: describeError(error) }, 'mails were not sent; they stay queued');
+    }
+  }
+
+  return {
+    async enqueue(connectionId, request) {
+      if (!request.dryRun) {
+        const waiting = await activeRun(store.db, connectionId);
+        if (waiting?.status === 'queued') return waiting;
+      }
+      const id = randomUUID();
+      await queueRun(store.db, {
+        id,
+        connection_id: connectionId,
+        full: request.full ?? false,
+        dry_run: request.dryRun ?? false,
+        trigger: request.trigger,
+        requested_by: request.requestedBy,
+      });
+      void pick();
+      return (await getRun(store.db, id))!;
+    },
+    async cancel(runId) {
+      const outcome = await requestCancel(store.db, runId);
+      for (const slot of active.values()) if (slot.runId === runId) slot.controller.abort();
+      return outcome;
+    },
+    progress(runId) {
+      for (const slot of active.values()) if (slot.runId === runId) return { ...slot.progress };
+      return null;
+    },
+    kick() {
+      void releaseDeadClaims(store.db)
+        .catch(() => 0)
+        .then(() => pick());
+    },
+    async close() {
+      closing = true;
+      for (const slot of active.values()) slot.controller.abort('shutdown');
+      await Promise.allSettled([...finished]);
+    },
+    get running() {
+      return active.size;
+    },
+  };
+}
