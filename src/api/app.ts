@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/env.ts';
+import type { ServiceApp } from '../connections/consent.ts';
 import type { GraphHttp } from '../entra/http.ts';
 import type { Runner } from '../jobs/runner.ts';
 import type { SecretBox } from '../secrets/box.ts';
@@ -13,6 +14,7 @@ import { fieldsOf, ApiError, sendProblem } from './problem.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { consentCallbackRoute, consentRoutes } from './routes/consent.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { runRoutes } from './routes/runs.ts';
 import { toolRoutes } from './routes/tools.ts';
@@ -23,6 +25,8 @@ import { toolRoutes } from './routes/tools.ts';
 export interface ServiceDeps {
   store: Store;
   box: SecretBox;
+  /** usersync's own app registration for admin consent (USERSYNC_APP_CLIENT_ID); null when not configured. */
+  app: ServiceApp | null;
   runner: Runner;
   graphFor: (config: ConnectionConfig, logger: Logger) => GraphHttp;
   logger: Logger;
@@ -131,7 +135,9 @@ export function createApp(deps: ServiceDeps): OpenAPIHono<AuthEnv> {
 
   // Signing in is the one part of /api/v1 open to everyone.
   authRoutes(app, deps);
+  consentCallbackRoute(app, deps);
   app.use('/api/v1/*', requireAuth(deps.store));
+  consentRoutes(app, deps);
   connectionRoutes(app, deps);
   runRoutes(app, deps);
   directoryRoutes(app, deps);

@@ -93,11 +93,13 @@ export const connectionSchema = z
     clientId: z.string(),
     credential: z
       .object({
-        kind: z.string().describe('secret | certificate'),
+        kind: z.string().describe('secret | certificate | consent'),
         thumbprint: z.string().optional().describe('SHA-1 thumbprint, as the Entra portal shows it'),
         thumbprintSha256: z.string().optional(),
         expiresAt: z.string().optional(),
         setAt: z.string().optional(),
+        consentedAt: z.string().optional(),
+        consentedBy: z.string().optional(),
       })
       .describe('what may be shown of the credential; never the secret or key'),
     authorityHost: z.string(),

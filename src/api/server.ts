@@ -8,6 +8,7 @@ import { createScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import type { SecretBox } from '../secrets/box.ts';
 import { purgeExpiredSessions, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
+import { serviceApp, type ServiceApp } from '../connections/consent.ts';
 import { createApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -21,6 +22,8 @@ export interface ServiceOptions {
   port?: number;
   host?: string;
   graphFor?: (config: ConnectionConfig, logger: Logger) => GraphHttp;
+  /** usersync's own app for admin consent; default from USERSYNC_APP_CLIENT_ID and its credential. */
+  app?: ServiceApp | null;
   /** Run the embedded scheduler (default true). */
   schedule?: boolean;
   schedulerTickMs?: number;
@@ -38,16 +41,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const { store, box, logger } = options;
   const graphFor = options.graphFor ?? ((config, log) => connectGraph(config, { logger: log }));
   const metrics = createMetrics();
+  const consentApp = options.app === undefined ? serviceApp() : options.app;
   const runner = createRunner({
     store,
     box,
+    app: consentApp,
     graphFor,
     logger,
     onFinished: (run, throttled) => metrics.runFinished(run, throttled),
   });
   const scheduler = createScheduler({ store, runner, logger, now: options.now, tickMs: options.schedulerTickMs });
   let ready = false;
-  const app = createApp({ store, box, runner, graphFor, logger, metrics, ready: () => ready });
+  const app = createApp({ store, box, app: consentApp, runner, graphFor, logger, metrics, ready: () => ready });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: options.host ?? '127.0.0.1' }, () =>
       resolve(s),

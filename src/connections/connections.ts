@@ -13,6 +13,7 @@ import {
   type Store,
 } from '../store/index.ts';
 import { DEFAULT_SCHEDULE, nextRunAt, parseSchedule, type Schedule } from '../jobs/schedule.ts';
+import { consentConfig, requireServiceApp, type ServiceApp } from './consent.ts';
 
 // Connections of the service: a tenant, the app that reads it, and the credential (sealed at rest, never shown again).
 // Fields are checked with the same rules as the command line's AZURE_* variables; errors name the API field.
@@ -37,7 +38,15 @@ export interface ConnectionView {
   name: string;
   tenantId: string;
   clientId: string;
-  credential: { kind: string; thumbprint?: string; thumbprintSha256?: string; expiresAt?: string; setAt?: string };
+  credential: {
+    kind: string;
+    thumbprint?: string;
+    thumbprintSha256?: string;
+    expiresAt?: string;
+    setAt?: string;
+    consentedAt?: string;
+    consentedBy?: string;
+  };
   authorityHost: string;
   graphUrl: string;
   schedule: Schedule;
@@ -221,6 +230,15 @@ export async function patchConnection(
     'authorityHost',
     'graphUrl',
   ] as const;
+  if (credentialFields.some((f) => patch[f] !== undefined) && row.credential_kind === 'consent')
+    throw new UsersyncError(
+      'invalid_field',
+      'this connection reads its tenant through admin consent: its tenant and app are not edited',
+      {
+        hint: 'to use other credentials, create a connection with them (POST /api/v1/connections) and delete this one',
+        context: { field: credentialFields.find((f) => patch[f] !== undefined) },
+      },
+    );
   if (credentialFields.some((f) => patch[f] !== undefined)) {
     // A new tenant, app or host needs its credential again: the stored one may not belong to it.
     const newCredential = patch.clientSecret !== undefined || patch.certificatePem !== undefined;
@@ -316,8 +334,16 @@ function openCredential(row: ConnectionRow, box: SecretBox): OpenCredential {
     : { kind: 'secret', secret: data.secret };
 }
 
-/** The connection as the Graph client needs it (the credential opened in memory only). */
-export function connectionConfigOf(row: ConnectionRow, box: SecretBox): ConnectionConfig {
+/**
+ * The connection as the Graph client needs it (the credential opened in memory only). A connection made by admin
+ * consent reads its tenant with usersync's own app (`app`).
+ */
+export function connectionConfigOf(
+  row: ConnectionRow,
+  box: SecretBox,
+  app: ServiceApp | null = null,
+): ConnectionConfig {
+  if (row.credential_kind === 'consent') return consentConfig(requireServiceApp(app), row.tenant_id);
   const credential = openCredential(row, box);
   const info = JSON.parse(row.credential_info) as Record<string, string>;
   return {

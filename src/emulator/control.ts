@@ -24,6 +24,8 @@ export interface ControlDeps {
   requestLog: RequestLog;
   info: () => object;
   apps?: { setRoles(clientId: string, roles: string[]): void; addCertificate?(clientId: string, pem: string): void };
+  /** Admin consent: the decision programs get, and the permissions consent grants (mutable). */
+  consent?: { decision: 'approve' | 'decline'; roles: string[] };
 }
 
 /** A control-API failure with an HTTP status and a code, rendered as `{"error":{code,message}}`. */
@@ -1019,6 +1021,26 @@ export function createControlApp(deps: ControlDeps, control: Control = createCon
       handle(async (c) => {
         const body = parseInput(strictObject({ pem: z.string().min(1) }), await jsonBody(c));
         return c.json(control.addAppCertificate(param(c, 'clientId'), body.pem), 201);
+      }),
+    );
+  }
+
+  if (deps.consent) {
+    const consent = deps.consent;
+    app.get(
+      '/consent',
+      handle((c) => c.json(consent)),
+    );
+    app.put(
+      '/consent',
+      handle(async (c) => {
+        const body = parseInput(
+          strictObject({ decision: z.enum(['approve', 'decline']).optional(), roles: rolesSchema.optional() }),
+          await jsonBody(c),
+        );
+        if (body.decision) consent.decision = body.decision;
+        if (body.roles) consent.roles = body.roles;
+        return c.json(consent);
       }),
     );
   }

@@ -15,6 +15,7 @@ import {
   verifyAccessToken,
   type EmulatorApp,
   type EmulatorTenantAuth,
+  type ConsentDecision,
 } from './auth/index.ts';
 import { createControl, createControlApp } from './control.ts';
 import { createFaults } from './faults.ts';
@@ -78,6 +79,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   ];
 
   const faults = createFaults(spec.seed);
+  // Admin consent: what the admin clicks when a program (not a browser) asks, and the permissions consent grants.
+  const consent: { decision: ConsentDecision; roles: string[] } = { decision: 'approve', roles: [...DEFAULT_ROLES] };
   const requests = createRequestLog();
   let origin = '';
   const graph: GraphContext = {
@@ -107,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     seq: tenant.seq,
   });
   const controlDeps = {
+    consent,
     tenant: () => tenant,
     faults,
     requestLog: requests,
@@ -252,6 +256,10 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       now,
       signer,
       tokenLifetimeSeconds: () => options.tokenLifetimeSeconds ?? 3599,
+      consentDecision: () => consent.decision,
+      onConsent: (grant) => {
+        appById(authTenants, grant.clientId).roles = [...consent.roles];
+      },
       onRequest: () => {},
     }),
   );
@@ -286,6 +294,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     /** The app registration: tests change roles, add certificates or expire secrets here. */
     app,
     authTenants,
+    /** Admin consent: set `decision` to 'decline' to have programs' consent requests cancelled; `roles` are what consent grants. */
+    consent,
     /** The environment variables of the command-line contract that point usersync at this emulator. */
     env: (): Record<string, string> => ({
       AZURE_AUTHORITY_HOST: origin,

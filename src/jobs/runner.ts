@@ -18,7 +18,6 @@ import {
   saveRunChanges,
   startQueuedRun,
   type Run,
-  type RunStatus,
   type RunTrigger,
   type Store,
 } from '../store/index.ts';
@@ -27,23 +26,12 @@ import { loadSettings } from '../sync/applied-settings.ts';
 import { deliverMails } from '../sync/mailer.ts';
 import { runSync, type SyncProgress, type SyncSummary } from '../sync/run.ts';
 import { connectionConfigOf } from '../connections/connections.ts';
+import type { ServiceApp } from '../connections/consent.ts';
 
 // Runs the service was asked for (Sync Now, the API, the schedule), one per connection at a time: queued in the store,
 // started by a runner, stoppable. The run's own lock still guards against a CLI sync of the same connection.
 
-/** The run lifecycle, written down once: which status may follow which. */
-export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
-  queued: ['running', 'cancelled'],
-  running: ['succeeded', 'failed', 'held', 'cancelled'],
-  succeeded: [],
-  failed: [],
-  held: [],
-  cancelled: [],
-};
-
-export function canMove(from: RunStatus, to: RunStatus): boolean {
-  return RUN_TRANSITIONS[from].includes(to);
-}
+export { RUN_TRANSITIONS, canMove } from '../core/run-lifecycle.ts';
 
 export interface RunRequest {
   full?: boolean;
@@ -65,6 +53,8 @@ const CANCEL_POLL_MS = 1000;
 export interface RunnerDeps {
   store: Store;
   box: SecretBox;
+  /** usersync's own app, for connections made by admin consent. */
+  app?: ServiceApp | null;
   /** The Graph client of a connection (the default trusts NODE_EXTRA_CA_CERTS; the demo trusts its emulator's CA). */
   graphFor: (config: ConnectionConfig, logger: Logger) => GraphHttp;
   logger: Logger;
@@ -153,7 +143,7 @@ export function createRunner(deps: RunnerDeps): Runner {
         return;
       }
       try {
-        http = deps.graphFor(connectionConfigOf(row, deps.box), log);
+        http = deps.graphFor(connectionConfigOf(row, deps.box, deps.app ?? null), log);
       } catch (error) {
         await failBeforeStart(run, error);
         return;

@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { RunStatus } from '../core/run-lifecycle.ts';
 
 // Table shapes exactly as stored. On both dialects: timestamps are ISO-8601 text,
 // JSON is text, booleans are integers 0/1 (the query functions expose booleans).
@@ -9,7 +10,7 @@ export type UserStatus = 'active' | 'disabled';
 export type GroupType = 'microsoft365' | 'security' | 'mail-enabled-security' | 'distribution';
 export type MemberKind = 'user' | 'group';
 export type RoundMode = 'full' | 'delta';
-export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'held' | 'cancelled';
+export type { RunStatus };
 
 /** 0 or 1. */
 type Flag = number;

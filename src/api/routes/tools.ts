@@ -36,7 +36,7 @@ const expressionResult = z
 export function toolRoutes(app: Api, deps: ServiceDeps): void {
   const { store, box } = deps;
   const graphOf = async (connectionId: string) =>
-    deps.graphFor(connectionConfigOf(await requireConnection(store, connectionId), box), deps.logger);
+    deps.graphFor(connectionConfigOf(await requireConnection(store, connectionId), box, deps.app), deps.logger);
 
   app.openapi(
     createRoute({

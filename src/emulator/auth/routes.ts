@@ -124,10 +124,20 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
 
   const consentRoute = (version: 'v1' | 'v2') => (c: Context) => {
     count('admin-consent');
-    const outcome = adminConsent(consent, {
+    const query = new URL(c.req.url).searchParams;
+    // A browser gets Entra's consent page first (Accept or Cancel); a program gets the decision set on the emulator.
+    const clicked = query.get('emulator_decision');
+    if (clicked === null && (c.req.header('accept') ?? '').includes('text/html'))
+      return c.html(consentPage(c.req.path, query));
+    query.delete('emulator_decision');
+    const decided =
+      clicked === 'approve' || clicked === 'decline'
+        ? { ...consent, consentDecision: () => clicked as ConsentDecision }
+        : consent;
+    const outcome = adminConsent(decided, {
       version,
       tenantSegment: c.req.param('tenant') ?? '',
-      query: new URL(c.req.url).searchParams,
+      query,
     });
     if (outcome.kind === 'page') return c.text(outcome.message, outcome.status);
     return c.redirect(outcome.location, 302);
@@ -136,4 +146,24 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
   app.get('/:tenant/v2.0/adminconsent', consentRoute('v2'));
 
   return app;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+
+/** The admin-consent page: what the app asks for, Accept or Cancel (each a GET back here with the decision). */
+function consentPage(path: string, query: URLSearchParams): string {
+  const hidden = [...query]
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
+    .join('');
+  const app = escapeHtml(query.get('client_id') ?? 'an application');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Permissions requested</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}</style></head>
+<body><main><p>Microsoft Entra ID (emulated)</p><h1>Permissions requested</h1>
+<p>The application <strong>${app}</strong> asks for these permissions for your whole organization:</p>
+<ul><li>Read all users' full profiles (User.Read.All)</li><li>Read all group memberships (GroupMember.Read.All)</li><li>Read all users' profile photos (ProfilePhoto.Read.All)</li></ul>
+<p>Accepting grants them for every user of the organization.</p>
+<form method="get" action="${escapeHtml(path)}">${hidden}
+<button type="submit" name="emulator_decision" value="approve">Accept</button>
+<button type="submit" name="emulator_decision" value="decline">Cancel</button></form></main></body></html>`;
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { ErrorDescription } from '../../core/errors.ts';
+import { statusesBefore } from '../../core/run-lifecycle.ts';
 import type { Database, RunRow, RunStatus, RunTrigger } from '../schema.ts';
 
 /** A run record as the service shows it (booleans, the JSON summary and the failure decoded). */
@@ -292,7 +293,12 @@ export async function findRuns(db: Kysely<Database>, filter: RunFilter): Promise
 }
 
 export async function setRunStatus(db: Kysely<Database>, id: string, status: RunStatus): Promise<void> {
-  await db.updateTable('runs').set({ status }).where('id', '=', id).execute();
+  await db
+    .updateTable('runs')
+    .set({ status })
+    .where('id', '=', id)
+    .where('status', 'in', statusesBefore(status))
+    .execute();
 }
 
 export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOutcome): Promise<void> {
@@ -311,7 +317,13 @@ export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOu
   }
   if (outcome.fell_back_to_full !== undefined) set.fell_back_to_full = outcome.fell_back_to_full ? 1 : 0;
   if (outcome.mode !== undefined) set.mode = outcome.mode;
-  await db.updateTable('runs').set(set).where('id', '=', id).execute();
+  // Only along the lifecycle's edges: a run that already ended keeps its outcome.
+  await db
+    .updateTable('runs')
+    .set(set)
+    .where('id', '=', id)
+    .where('status', 'in', statusesBefore(outcome.status))
+    .execute();
 }
 
 export async function getRun(db: Kysely<Database>, id: string): Promise<Run | undefined> {
