@@ -25,6 +25,8 @@ import { handleGraph, type GraphContext, type GraphRequest } from './graph/route
 import { resourceUnits } from './graph/resource-units.ts';
 import { createRequestLog } from './request-log.ts';
 import { createTenant, type TenantOptions } from './tenant/tenant.ts';
+import type { GraphUser } from './tenant/types.ts';
+import type { SignInUser } from './auth/sign-in.ts';
 import { objectId } from './tenant/ids.ts';
 import { generateTls, type TlsMaterial } from './tls.ts';
 
@@ -81,6 +83,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   const faults = createFaults(spec.seed);
   // Admin consent: what the admin clicks when a program (not a browser) asks, and the permissions consent grants.
   const consent: { decision: ConsentDecision; roles: string[] } = { decision: 'approve', roles: [...DEFAULT_ROLES] };
+  // App roles assigned to users (user id → role values): the ID tokens of users signing in to apps carry them.
+  const appRoleAssignments = new Map<string, string[]>();
   const requests = createRequestLog();
   let origin = '';
   const graph: GraphContext = {
@@ -257,6 +261,21 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       signer,
       tokenLifetimeSeconds: () => options.tokenLifetimeSeconds ?? 3599,
       consentDecision: () => consent.decision,
+      signIn: {
+        find: (_tenantId, hint) => {
+          const i = tenant.findUser(hint);
+          return i === undefined ? undefined : signInUser(tenant.user(i));
+        },
+        list: (_tenantId, limit) => {
+          const users = [];
+          for (const i of tenant.liveUsers()) {
+            if (users.length >= limit) break;
+            users.push(signInUser(tenant.user(i)));
+          }
+          return users;
+        },
+        appRoles: (_clientId, userId) => appRoleAssignments.get(userId.toLowerCase()) ?? [],
+      },
       onConsent: (grant) => {
         appById(authTenants, grant.clientId).roles = [...consent.roles];
       },
@@ -296,6 +315,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     authTenants,
     /** Admin consent: set `decision` to 'decline' to have programs' consent requests cancelled; `roles` are what consent grants. */
     consent,
+    /** App roles of users signing in to apps, by user id: `appRoleAssignments.set(id, ['usersync.admin'])`. */
+    appRoleAssignments,
     /** The environment variables of the command-line contract that point usersync at this emulator. */
     env: (): Record<string, string> => ({
       AZURE_AUTHORITY_HOST: origin,
@@ -311,6 +332,15 @@ export async function startEmulator(options: EmulatorOptions = {}) {
         server.close((error) => (error ? reject(error) : resolve()));
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }),
+  };
+}
+
+function signInUser(user: GraphUser): SignInUser {
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    displayName: user.displayName,
+    mail: typeof user.mail === 'string' ? user.mail : null,
   };
 }
 

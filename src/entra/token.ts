@@ -25,7 +25,7 @@ export interface TokenProviderOptions {
 }
 
 /** Hosts msal knows without instance discovery (its built-in cloud metadata); any other host is declared known. */
-const MICROSOFT_AUTHORITY_HOSTS = new Set([
+export const MICROSOFT_AUTHORITY_HOSTS = new Set([
   'login.microsoftonline.com',
   'login.windows.net',
   'login.microsoft.com',

@@ -50,6 +50,7 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
       assert.deepEqual(status.body, {
         admins: false,
         firstAdmin: 'create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
+        microsoft: false,
       });
     });
 

@@ -1,9 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { checkSignIn, hasAdmins, startSession, type NewSession } from '../../admins/accounts.ts';
+import { checkSignIn, createAdmin, hasAdmins, startSession, type NewSession } from '../../admins/accounts.ts';
+import { finishMicrosoftSignIn, microsoftSignIn, startMicrosoftSignIn } from '../../admins/microsoft.ts';
+import { describeError } from '../../core/errors.ts';
 import { hashToken } from '../../admins/credentials.ts';
-import { deleteSession, getAdmin, getSession, recordAdminAction, useSignInLink } from '../../store/index.ts';
+import {
+  deleteSession,
+  getAdmin,
+  getAdminByEmail,
+  getSession,
+  recordAdminAction,
+  useSignInLink,
+} from '../../store/index.ts';
 import type { Api, ServiceDeps } from '../app.ts';
 import { SESSION_COOKIE, signInLimiter } from '../auth.ts';
 import { ApiError, problemSchema } from '../problem.ts';
@@ -21,6 +30,7 @@ const problems = {
 export function authRoutes(app: Api, deps: ServiceDeps): void {
   const { store } = deps;
   const limiter = signInLimiter();
+  const microsoft = microsoftSignIn(deps.app);
 
   app.openapi(
     createRoute({
@@ -33,7 +43,13 @@ export function authRoutes(app: Api, deps: ServiceDeps): void {
         200: {
           content: {
             'application/json': {
-              schema: z.object({ admins: z.boolean(), firstAdmin: z.string().nullable() }).openapi('AuthStatus'),
+              schema: z
+                .object({
+                  admins: z.boolean(),
+                  firstAdmin: z.string().nullable(),
+                  microsoft: z.boolean().describe('Sign in with Microsoft is configured (GET /api/v1/auth/microsoft)'),
+                })
+                .openapi('AuthStatus'),
             },
           },
           description: 'status',
@@ -48,6 +64,7 @@ export function authRoutes(app: Api, deps: ServiceDeps): void {
           firstAdmin: admins
             ? null
             : 'create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
+          microsoft: microsoft !== null,
         },
         200,
       );
@@ -154,6 +171,64 @@ export function authRoutes(app: Api, deps: ServiceDeps): void {
       return c.redirect('/', 303);
     },
   );
+
+  // Sign in with Microsoft: plain redirects (a browser follows them), so not in the OpenAPI operations.
+  const callbackPath = '/api/v1/auth/microsoft/callback';
+  const redirectUri = (c: Context) =>
+    `${(process.env.USERSYNC_PUBLIC_URL?.trim() || new URL(c.req.url).origin).replace(/\/+$/, '')}${callbackPath}`;
+  app.get('/api/v1/auth/microsoft', async (c) => {
+    if (!microsoft)
+      throw new ApiError(404, 'not_found', 'Sign in with Microsoft is not configured on this server', {
+        hint: 'set USERSYNC_APP_CLIENT_ID (with its secret or certificate) and USERSYNC_ADMIN_TENANTS, or sign in with a password',
+      });
+    const started = await startMicrosoftSignIn(microsoft, deps.box, redirectUri(c), {
+      loginHint: c.req.query('login_hint'),
+    });
+    setCookie(c, FLOW_COOKIE, started.cookie, {
+      httpOnly: true,
+      sameSite: 'Lax',
+      path: '/api/v1/auth/microsoft',
+      maxAge: 600,
+      secure: isHttps(c),
+    });
+    return c.redirect(started.url, 302);
+  });
+  app.get(callbackPath, async (c) => {
+    if (!microsoft) throw new ApiError(404, 'not_found', 'Sign in with Microsoft is not configured on this server');
+    const cookie = getCookie(c, FLOW_COOKIE);
+    deleteCookie(c, FLOW_COOKIE, { path: '/api/v1/auth/microsoft' });
+    try {
+      const who = await finishMicrosoftSignIn(
+        microsoft,
+        deps.box,
+        redirectUri(c),
+        new URL(c.req.url).searchParams,
+        cookie,
+      );
+      const admin =
+        (await getAdminByEmail(store.db, who.email)) ??
+        (await createAdmin(store, { email: who.email, password: null }, `microsoft:${who.email}`));
+      const session = await startSession(store, admin);
+      setSessionCookie(c, session);
+      await recordAdminAction(store.db, {
+        actor: admin.email,
+        action: 'admin.signed_in',
+        detail: { method: 'microsoft', tenantId: who.tenantId, roles: who.roles },
+      });
+      return c.redirect('/', 303);
+    } catch (error) {
+      const d = describeError(error);
+      deps.logger.warn({ error: d }, 'Microsoft sign-in refused');
+      const to = new URLSearchParams({ signInError: d.message, ...(d.hint ? { hint: d.hint } : {}) });
+      return c.redirect(`/?${to}`, 303);
+    }
+  });
+}
+
+const FLOW_COOKIE = 'usersync_ms_flow';
+
+function isHttps(c: Context): boolean {
+  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 }
 
 function setSessionCookie(c: Context, session: NewSession): void {
@@ -161,7 +236,7 @@ function setSessionCookie(c: Context, session: NewSession): void {
     httpOnly: true,
     sameSite: 'Strict',
     path: '/',
-    secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
+    secure: isHttps(c),
     expires: new Date(session.expiresAt),
   });
 }

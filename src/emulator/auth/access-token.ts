@@ -75,6 +75,11 @@ export function newTokenId(): string {
 }
 
 export function mintAccessToken(signer: TokenSigner, claims: AccessTokenClaims): string {
+  return signJwt(signer, claims);
+}
+
+/** A JWT signed RS256 with the emulator's key (access tokens, and ID tokens of users signing in). */
+export function signJwt(signer: TokenSigner, claims: object): string {
   const header = { typ: 'JWT', alg: 'RS256', x5t: signer.kid, kid: signer.kid };
   const signingInput = `${base64urlJson(header)}.${base64urlJson(claims)}`;
   const signature = sign('sha256', Buffer.from(signingInput), signer.privateKey);

@@ -4,11 +4,13 @@ import type { TokenSigner } from './access-token.ts';
 import { adminConsent, type ConsentGrant } from './consent.ts';
 import { aadErrorBody } from './errors.ts';
 import { instanceDiscovery, openIdConfiguration } from './metadata.ts';
+import { createSignIn, type SignInDirectory } from './sign-in.ts';
 import { lookupTenant } from './tenants.ts';
 import { requestToken, type TokenServiceContext } from './token-request.ts';
 import type { AadError, ConsentDecision, EmulatorTenantAuth } from './types.ts';
 
-export type AuthRequestKind = 'openid-configuration' | 'instance-discovery' | 'jwks' | 'token' | 'admin-consent';
+export type AuthRequestKind =
+  'openid-configuration' | 'instance-discovery' | 'jwks' | 'token' | 'admin-consent' | 'authorize';
 
 export type AuthRoutesOptions = {
   /** Read on every request: tests may add apps, secrets, certificates or roles at any time. */
@@ -24,6 +26,8 @@ export type AuthRoutesOptions = {
   consentDecision?: (grant: ConsentGrant) => ConsentDecision;
   /** Called when an admin approves consent. */
   onConsent?: (grant: ConsentGrant) => void;
+  /** Users who may sign in to apps (OpenID Connect authorization code with PKCE); without it /authorize is not served. */
+  signIn?: SignInDirectory;
   /** Called once per request handled, for request counting in tests and benchmarks. */
   onRequest?: (kind: AuthRequestKind) => void;
 };
@@ -44,6 +48,10 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
     signer: opts.signer,
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? (() => 3599),
   };
+  const signIn = opts.signIn
+    ? createSignIn({ tenants: opts.tenants, baseUrl: opts.baseUrl, now, signer: opts.signer, directory: opts.signIn })
+    : null;
+  if (signIn) tokenService.redeemCode = signIn.redeemCode;
   const consent = {
     tenants: opts.tenants,
     consentDecision: opts.consentDecision ?? (() => 'approve' as const),
@@ -142,6 +150,19 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
     if (outcome.kind === 'page') return c.text(outcome.message, outcome.status);
     return c.redirect(outcome.location, 302);
   };
+  if (signIn)
+    app.get('/:tenant/oauth2/v2.0/authorize', (c) => {
+      count('authorize');
+      const outcome = signIn.authorize(
+        c.req.path,
+        c.req.param('tenant'),
+        new URL(c.req.url).searchParams,
+        (c.req.header('accept') ?? '').includes('text/html'),
+      );
+      if (outcome.kind === 'page') return c.html(outcome.html);
+      if (outcome.kind === 'error') return c.text(outcome.message, outcome.status);
+      return c.redirect(outcome.location, 302);
+    });
   app.get('/:tenant/adminconsent', consentRoute('v1'));
   app.get('/:tenant/v2.0/adminconsent', consentRoute('v2'));
 

@@ -13,6 +13,12 @@ import { findApp, lookupTenant, tenantName } from './tenants.ts';
 import type { AadError, EmulatorApp, EmulatorTenantAuth } from './types.ts';
 
 export type TokenServiceContext = {
+  /** The authorization-code grant of admins signing in (sign-in.ts); without it only client credentials are served. */
+  redeemCode?: (
+    form: URLSearchParams,
+    clientId: string,
+    authenticate: (tenant: EmulatorTenantAuth) => Promise<AadError | EmulatorApp>,
+  ) => Promise<TokenResult>;
   tenants: () => readonly EmulatorTenantAuth[];
   baseUrl: () => string;
   /** Epoch milliseconds. */
@@ -35,6 +41,10 @@ export type TokenResponseBody = {
   expires_in: number;
   ext_expires_in: number;
   access_token: string;
+  /** The authorization-code grant's extras. */
+  scope?: string;
+  id_token?: string;
+  client_info?: string;
 };
 
 export type TokenResult = { ok: true; body: TokenResponseBody } | { ok: false; error: AadError };
@@ -51,10 +61,20 @@ export async function requestToken(ctx: TokenServiceContext, req: TokenRequest):
   const { form } = req;
   const grantType = form.get('grant_type');
   if (!grantType) return fail(aad.missingParameter('grant_type'));
-  if (grantType !== 'client_credentials') return fail(aad.unsupportedGrantType(grantType));
-
   const basic = basicCredentials(req.authorization);
   const clientId = form.get('client_id') || basic?.clientId;
+  if (grantType === 'authorization_code' && ctx.redeemCode) {
+    if (!clientId) return fail(aad.missingParameter('client_id'));
+    return ctx.redeemCode(form, clientId, async (tenant) => {
+      if (lookup.kind === 'tenant' && lookup.tenant.tenantId !== tenant.tenantId) return aad.noTenantInformation();
+      const app = findApp(tenant, clientId);
+      if (!app) return aad.appNotFound(clientId, tenantName(tenant));
+      const credential = await authenticateClient(ctx, req, tenant, app, basic?.secret);
+      return typeof credential === 'string' ? app : credential;
+    });
+  }
+  if (grantType !== 'client_credentials') return fail(aad.unsupportedGrantType(grantType));
+
   if (!clientId) return fail(aad.missingParameter('client_id'));
   if (lookup.kind === 'multi') return fail(aad.noTenantInformation());
   const tenant = lookup.tenant;
@@ -68,24 +88,8 @@ export async function requestToken(ctx: TokenServiceContext, req: TokenRequest):
   if (!app) return fail(aad.appNotFound(clientId, tenantName(tenant)));
 
   const nowMs = ctx.now();
-  const assertion = form.get('client_assertion');
-  const secret = form.get('client_secret') ?? basic?.secret;
-  let credential: AccessTokenClaims['appidacr'];
-  if (assertion) {
-    if (form.get('client_assertion_type') !== jwtBearerAssertionType) {
-      return fail(aad.missingParameter('client_assertion_type'));
-    }
-    const audiences = assertionAudiences(tenant, [ctx.baseUrl(), req.requestOrigin]);
-    const error = await verifyClientAssertion({ assertion, clientId, app, audiences, nowMs });
-    if (error) return fail(error);
-    credential = '2';
-  } else if (secret) {
-    const error = checkSecret(app, secret, nowMs);
-    if (error) return fail(error);
-    credential = '1';
-  } else {
-    return fail(aad.noCredential());
-  }
+  const credential = await authenticateClient(ctx, req, tenant, app, basic?.secret);
+  if (typeof credential !== 'string') return fail(credential);
 
   const lifetime = ctx.tokenLifetimeSeconds();
   const nowSeconds = Math.floor(nowMs / 1000);
@@ -118,6 +122,29 @@ export async function requestToken(ctx: TokenServiceContext, req: TokenRequest):
       access_token: mintAccessToken(ctx.signer, claims),
     },
   };
+}
+
+/** The client's proof: a certificate-signed assertion ('2') or a secret ('1'), or why it fails. */
+async function authenticateClient(
+  ctx: TokenServiceContext,
+  req: TokenRequest,
+  tenant: EmulatorTenantAuth,
+  app: EmulatorApp,
+  basicSecret: string | undefined,
+): Promise<AccessTokenClaims['appidacr'] | AadError> {
+  const { form } = req;
+  const nowMs = ctx.now();
+  const assertion = form.get('client_assertion');
+  const secret = form.get('client_secret') ?? basicSecret;
+  if (assertion) {
+    if (form.get('client_assertion_type') !== jwtBearerAssertionType)
+      return aad.missingParameter('client_assertion_type');
+    const audiences = assertionAudiences(tenant, [ctx.baseUrl(), req.requestOrigin]);
+    const error = await verifyClientAssertion({ assertion, clientId: app.clientId, app, audiences, nowMs });
+    return error ?? '2';
+  }
+  if (secret) return checkSecret(app, secret, nowMs) ?? '1';
+  return aad.noCredential();
 }
 
 /** The resource of a client-credentials scope (`https://graph.microsoft.com/.default` → `https://graph.microsoft.com`). */
