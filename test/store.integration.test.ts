@@ -175,6 +175,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         '008-audit',
         '009-outbox',
         '010-app-memberships',
+        '011-service',
       ],
     );
     assert.equal(await countUsers(again.db, conn), 1);
@@ -797,6 +798,12 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         pid: process.pid,
         host: hostname(),
         failure: null,
+        trigger: 'cli',
+        requested_by: null,
+        queued_at: null,
+        full_read: false,
+        cancel_requested: false,
+        changes: null,
       });
       const runs = await listRuns(store.db, conn, 2);
       assert.deepEqual(
