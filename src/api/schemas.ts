@@ -187,7 +187,11 @@ export const runSchema = z
     progress: z
       .object({ phase: z.string(), done: z.number().int(), graphRequests: z.number().int(), startedAt: z.string() })
       .nullable()
-      .describe('while running in this server: the phase, objects done and Graph requests so far'),
+      .describe('while running: the phase, objects done and Graph requests so far'),
+    worker: z
+      .object({ pid: z.number().int(), host: z.string().nullable() })
+      .nullable()
+      .describe('the process that runs (or ran) it'),
   })
   .openapi('Run');
 

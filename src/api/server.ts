@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/env.ts';
 import type { GraphHttp } from '../entra/http.ts';
-import { createRunner, type Runner } from '../jobs/runner.ts';
+import { runnerFor, type Runner } from '../jobs/runner.ts';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import type { SecretBox } from '../secrets/box.ts';
 import { purgeExpiredSessions, type Store } from '../store/index.ts';
@@ -42,7 +42,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const graphFor = options.graphFor ?? ((config, log) => connectGraph(config, { logger: log }));
   const metrics = createMetrics();
   const consentApp = options.app === undefined ? serviceApp() : options.app;
-  const runner = createRunner({
+  const runner = await runnerFor({
     store,
     box,
     app: consentApp,

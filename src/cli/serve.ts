@@ -6,7 +6,8 @@ import { startService } from '../api/server.ts';
 import { loadStoreConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
 import { resealCredentials } from '../connections/connections.ts';
-import { createRunner } from '../jobs/runner.ts';
+import { runnerFor } from '../jobs/runner.ts';
+import { serviceApp } from '../connections/consent.ts';
 import { createScheduler } from '../jobs/scheduler.ts';
 import { boxOf, generateKey, keyFiles, loadSecretBox, parseKey, writeKeyFile, type SecretBox } from '../secrets/box.ts';
 import { getAdminByEmail, type Store } from '../store/index.ts';
@@ -50,21 +51,22 @@ export function serviceCommands(program: Command): void {
       const logger = createLogger(process.env, 'info');
       const store = await openConfiguredStore();
       const box = secretBox();
-      const runner = createRunner({
+      if (store.dialect !== 'postgres')
+        throw new Error(
+          'usersync worker shares runs over PostgreSQL (DATABASE_URL); with the embedded store, `usersync serve` runs everything itself',
+        );
+      const runner = await runnerFor({
         store,
         box,
+        app: serviceApp(),
         logger,
         graphFor: (config, log) => connectGraph(config, { logger: log }),
       });
       const scheduler = createScheduler({ store, runner, logger });
-      runner.kick();
       scheduler.start();
-      // Queued runs of other processes' requests are picked up by polling the queue.
-      const poll = setInterval(() => runner.kick(), 2_000);
       logger.info({ pid: process.pid }, 'usersync worker started');
       process.stdout.write(`${JSON.stringify({ worker: process.pid })}\n`);
       await untilStopped(async () => {
-        clearInterval(poll);
         await scheduler.stop();
         await runner.close();
         await store.close();

@@ -16,6 +16,7 @@ import {
   releaseDeadClaims,
   requestCancel,
   saveRunChanges,
+  saveRunProgress,
   startQueuedRun,
   type Run,
   type RunTrigger,
@@ -27,6 +28,7 @@ import { deliverMails } from '../sync/mailer.ts';
 import { runSync, type SyncProgress, type SyncSummary } from '../sync/run.ts';
 import { connectionConfigOf } from '../connections/connections.ts';
 import type { ServiceApp } from '../connections/consent.ts';
+import { postgresConnectionString } from '../store/db.ts';
 
 // Runs the service was asked for (Sync Now, the API, the schedule), one per connection at a time: queued in the store,
 // started by a runner, stoppable. The run's own lock still guards against a CLI sync of the same connection.
@@ -115,7 +117,7 @@ export function createRunner(deps: RunnerDeps): Runner {
       progress: { phase: 'users' as const, done: 0, graphRequests: 0, startedAt: new Date().toISOString() },
     };
     active.set(run.connection_id, slot);
-    const done = execute(run, slot)
+    const done = executeRun(deps, run, slot)
       .catch((error) => logger.error({ runId: run.id, error: describeError(error) }, 'run could not be executed'))
       .finally(() => {
         active.delete(run.connection_id);
@@ -123,119 +125,6 @@ export function createRunner(deps: RunnerDeps): Runner {
         void pick();
       });
     finished.add(done);
-  }
-
-  async function execute(run: Run, slot: { controller: AbortController; progress: LiveProgress }): Promise<void> {
-    const log = logger.child({ connectionId: run.connection_id, runId: run.id });
-    const poll = setInterval(() => {
-      cancelRequested(store.db, run.id)
-        .then((yes) => yes && slot.controller.abort())
-        .catch(() => {});
-    }, CANCEL_POLL_MS);
-    let http: GraphHttp | undefined;
-    try {
-      const row = await getConnection(store.db, run.connection_id);
-      if (!row) {
-        await failBeforeStart(
-          run,
-          new UsersyncError('not_found', `connection "${run.connection_id}" no longer exists`),
-        );
-        return;
-      }
-      try {
-        http = deps.graphFor(connectionConfigOf(row, deps.box, deps.app ?? null), log);
-      } catch (error) {
-        await failBeforeStart(run, error);
-        return;
-      }
-      const changes: unknown[] = [];
-      const options = {
-        connectionId: run.connection_id,
-        full: run.full_read,
-        dryRun: run.dry_run,
-        runId: run.id,
-        signal: slot.controller.signal,
-        logger: log,
-        onProgress: (p: SyncProgress) => Object.assign(slot.progress, p),
-        onChange: run.dry_run
-          ? (c: AuditEntry) => {
-              if (changes.length < DRY_RUN_CHANGES)
-                changes.push({
-                  object: c.objectType,
-                  id: c.objectId,
-                  label: c.label ?? null,
-                  action: c.action,
-                  changes: c.changes ?? [],
-                });
-            }
-          : undefined,
-      };
-      if (run.dry_run) {
-        // A dry run writes nothing, its record included: the runner keeps the record of the test sync.
-        if (
-          !(await startQueuedRun(store.db, {
-            id: run.id,
-            connection_id: run.connection_id,
-            mode: run.mode,
-            dry_run: true,
-          }))
-        )
-          return;
-        const started = Date.now();
-        try {
-          const summary: SyncSummary = await runSync({ store, http }, options);
-          await saveRunChanges(store.db, run.id, changes);
-          await finishRun(store.db, run.id, {
-            status: 'succeeded',
-            duration_ms: summary.durationMs,
-            summary,
-            graph_requests: summary.graphRequests,
-            mode: summary.mode,
-          });
-        } catch (error) {
-          await finishRun(store.db, run.id, {
-            status: (error as Error).name === 'RunCancelledError' ? 'cancelled' : 'failed',
-            duration_ms: Date.now() - started,
-            failure: describeError(error, { connectionId: run.connection_id }),
-          });
-        }
-      } else {
-        await runSync({ store, http }, options).catch((error) => {
-          // The run record says why; the log has it too (runSync logged it).
-          log.debug({ error: describeError(error) }, 'run ended with an error');
-        });
-      }
-      await deliverQueued(run.connection_id, log);
-    } finally {
-      clearInterval(poll);
-      const final = await getRun(store.db, run.id).catch(() => undefined);
-      if (final) deps.onFinished?.(final, http?.throttleCount ?? 0);
-    }
-  }
-
-  async function failBeforeStart(run: Run, error: unknown): Promise<void> {
-    await startQueuedRun(store.db, {
-      id: run.id,
-      connection_id: run.connection_id,
-      mode: run.mode,
-      dry_run: run.dry_run,
-    });
-    await finishRun(store.db, run.id, {
-      status: 'failed',
-      duration_ms: 0,
-      failure: describeError(error, { connectionId: run.connection_id }),
-    });
-  }
-
-  async function deliverQueued(conn: string, log: Logger): Promise<void> {
-    const url = process.env.USERSYNC_SMTP_URL;
-    if (!url) return;
-    try {
-      const { settings } = await loadSettings(store.db, conn);
-      await deliverMails(store, conn, url, { from: settings.email?.from, log });
-    } catch (error) {
-      log.warn({ error: describeError(error) }, 'mails were not sent; they stay queued');
-    }
   }
 
   return {
@@ -279,4 +168,162 @@ export function createRunner(deps: RunnerDeps): Runner {
       return active.size;
     },
   };
+}
+
+/**
+ * Runs one queued run to its end in this process: the connection's credential opened, the sync (or test sync) run with
+ * a stop signal, progress and stop requests exchanged through the run record every second (so any process can show
+ * and stop it), queued mails delivered. `takeOver`: the run may be `running` already — its worker died and the queue
+ * gave it to this one; the run lock (held from here on) proves nobody else runs it.
+ */
+export async function executeRun(
+  deps: RunnerDeps,
+  run: Run,
+  slot: { controller: AbortController; progress: LiveProgress },
+  options: { takeOver?: boolean } = {},
+): Promise<void> {
+  const { store, logger } = deps;
+  const log = logger.child({ connectionId: run.connection_id, runId: run.id });
+  const poll = setInterval(() => {
+    cancelRequested(store.db, run.id)
+      .then((yes) => yes && slot.controller.abort())
+      .catch(() => {});
+    void saveRunProgress(store.db, run.id, slot.progress).catch(() => {});
+  }, CANCEL_POLL_MS);
+  let http: GraphHttp | undefined;
+  try {
+    const row = await getConnection(store.db, run.connection_id);
+    if (!row) {
+      await failBeforeStart(
+        store,
+        run,
+        new UsersyncError('not_found', `connection "${run.connection_id}" no longer exists`),
+      );
+      return;
+    }
+    try {
+      http = deps.graphFor(connectionConfigOf(row, deps.box, deps.app ?? null), log);
+    } catch (error) {
+      await failBeforeStart(store, run, error);
+      return;
+    }
+    const changes: unknown[] = [];
+    const syncOptions = {
+      connectionId: run.connection_id,
+      full: run.full_read,
+      dryRun: run.dry_run,
+      runId: run.id,
+      takeOver: options.takeOver,
+      signal: slot.controller.signal,
+      logger: log,
+      onProgress: (p: SyncProgress) => Object.assign(slot.progress, p),
+      onChange: run.dry_run
+        ? (c: AuditEntry) => {
+            if (changes.length < DRY_RUN_CHANGES)
+              changes.push({
+                object: c.objectType,
+                id: c.objectId,
+                label: c.label ?? null,
+                action: c.action,
+                changes: c.changes ?? [],
+              });
+          }
+        : undefined,
+    };
+    if (run.dry_run) {
+      // A dry run writes nothing, its record included: the runner keeps the record of the test sync.
+      if (
+        !(await startQueuedRun(store.db, {
+          id: run.id,
+          connection_id: run.connection_id,
+          mode: run.mode,
+          dry_run: true,
+        }))
+      )
+        return;
+      const started = Date.now();
+      try {
+        const summary: SyncSummary = await runSync({ store, http }, syncOptions);
+        await saveRunChanges(store.db, run.id, changes);
+        await finishRun(store.db, run.id, {
+          status: 'succeeded',
+          duration_ms: summary.durationMs,
+          summary,
+          graph_requests: summary.graphRequests,
+          mode: summary.mode,
+        });
+      } catch (error) {
+        await finishRun(store.db, run.id, {
+          status: (error as Error).name === 'RunCancelledError' ? 'cancelled' : 'failed',
+          duration_ms: Date.now() - started,
+          failure: describeError(error, { connectionId: run.connection_id }),
+        });
+      }
+    } else {
+      await runSync({ store, http }, syncOptions).catch((error) => {
+        // The run record says why; the log has it too (runSync logged it).
+        log.debug({ error: describeError(error) }, 'run ended with an error');
+      });
+    }
+    await deliverQueued(store, run.connection_id, log);
+  } finally {
+    clearInterval(poll);
+    const final = await getRun(store.db, run.id).catch(() => undefined);
+    if (final) deps.onFinished?.(final, http?.throttleCount ?? 0);
+  }
+}
+
+async function failBeforeStart(store: Store, run: Run, error: unknown): Promise<void> {
+  await startQueuedRun(store.db, {
+    id: run.id,
+    connection_id: run.connection_id,
+    mode: run.mode,
+    dry_run: run.dry_run,
+  });
+  await finishRun(store.db, run.id, {
+    status: 'failed',
+    duration_ms: 0,
+    failure: describeError(error, { connectionId: run.connection_id }),
+  });
+}
+
+async function deliverQueued(store: Store, conn: string, log: Logger): Promise<void> {
+  const url = process.env.USERSYNC_SMTP_URL;
+  if (!url) return;
+  try {
+    const { settings } = await loadSettings(store.db, conn);
+    await deliverMails(store, conn, url, { from: settings.email?.from, log });
+  } catch (error) {
+    log.warn({ error: describeError(error) }, 'mails were not sent; they stay queued');
+  }
+}
+
+/**
+ * The runner a process uses over its store: on PostgreSQL the shared pg-boss queue (any number of serve and worker
+ * processes), on SQLite the embedded queue of this one process. Concurrency: USERSYNC_RUN_CONCURRENCY (default 4).
+ */
+export async function runnerFor(
+  deps: RunnerDeps,
+  env: Record<string, string | undefined> = process.env,
+  overrides: { concurrency?: number } = {},
+): Promise<Runner> {
+  const number = (name: string, fallback: number, min: number) => {
+    const raw = env[name]?.trim();
+    if (!raw) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min)
+      throw new UsersyncError('config_invalid', `${name} must be a whole number of at least ${min} (got "${raw}")`, {
+        context: { field: name },
+      });
+    return value;
+  };
+  const concurrency = overrides.concurrency ?? number('USERSYNC_RUN_CONCURRENCY', 4, 0);
+  if (deps.store.dialect !== 'postgres') return createRunner({ ...deps, concurrency });
+  const { createBossRunner } = await import('./boss.ts');
+  return createBossRunner(deps, {
+    databaseUrl: postgresConnectionString(deps.store),
+    concurrency,
+    expireInSeconds: number('USERSYNC_RUN_EXPIRE_SECONDS', 3600, 5),
+    maintenanceSeconds: number('USERSYNC_JOB_MAINTENANCE_SECONDS', 60, 1),
+  });
 }

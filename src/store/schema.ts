@@ -152,6 +152,8 @@ export type RunsTable = {
   cancel_requested: ColumnType<number, number | undefined, number>;
   /** Dry runs: the changes they would make, as JSON (the first ones). */
   changes: ColumnType<string | null, string | null | undefined, string | null>;
+  /** While running: the last progress reported (JSON), so every process can show it. */
+  progress: ColumnType<string | null, string | null | undefined, string | null>;
 };
 
 export type RunTrigger = 'schedule' | 'now' | 'api' | 'cli';

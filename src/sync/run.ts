@@ -86,6 +86,8 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** A run the service queued: this run starts it (queued → running) instead of recording a new one. */
   runId?: string;
+  /** The queued run may be `running` already: its worker died and the job queue handed it over (the lock proves it). */
+  takeOver?: boolean;
   /** Aborted: the run stops after the page it is on (committed, so state stays consistent) and is recorded as cancelled. */
   signal?: AbortSignal;
   /** Earlier runs of the connection whose process stopped without finishing: this run closed them as failed and resumes their work. */
@@ -264,7 +266,7 @@ export async function runSync(
       };
       // A queued run an administrator stopped while it waited for the lock does not start.
       if (options.runId) {
-        if (!(await startQueuedRun(store.db, record))) throw new RunCancelledError(runId);
+        if (!(await startQueuedRun(store.db, record, options.takeOver))) throw new RunCancelledError(runId);
       } else await insertRun(store.db, record);
     }
     let state = await getSyncState(store.db, conn);

@@ -310,7 +310,9 @@ export function runView(run: Run, runner: Runner) {
     cancelRequested: run.cancel_requested,
     summary: (run.summary ?? null) as never,
     failure: run.failure,
-    progress: run.status === 'running' ? runner.progress(run.id) : null,
+    // This process's own runs report live; others' through the run record (updated every second).
+    progress: run.status === 'running' ? (runner.progress(run.id) ?? (run.progress as never) ?? null) : null,
+    worker: run.pid === null ? null : { pid: run.pid, host: run.host },
   };
 }
 

@@ -91,6 +91,7 @@ export function serviceMigration(dialect: StoreDialect): Migration {
         .execute();
       // A dry run's changes (the test sync's per-object diff), as JSON; null for other runs.
       await db.schema.alterTable('runs').addColumn('changes', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('progress', 'text').execute();
       await db.schema.createIndex('runs_status').on('runs').columns(['status', 'queued_at']).execute();
       // The events feed reads a connection's audit trail in order.
       await db.schema.createIndex('audit_connection_seq').on('audit').columns(['connection_id', 'seq']).execute();
@@ -98,7 +99,15 @@ export function serviceMigration(dialect: StoreDialect): Migration {
     async down(db: Kysely<any>) {
       await db.schema.dropIndex('audit_connection_seq').execute();
       await db.schema.dropIndex('runs_status').execute();
-      for (const col of ['changes', 'cancel_requested', 'full_read', 'queued_at', 'requested_by', 'trigger'])
+      for (const col of [
+        'progress',
+        'changes',
+        'cancel_requested',
+        'full_read',
+        'queued_at',
+        'requested_by',
+        'trigger',
+      ])
         await db.schema.alterTable('runs').dropColumn(col).execute();
       for (const table of ['admin_actions', 'sign_in_links', 'api_tokens', 'admin_sessions', 'admins', 'connections'])
         await db.schema.dropTable(table).execute();

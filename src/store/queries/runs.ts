@@ -15,7 +15,10 @@ export type Run = Omit<
   | 'full_read'
   | 'cancel_requested'
   | 'changes'
+  | 'progress'
 > & {
+  /** A running run's last reported progress (phase, objects done, Graph requests). */
+  progress: unknown;
   dry_run: boolean;
   fell_back_to_full: boolean;
   full_read: boolean;
@@ -146,8 +149,11 @@ export async function queueRun(
     .execute();
 }
 
-/** queued → running, by this process; false when it was no longer queued (cancelled, or taken by another worker). */
-export async function startQueuedRun(db: Kysely<Database>, run: NewRun): Promise<boolean> {
+/**
+ * queued → running, by this process; false when it was no longer queued (cancelled, or taken by another worker).
+ * `takeOver`: a run left `running` by a worker that died is taken over too (call it holding the run lock).
+ */
+export async function startQueuedRun(db: Kysely<Database>, run: NewRun, takeOver = false): Promise<boolean> {
   const result = await db
     .updateTable('runs')
     .set({
@@ -158,7 +164,7 @@ export async function startQueuedRun(db: Kysely<Database>, run: NewRun): Promise
       host: run.host ?? hostname(),
     })
     .where('id', '=', run.id)
-    .where('status', '=', 'queued')
+    .where('status', 'in', takeOver ? ['queued', 'running'] : ['queued'])
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
@@ -260,6 +266,19 @@ export async function cancelRequested(db: Kysely<Database>, id: string): Promise
   return row?.cancel_requested === 1;
 }
 
+/** A running run's progress, for processes that do not run it (the API of another server, the console). */
+export async function saveRunProgress(db: Kysely<Database>, id: string, progress: unknown): Promise<void> {
+  // Only by the process that runs it (a second attempt waiting for the run lock has nothing to say yet).
+  await db
+    .updateTable('runs')
+    .set({ progress: JSON.stringify(progress) })
+    .where('id', '=', id)
+    .where('status', '=', 'running')
+    .where('pid', '=', process.pid)
+    .where('host', '=', hostname())
+    .execute();
+}
+
 export async function saveRunChanges(db: Kysely<Database>, id: string, changes: unknown[]): Promise<void> {
   await db
     .updateTable('runs')
@@ -354,6 +373,7 @@ function decodeRun(row: RunRow): Run {
     full_read,
     cancel_requested,
     changes,
+    progress,
     ...rest
   } = row;
   const detail =
@@ -377,6 +397,7 @@ function decodeRun(row: RunRow): Run {
     cancel_requested: cancel_requested === 1,
     summary: summary === null ? null : JSON.parse(summary),
     changes: changes === null ? null : (JSON.parse(changes) as unknown[]),
+    progress: progress === null ? null : JSON.parse(progress),
     failure,
   };
 }
