@@ -6,7 +6,7 @@ import type { GraphHttp } from '../entra/http.ts';
 import { runnerFor, type Runner } from '../jobs/runner.ts';
 import { createScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import type { SecretBox } from '../secrets/box.ts';
-import { purgeExpiredSessions, type Store } from '../store/index.ts';
+import { purgeExpiredSessions, type Run, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { serviceApp, type ServiceApp } from '../connections/consent.ts';
 import { createApp } from './app.ts';
@@ -27,6 +27,8 @@ export interface ServiceOptions {
   /** Run the embedded scheduler (default true). */
   schedule?: boolean;
   schedulerTickMs?: number;
+  /** Called when a run this process ran ends (the demo prints a line). */
+  onRunFinished?: (run: Run) => void;
   now?: () => Date;
 }
 
@@ -48,7 +50,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     app: consentApp,
     graphFor,
     logger,
-    onFinished: (run, throttled) => metrics.runFinished(run, throttled),
+    onFinished: (run, throttled) => {
+      metrics.runFinished(run, throttled);
+      options.onRunFinished?.(run);
+    },
   });
   const scheduler = createScheduler({ store, runner, logger, now: options.now, tickMs: options.schedulerTickMs });
   let ready = false;

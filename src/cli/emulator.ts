@@ -57,16 +57,30 @@ export function emulatorCommand(program: Command): void {
 
   program
     .command('demo', { hidden: true })
-    .description('Sync the emulated demo tenant and show the directory (npm start).')
-    .action(async () => {
+    .description('npm start: the service with a demo connection to an emulated tenant that changes as it runs.')
+    .option('--port <port>', 'the port of the service (taken: any free port)', integer('--port', 0, 65535), 8080)
+    .option('--host <host>', 'the address to listen on', '127.0.0.1')
+    .option('--tour', 'instead: a guided tour on the command line (syncs, changes, settings, a held wave of leavers)')
+    .action(async (flags: { port: number; host: string; tour?: boolean }) => {
       const emulator = await startFromFlags({ port: 0, host: '127.0.0.1', users: 200, seed: 'demo' });
-      const { runDemo } = await import('./demo.ts');
-      // Listening for the signals before the demo prints its last line: a reader may stop it as soon as it sees it.
-      let dataDir: string | null = null;
-      const stopped = untilSignal(emulator, () => {
-        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (flags.tour) {
+        const { runDemo } = await import('./demo.ts');
+        // Listening for the signals before the demo prints its last line: a reader may stop it as soon as it sees it.
+        let dataDir: string | null = null;
+        const stopped = untilSignal(emulator, () => {
+          if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+        });
+        dataDir = await runDemo(emulator);
+        await stopped;
+        return;
+      }
+      const { startServiceDemo } = await import('./demo-service.ts');
+      let demo: Awaited<ReturnType<typeof startServiceDemo>> | null = null;
+      const stopped = untilSignal(emulator, async () => {
+        await demo?.stop();
+        if (demo) rmSync(demo.dataDir, { recursive: true, force: true });
       });
-      dataDir = await runDemo(emulator);
+      demo = await startServiceDemo(emulator, { port: flags.port, host: flags.host });
       await stopped;
     });
 }
@@ -105,11 +119,17 @@ export function connectionLine(e: Emulator) {
 }
 
 /** Serves until SIGINT or SIGTERM, then stops the emulator (which removes its temporary folder) and runs `cleanup`. */
-function untilSignal(emulator: Emulator, cleanup?: () => void): Promise<void> {
+function untilSignal(emulator: Emulator, cleanup?: () => void | Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
-      void emulator.stop().finally(() => {
-        cleanup?.();
+      // What runs against the emulator stops first (the demo's service finishes its page), then the emulator.
+      void (async () => {
+        try {
+          await cleanup?.();
+        } finally {
+          await emulator.stop();
+        }
+      })().finally(() => {
         resolve();
         process.exit(0);
       });
