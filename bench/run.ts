@@ -1,5 +1,6 @@
 import { benchEmulator } from './emulator.ts';
 import { table } from './support.ts';
+import { benchService, serviceTable } from './service.ts';
 import { benchScope, benchStorm, benchSync, type SyncRow } from './sync.ts';
 
 // `npm run bench`: measurements against the emulator, printed as tables. Never part of `npm test`.
@@ -46,6 +47,17 @@ if (!only || only === 'scope') {
     '\nGroup-scoped reading: SQLite, emulator in its own process; runs after the first sweep photos daily (USERSYNC_PHOTO_SWEEP_HOURS=24)\n',
   );
   console.log(syncTable(rows));
+}
+
+// Not in the default run (about ten minutes, and PostgreSQL at 127.0.0.1:5432): `npm run bench -- service [connections] [minutes]`.
+if (only === 'service') {
+  const connections = Number(process.argv[3] ?? 1000);
+  const minutes = Number(process.argv[4] ?? 5);
+  const rows = await benchService(connections, minutes);
+  console.log(
+    `\nService: ${connections} connections of 1,000 users (one emulator process serving every tenant), 2 \`usersync worker\` processes on PostgreSQL (4 runs at once each)\n`,
+  );
+  console.log(serviceTable(rows));
 }
 
 // Not in the default run (about ten minutes): `npm run bench -- sync-1m` checks that memory stays flat at a million users.

@@ -17,6 +17,7 @@ interface EmulatorFlags {
   roles?: string;
   deltaPageSize?: number;
   membersPerPage?: number;
+  tenants?: number;
 }
 
 export function emulatorCommand(program: Command): void {
@@ -39,6 +40,11 @@ export function emulatorCommand(program: Command): void {
     .option('--ca <file>', 'CA certificate (PEM) that signed --cert')
     .option('--roles <list>', 'comma-separated application permissions granted to the app', undefined)
     .option('--delta-page-size <n>', 'objects per delta page', integer('--delta-page-size', 1, 5000))
+    .option(
+      '--tenants <n>',
+      'tenants to serve (each generated alike with its own id; the JSON line lists them as tenantIds)',
+      integer('--tenants', 1, 10_000),
+    )
     .option(
       '--members-per-page <n>',
       'members@delta entries per page before a group is split',
@@ -104,6 +110,7 @@ async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
       .filter(Boolean),
     deltaPageSize: flags.deltaPageSize,
     deltaMembersPerPage: flags.membersPerPage,
+    extraTenants: (flags.tenants ?? 1) - 1,
   });
 }
 
@@ -115,6 +122,8 @@ export function connectionLine(e: Emulator) {
     clientId: e.clientId,
     clientSecret: e.clientSecret,
     ca: e.ca,
+    // Only with --tenants: every tenant served, the first one included.
+    ...(e.extraTenants.length > 0 ? { tenantIds: [e.tenantId, ...e.extraTenants.map((t) => t.spec.tenantId)] } : {}),
   };
 }
 

@@ -47,6 +47,12 @@ export interface EmulatorOptions extends TenantOptions {
   deltaMembersPerPage?: number;
   deltaTokenLifetimeMs?: number;
   tokenLifetimeSeconds?: number;
+  /**
+   * More tenants served beside the first (the service bench: many connections): each generated like the first with the
+   * seed `<seed>-<k>` and its own tenant id, consented to the same app. Graph serves the tenant of the token; they are
+   * addressed by tenant id. Listed as `emulator.extraTenants`.
+   */
+  extraTenants?: number;
 }
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
@@ -79,6 +85,10 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   const authTenants: EmulatorTenantAuth[] = [
     { tenantId: spec.tenantId, domains: [spec.domain, spec.initialDomain], apps: [app] },
   ];
+  const extraTenants = Array.from({ length: options.extraTenants ?? 0 }, (_, k) =>
+    createTenant({ ...options, now, seed: `${options.seed ?? 'usersync'}-${k + 1}` }),
+  );
+  for (const t of extraTenants) authTenants.push({ tenantId: t.spec.tenantId, domains: [], apps: [app] });
 
   const faults = createFaults(spec.seed);
   // Admin consent: what the admin clicks when a program (not a browser) asks, and the permissions consent grants.
@@ -101,6 +111,17 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     },
     hideUsers: () => faults.hideUsers(),
   };
+  // Graph serves the tenant the token was issued for.
+  const graphs = new Map<string, GraphContext>([[spec.tenantId, graph]]);
+  for (const t of extraTenants)
+    graphs.set(t.spec.tenantId, {
+      tenant: t,
+      get graphBase() {
+        return origin;
+      },
+      delta: graph.delta,
+      hideUsers: () => false,
+    });
 
   const root = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
   const info = () => ({
@@ -205,7 +226,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     const check = verifyAccessToken(signer, c.req.header('authorization'), now(), {
       audiences: ['https://graph.microsoft.com', 'https://graph.microsoft.com/', GRAPH_APP_ID, origin, `${origin}/`],
     });
-    if (!check.ok || check.tenantId !== spec.tenantId) {
+    const served = check.ok ? graphs.get(check.tenantId) : undefined;
+    if (!check.ok || !served) {
       const message = check.ok ? 'Access token validation failure. Invalid audience.' : check.message;
       return graphError(401, 'InvalidAuthenticationToken', message, requestId, {
         'WWW-Authenticate': `Bearer realm="", authorization_uri="${origin}/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
@@ -223,7 +245,7 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       }
       return handleBatch(
         {
-          run: (item) => handleGraph(graph, item),
+          run: (item) => handleGraph(served, item),
           fault: (itemPath) => {
             const decision = faults.decide({ path: itemPath, method: 'GET', inBatch: true });
             const itemResult =
@@ -249,7 +271,7 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       );
     }
     const request: GraphRequest = { ...base, method: c.req.method, path, query: url.searchParams };
-    return handleGraph(graph, request);
+    return handleGraph(served, request);
   }
 
   root.route(
@@ -315,6 +337,8 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     authTenants,
     /** Admin consent: set `decision` to 'decline' to have programs' consent requests cancelled; `roles` are what consent grants. */
     consent,
+    /** The tenants served beside the first (`extraTenants`). */
+    extraTenants,
     /** App roles of users signing in to apps, by user id: `appRoleAssignments.set(id, ['usersync.admin'])`. */
     appRoleAssignments,
     /** The environment variables of the command-line contract that point usersync at this emulator. */
