@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Env } from '../config/env.ts';
 import type { ServiceApp } from '../connections/consent.ts';
 import { UsersyncError } from '../core/errors.ts';
-import { MICROSOFT_AUTHORITY_HOSTS } from '../entra/token.ts';
+import { msalAuth } from '../entra/token.ts';
 import type { SecretBox } from '../secrets/box.ts';
 
 // "Sign in with Microsoft" for admins: OpenID Connect authorization code with PKCE through msal-node, with usersync's
@@ -39,23 +39,14 @@ export function microsoftSignIn(app: ServiceApp | null, env: Env = process.env):
 
 function client(config: MicrosoftSignIn, networkClient?: INetworkModule): ConfidentialClientApplication {
   const { app } = config;
-  const host = new URL(app.authorityHost);
   return new ConfidentialClientApplication({
-    auth: {
-      clientId: app.clientId,
-      // One tenant allowed: sign in there; several: the user's sign-in picks, and the callback checks it is allowed.
-      authority: `${host.origin}/${config.tenants.length === 1 ? config.tenants[0] : 'organizations'}`,
-      ...(MICROSOFT_AUTHORITY_HOSTS.has(host.hostname.toLowerCase()) ? {} : { knownAuthorities: [host.host] }),
-      ...(app.credential.kind === 'secret'
-        ? { clientSecret: app.credential.secret }
-        : {
-            clientCertificate: {
-              thumbprintSha256: app.credential.thumbprintSha256,
-              privateKey: app.credential.privateKeyPem,
-              x5c: app.credential.certificatePem,
-            },
-          }),
-    },
+    // One tenant allowed: sign in there; several: the user's sign-in picks, and the callback checks it is allowed.
+    auth: msalAuth(
+      app.authorityHost,
+      config.tenants.length === 1 ? config.tenants[0] : 'organizations',
+      app.clientId,
+      app.credential,
+    ),
     system: networkClient ? { networkClient } : {},
   });
 }

@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { loadConnectionConfig } from '../config/env.ts';
 import { StoreError, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { previewUser, type Preview } from '../sync/preview.ts';
 import { connectionOption } from './options.ts';
-import { openConfiguredStore } from './store.ts';
+import { connectionConfigFor, openConfiguredStore } from './store.ts';
 import { formatTable, showValue } from './table.ts';
 
 // `usersync preview UPN|ID`: provision on demand without writing. Reads one user from Graph (one request, plus the
@@ -19,10 +18,9 @@ export function previewCommand(program: Command): void {
     .argument('<user>', "the user's userPrincipalName or object id")
     .option('--json', 'print the preview as one JSON object')
     .action(async (user: string, flags: { json?: boolean; connection: string }) => {
-      const config = loadConnectionConfig();
-      const http = connectGraph(config);
       const store = await openExisting();
       try {
+        const http = connectGraph(await connectionConfigFor(flags.connection));
         const preview = await previewUser(http, store, flags.connection, user);
         process.stdout.write(flags.json ? `${JSON.stringify(preview)}\n` : describe(preview));
       } finally {

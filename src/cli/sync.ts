@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConnectionConfig } from '../config/env.ts';
+import type { ConnectionConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
 import { listDirectoryUsers, pagesOfDirectoryUsers, type Store } from '../store/index.ts';
 import { loadSettings } from '../sync/applied-settings.ts';
@@ -9,7 +9,7 @@ import { connectGraph } from '../sync/connect.ts';
 import { runSync, type SyncSummary } from '../sync/run.ts';
 import { importCommand } from './import.ts';
 import { connectionOption, ExitError } from './options.ts';
-import { withStore } from './store.ts';
+import { connectionConfigFor, withStore } from './store.ts';
 import { printTable } from './table.ts';
 
 /** List commands never create a store. */
@@ -24,18 +24,18 @@ export function syncCommands(program: Command): void {
     .option('--dry-run', 'compute and report the changes; write nothing and advance no delta link')
     .option('--json', 'print the summary as one JSON line (the last line of stdout)')
     .action(async (flags: { full?: boolean; dryRun?: boolean; json?: boolean; connection: string }) => {
-      const config = loadConnectionConfig();
+      const config = await connectionConfigFor(flags.connection);
       for (const warning of config.warnings) process.stderr.write(`usersync: ${warning}\n`);
       const logger = createLogger();
       await withStore(async (store) => {
         try {
-          await syncOnce(store);
+          await syncOnce(store, config);
         } finally {
           // Mails the run queued (welcome mails, reports) go out now; a mail server that is down never fails the run.
           await deliverQueued(store, flags.connection, logger);
         }
       });
-      async function syncOnce(store: Parameters<Parameters<typeof withStore>[0]>[0]) {
+      async function syncOnce(store: Parameters<Parameters<typeof withStore>[0]>[0], config: ConnectionConfig) {
         const http = connectGraph(config, { logger });
         const progress = !flags.json && process.stderr.isTTY;
         const summary = await runSync(

@@ -153,6 +153,19 @@ function checkAndSeal(id: string, input: ConnectionInput, box: SecretBox, now: D
   };
 }
 
+/** The stored columns of a checked, sealed credential and the tenant, app and hosts it goes with. */
+function columnsOf(sealed: Sealed) {
+  return {
+    tenant_id: sealed.config.tenantId,
+    client_id: sealed.config.clientId,
+    credential_kind: sealed.kind,
+    credential: sealed.credential,
+    credential_info: JSON.stringify(sealed.info),
+    authority_host: sealed.config.authorityHost,
+    graph_url: sealed.config.graphUrl,
+  };
+}
+
 export async function createConnection(
   store: Store,
   box: SecretBox,
@@ -187,13 +200,7 @@ export async function createConnection(
   const row: ConnectionRow = {
     id,
     name,
-    tenant_id: sealed.config.tenantId,
-    client_id: sealed.config.clientId,
-    credential_kind: sealed.kind,
-    credential: sealed.credential,
-    credential_info: JSON.stringify(sealed.info),
-    authority_host: sealed.config.authorityHost,
-    graph_url: sealed.config.graphUrl,
+    ...columnsOf(sealed),
     schedule: JSON.stringify(DEFAULT_SCHEDULE),
     next_run_at: null,
     created_at: at,
@@ -264,15 +271,7 @@ export async function patchConnection(
       box,
       now,
     );
-    Object.assign(set, {
-      tenant_id: sealed.config.tenantId,
-      client_id: sealed.config.clientId,
-      credential_kind: sealed.kind,
-      credential: sealed.credential,
-      credential_info: JSON.stringify(sealed.info),
-      authority_host: sealed.config.authorityHost,
-      graph_url: sealed.config.graphUrl,
-    });
+    Object.assign(set, columnsOf(sealed));
   }
   await updateConnection(store.db, id, set);
   const changed = Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined);

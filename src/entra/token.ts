@@ -38,26 +38,36 @@ export const MICROSOFT_AUTHORITY_HOSTS = new Set([
   'login.microsoftonline.de',
 ]);
 
-export function createTokenProvider(config: ConnectionConfig, options: TokenProviderOptions = {}): TokenProvider {
-  const authorityUrl = new URL(config.authorityHost);
-  const scope = `${new URL(config.graphUrl).origin}/.default`;
-  const auth: NodeAuthOptions = {
-    clientId: config.clientId,
-    authority: `${authorityUrl.origin}/${config.tenantId}`,
+/** msal's options for an app: its authority (tenant or `organizations`) on the host, and its secret or certificate. */
+export function msalAuth(
+  authorityHost: string,
+  tenant: string,
+  clientId: string,
+  credential: ConnectionConfig['credential'],
+): NodeAuthOptions {
+  const authorityUrl = new URL(authorityHost);
+  return {
+    clientId,
+    authority: `${authorityUrl.origin}/${tenant}`,
     // For hosts msal does not know (the emulator, a proxy) this keeps instance discovery off the internet.
     ...(MICROSOFT_AUTHORITY_HOSTS.has(authorityUrl.hostname.toLowerCase())
       ? {}
       : { knownAuthorities: [authorityUrl.host] }),
-    ...(config.credential.kind === 'secret'
-      ? { clientSecret: config.credential.secret }
+    ...(credential.kind === 'secret'
+      ? { clientSecret: credential.secret }
       : {
           clientCertificate: {
-            thumbprintSha256: config.credential.thumbprintSha256,
-            privateKey: config.credential.privateKeyPem,
-            x5c: config.credential.certificatePem,
+            thumbprintSha256: credential.thumbprintSha256,
+            privateKey: credential.privateKeyPem,
+            x5c: credential.certificatePem,
           },
         }),
   };
+}
+
+export function createTokenProvider(config: ConnectionConfig, options: TokenProviderOptions = {}): TokenProvider {
+  const scope = `${new URL(config.graphUrl).origin}/.default`;
+  const auth = msalAuth(config.authorityHost, config.tenantId, config.clientId, config.credential);
   const client = new ConfidentialClientApplication({
     auth,
     system: options.networkClient ? { networkClient: options.networkClient } : {},

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import { describeError } from '../core/errors.ts';
-import { activeRun, getRun, queueRun, requestCancel, type Run } from '../store/index.ts';
-import { executeRun, type LiveProgress, type Runner, type RunnerDeps } from './runner.ts';
+import { getRun, requestCancel } from '../store/index.ts';
+import { executeRun, queueRequest, type LiveProgress, type Runner, type RunnerDeps } from './runner.ts';
 
 // Runs on PostgreSQL: every `usersync serve` and `usersync worker` process takes runs from one pg-boss queue. The
 // queue's `singleton` policy keeps one run per connection active cluster-wide (the run lock backs it up). A worker that
@@ -78,21 +77,9 @@ export async function createBossRunner(deps: RunnerDeps, options: BossOptions): 
 
   return {
     async enqueue(connectionId, request) {
-      if (!request.dryRun) {
-        const waiting = await activeRun(store.db, connectionId);
-        if (waiting?.status === 'queued') return waiting;
-      }
-      const id = randomUUID();
-      await queueRun(store.db, {
-        id,
-        connection_id: connectionId,
-        full: request.full ?? false,
-        dry_run: request.dryRun ?? false,
-        trigger: request.trigger,
-        requested_by: request.requestedBy,
-      });
-      await boss.send(RUN_QUEUE, { runId: id }, { singletonKey: connectionId });
-      return (await getRun(store.db, id)) as Run;
+      const { run, fresh } = await queueRequest(store, connectionId, request);
+      if (fresh) await boss.send(RUN_QUEUE, { runId: run.id }, { singletonKey: connectionId });
+      return run;
     },
     async cancel(runId) {
       const outcome = await requestCancel(store.db, runId);

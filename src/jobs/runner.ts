@@ -129,21 +129,9 @@ export function createRunner(deps: RunnerDeps): Runner {
 
   return {
     async enqueue(connectionId, request) {
-      if (!request.dryRun) {
-        const waiting = await activeRun(store.db, connectionId);
-        if (waiting?.status === 'queued') return waiting;
-      }
-      const id = randomUUID();
-      await queueRun(store.db, {
-        id,
-        connection_id: connectionId,
-        full: request.full ?? false,
-        dry_run: request.dryRun ?? false,
-        trigger: request.trigger,
-        requested_by: request.requestedBy,
-      });
+      const { run } = await queueRequest(store, connectionId, request);
       void pick();
-      return (await getRun(store.db, id))!;
+      return run;
     },
     async cancel(runId) {
       const outcome = await requestCancel(store.db, runId);
@@ -296,6 +284,28 @@ async function deliverQueued(store: Store, conn: string, log: Logger): Promise<v
   } catch (error) {
     log.warn({ error: describeError(error) }, 'mails were not sent; they stay queued');
   }
+}
+
+/** Records a queued run for a request; a non-dry request while the connection has a run waiting gets that one. */
+export async function queueRequest(
+  store: Store,
+  connectionId: string,
+  request: RunRequest,
+): Promise<{ run: Run; fresh: boolean }> {
+  if (!request.dryRun) {
+    const waiting = await activeRun(store.db, connectionId);
+    if (waiting?.status === 'queued') return { run: waiting, fresh: false };
+  }
+  const id = randomUUID();
+  await queueRun(store.db, {
+    id,
+    connection_id: connectionId,
+    full: request.full ?? false,
+    dry_run: request.dryRun ?? false,
+    trigger: request.trigger,
+    requested_by: request.requestedBy,
+  });
+  return { run: (await getRun(store.db, id))!, fresh: true };
 }
 
 /**

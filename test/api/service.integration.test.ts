@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.ts';
 import { generateClientCertificate } from '../../src/emulator/tls.ts';
 import { runCli } from '../support/cli.ts';
@@ -273,6 +274,15 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
       assert.equal(connection.body.lastRun.status, 'succeeded');
     });
 
+    it('the command line syncs a connection the service made, with its stored credential (no AZURE_* variables)', async () => {
+      const result = await runCli(['sync', '--json', '--connection', conn], server.env);
+      assert.equal(result.code, 0, result.stderr);
+      const summary = JSON.parse(result.stdout.trim().split('\n').pop()!);
+      assert.equal(summary.mode, 'delta');
+      const runs = await api('GET', `/api/v1/runs?connectionId=${conn}&trigger=cli`);
+      assert.equal(runs.body.items[0].id, summary.runId);
+    });
+
     it('the directory reads as users list --json does, a page at a time, with search, photos and the org chart', async () => {
       const cliUsers = JSON.parse(
         (await runCli(['users', 'list', '--json', '--connection', conn], server.env)).stdout,
@@ -511,6 +521,29 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
         body: { expression: 'ToUpper([userPrincipalName])', user: String(user.id), connectionId: conn },
       });
       assert.equal(live.body.value, String(user.userPrincipalName).toUpperCase());
+    });
+
+    it('responses match the OpenAPI document', async () => {
+      const doc = (await api('GET', '/api/openapi.json', { token: null })).body;
+      // Shapes are what is checked here; formats (date-time…) are left to the zod schemas that produced them.
+      const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
+      ajv.addSchema({ ...doc, $id: 'usersync-openapi' });
+      const check = (component: string, body: unknown) => {
+        const validate = ajv.compile({ $ref: `usersync-openapi#/components/schemas/${component}` });
+        assert.ok(validate(body), `${component}: ${JSON.stringify(validate.errors)}`);
+      };
+      check('Connection', (await api('GET', `/api/v1/connections/${conn}`)).body);
+      check('RunPage', (await api('GET', `/api/v1/connections/${conn}/runs`)).body);
+      check('Run', (await api('GET', `/api/v1/runs/${firstRun.id}`)).body);
+      check('DirectoryUserPage', (await api('GET', `/api/v1/connections/${conn}/users?limit=5`)).body);
+      check('DirectoryGroupPage', (await api('GET', `/api/v1/connections/${conn}/groups`)).body);
+      check('EventPage', (await api('GET', `/api/v1/connections/${conn}/events?limit=20`)).body);
+      check('SettingsVersion', (await api('GET', `/api/v1/connections/${conn}/settings`)).body);
+      check('Settings', (await api('GET', `/api/v1/connections/${conn}/settings`)).body.document);
+      check('HeldLeaverPage', (await api('GET', `/api/v1/connections/${conn}/held`)).body);
+      check('AdminActionPage', (await api('GET', '/api/v1/admin-actions')).body);
+      check('Problem', (await api('GET', '/api/v1/connections/nope')).body);
+      check('Problem', (await api('PUT', `/api/v1/connections/${conn}/settings`, { body: { scope: 1 } })).body);
     });
 
     it('no secret ever appears in a response or a log line', async () => {

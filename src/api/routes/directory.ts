@@ -25,7 +25,7 @@ import {
 } from '../schemas.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { json, out, problems } from './common.ts';
-import { auditView } from './runs.ts';
+import { auditReply } from './runs.ts';
 
 // The directory as the application reads it: users (paged, searchable), one user and their photo, groups, departments,
 // the org chart, a user's audit trail, and the events feed that lets an application follow every change.
@@ -144,13 +144,8 @@ export function directoryRoutes(app: Api, deps: ServiceDeps): void {
       const { id, userId } = c.req.valid('param');
       await requireConnection(store, id);
       const { limit, cursor } = c.req.valid('query');
-      const after = cursor ? Number(decodeCursor(cursor, ['seq']).seq) : 0;
-      const rows = await auditPage(store.db, { connectionId: id, objectId: userId }, after, limit);
       return c.json(
-        out(auditList, {
-          items: rows.map(auditView),
-          nextCursor: rows.length === limit ? encodeCursor({ seq: String(rows[rows.length - 1].seq) }) : null,
-        }),
+        out(auditList, await auditReply(store, { connectionId: id, objectId: userId }, cursor, limit)),
         200,
       );
     },

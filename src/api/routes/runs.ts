@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { requireConnection } from '../../connections/connections.ts';
 import type { Runner } from '../../jobs/runner.ts';
-import { auditPage, findRuns, getRun, recordAdminAction, type Run } from '../../store/index.ts';
+import { auditPage, findRuns, getRun, recordAdminAction, type Run, type Store } from '../../store/index.ts';
 import { approveHeld, discardHeld, heldPage } from '../../sync/held.ts';
 import type { Api, ServiceDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
@@ -176,13 +176,8 @@ export function runRoutes(app: Api, deps: ServiceDeps): void {
           200,
         );
       }
-      const after = cursor ? Number(decodeCursor(cursor, ['seq']).seq) : 0;
-      const rows = await auditPage(store.db, { connectionId: run.connection_id, runId: run.id }, after, limit);
       return c.json(
-        out(changePage, {
-          items: rows.map(auditView),
-          nextCursor: rows.length === limit ? encodeCursor({ seq: String(rows[rows.length - 1].seq) }) : null,
-        }),
+        out(changePage, await auditReply(store, { connectionId: run.connection_id, runId: run.id }, cursor, limit)),
         200,
       );
     },
@@ -313,6 +308,21 @@ export function runView(run: Run, runner: Runner) {
     // This process's own runs report live; others' through the run record (updated every second).
     progress: run.status === 'running' ? (runner.progress(run.id) ?? (run.progress as never) ?? null) : null,
     worker: run.pid === null ? null : { pid: run.pid, host: run.host },
+  };
+}
+
+/** A page of the audit trail (a run's changes, a user's history) after the cursor, with the cursor of the next. */
+export async function auditReply(
+  store: Store,
+  filter: Parameters<typeof auditPage>[1],
+  cursor: string | undefined,
+  limit: number,
+) {
+  const after = cursor ? Number(decodeCursor(cursor, ['seq']).seq) : 0;
+  const rows = await auditPage(store.db, filter, after, limit);
+  return {
+    items: rows.map(auditView),
+    nextCursor: rows.length === limit ? encodeCursor({ seq: String(rows[rows.length - 1].seq) }) : null,
   };
 }
 
