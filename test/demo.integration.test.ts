@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { startCli } from './support/cli.ts';
 
 // `npm start` (the hidden `usersync demo`): the README's first command must do something real offline — the service
@@ -37,6 +38,26 @@ describe('npm start (usersync demo)', () => {
       ).json()) as { schedule: { enabled: boolean; every: unknown }; nextRunAt: string };
       assert.deepEqual([connection.schedule.enabled, connection.schedule.every], [true, { value: 1, unit: 'minutes' }]);
       assert.ok(Date.parse(connection.nextRunAt) - Date.now() <= 60_000);
+      // Sign in with Microsoft as a user of the demo tenant (the emulator's certificate is the demo's own: not checked here).
+      const someone = (
+        (await (
+          await fetch(`${console}api/v1/connections/contoso/users?limit=1`, {
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json()) as { items: { loginAccount: string }[] }
+      ).items[0].loginAccount;
+      const start = await fetch(`${console}api/v1/auth/microsoft?login_hint=${encodeURIComponent(someone)}`, {
+        redirect: 'manual',
+      });
+      const insecure = new Agent({ connect: { rejectUnauthorized: false } });
+      const entra = await undiciFetch(start.headers.get('location')!, { dispatcher: insecure, redirect: 'manual' });
+      await insecure.close();
+      const back = await fetch(entra.headers.get('location')!, {
+        redirect: 'manual',
+        headers: { cookie: start.headers.get('set-cookie')!.split(';')[0] },
+      });
+      assert.equal(back.headers.get('location'), '/');
+      assert.ok(back.headers.getSetCookie().some((c) => c.startsWith('usersync_session=')));
     } finally {
       demo.child.kill('SIGTERM');
     }

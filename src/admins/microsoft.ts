@@ -17,6 +17,8 @@ export interface MicrosoftSignIn {
   tenants: string[];
   /** App roles that make an admin; ['*'] admits every user of the allowed tenants. */
   roles: string[];
+  /** msal's HTTP client, for a process that trusts a CA it did not start with (the demo's emulator). */
+  networkClient?: INetworkModule;
 }
 
 export const DEFAULT_ADMIN_ROLE = 'usersync.admin';
@@ -47,7 +49,7 @@ function client(config: MicrosoftSignIn, networkClient?: INetworkModule): Confid
       app.clientId,
       app.credential,
     ),
-    system: networkClient ? { networkClient } : {},
+    system: (networkClient ?? config.networkClient) ? { networkClient: networkClient ?? config.networkClient } : {},
   });
 }
 

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/env.ts';
 import type { ServiceApp } from '../connections/consent.ts';
+import type { MicrosoftSignIn } from '../admins/microsoft.ts';
 import type { GraphHttp } from '../entra/http.ts';
 import type { Runner } from '../jobs/runner.ts';
 import type { SecretBox } from '../secrets/box.ts';
@@ -27,6 +28,8 @@ export interface ServiceDeps {
   box: SecretBox;
   /** usersync's own app registration for admin consent (USERSYNC_APP_CLIENT_ID); null when not configured. */
   app: ServiceApp | null;
+  /** Sign in with Microsoft for admins (USERSYNC_ADMIN_TENANTS); null when not configured. */
+  microsoft: MicrosoftSignIn | null;
   runner: Runner;
   graphFor: (config: ConnectionConfig, logger: Logger) => GraphHttp;
   logger: Logger;

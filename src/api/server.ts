@@ -9,6 +9,7 @@ import type { SecretBox } from '../secrets/box.ts';
 import { purgeExpiredSessions, type Run, type Store } from '../store/index.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { serviceApp, type ServiceApp } from '../connections/consent.ts';
+import { microsoftSignIn, type MicrosoftSignIn } from '../admins/microsoft.ts';
 import { createApp } from './app.ts';
 import { createMetrics } from './metrics.ts';
 
@@ -24,6 +25,8 @@ export interface ServiceOptions {
   graphFor?: (config: ConnectionConfig, logger: Logger) => GraphHttp;
   /** usersync's own app for admin consent; default from USERSYNC_APP_CLIENT_ID and its credential. */
   app?: ServiceApp | null;
+  /** Admin sign-in with Microsoft; default from USERSYNC_ADMIN_TENANTS / USERSYNC_ADMIN_ROLES with `app`. */
+  microsoft?: MicrosoftSignIn | null;
   /** Run the embedded scheduler (default true). */
   schedule?: boolean;
   schedulerTickMs?: number;
@@ -57,7 +60,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   });
   const scheduler = createScheduler({ store, runner, logger, now: options.now, tickMs: options.schedulerTickMs });
   let ready = false;
-  const app = createApp({ store, box, app: consentApp, runner, graphFor, logger, metrics, ready: () => ready });
+  const microsoft = options.microsoft === undefined ? microsoftSignIn(consentApp) : options.microsoft;
+  const app = createApp({
+    store,
+    box,
+    app: consentApp,
+    microsoft,
+    runner,
+    graphFor,
+    logger,
+    metrics,
+    ready: () => ready,
+  });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 8080, hostname: options.host ?? '127.0.0.1' }, () =>
       resolve(s),

@@ -45,6 +45,12 @@ export async function startServiceDemo(
   const networkClient = caNetworkClient(emulator.caPem);
   const env = emulator.env();
   const tenant = emulator.tenant;
+  const demoApp = {
+    clientId: env.AZURE_CLIENT_ID,
+    credential: { kind: 'secret' as const, secret: env.AZURE_CLIENT_SECRET },
+    authorityHost: env.AZURE_AUTHORITY_HOST,
+    graphUrl: env.USERSYNC_GRAPH_URL,
+  };
 
   const connection = await createConnection(
     store,
@@ -71,7 +77,10 @@ export async function startServiceDemo(
       logger,
       port,
       host: options.host,
-      app: null,
+      // usersync's own app is the emulator's: connecting by admin consent and signing in with Microsoft work offline
+      // (any user of the demo tenant may sign in as an admin).
+      app: demoApp,
+      microsoft: { app: demoApp, tenants: [env.AZURE_TENANT_ID.toLowerCase()], roles: ['*'], networkClient },
       graphFor: (config, log) => connectGraph(config, { fetch, networkClient, logger: log }),
       onRunFinished: (run) => out(`${runLine(run)}\n`),
     });
@@ -88,7 +97,8 @@ export async function startServiceDemo(
 
   Console        ${service.url}/
   Sign in        ${link}
-                 (a one-time link for admin@demo.usersync, valid 15 minutes)
+                 (a one-time link for admin@demo.usersync, valid 15 minutes),
+                 or ${service.url}/api/v1/auth/microsoft as any user of the demo tenant
   API reference  ${service.url}/api/docs
   API token      ${token.token}
                  curl -H "Authorization: Bearer ${token.token}" ${service.url}/api/v1/connections/${connection.id}/users

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { checkSignIn, createAdmin, hasAdmins, startSession, type NewSession } from '../../admins/accounts.ts';
-import { finishMicrosoftSignIn, microsoftSignIn, startMicrosoftSignIn } from '../../admins/microsoft.ts';
+import { finishMicrosoftSignIn, startMicrosoftSignIn } from '../../admins/microsoft.ts';
 import { describeError } from '../../core/errors.ts';
 import { hashToken } from '../../admins/credentials.ts';
 import {
@@ -30,7 +30,7 @@ const problems = {
 export function authRoutes(app: Api, deps: ServiceDeps): void {
   const { store } = deps;
   const limiter = signInLimiter();
-  const microsoft = microsoftSignIn(deps.app);
+  const microsoft = deps.microsoft;
 
   app.openapi(
     createRoute({
@@ -241,7 +241,12 @@ function setSessionCookie(c: Context, session: NewSession): void {
   });
 }
 
+/** The client's address for rate limiting: the socket's, or behind a trusted proxy (USERSYNC_TRUST_PROXY=1) the first X-Forwarded-For. */
 function clientAddress(c: Context): string {
+  if (process.env.USERSYNC_TRUST_PROXY === '1') {
+    const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded;
+  }
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
