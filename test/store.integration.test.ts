@@ -804,6 +804,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         full_read: false,
         cancel_requested: false,
         changes: null,
+        progress: null,
       });
       const runs = await listRuns(store.db, conn, 2);
       assert.deepEqual(
