@@ -146,7 +146,7 @@ export function serviceCommands(program: Command): void {
             boxOf([parseKey(next, 'USERSYNC_NEW_SECRET_KEY')], 'USERSYNC_NEW_SECRET_KEY'),
           );
           process.stdout.write(
-            `${n} connection secrets now use the new key. Set USERSYNC_SECRET_KEY to the value of USERSYNC_NEW_SECRET_KEY wherever usersync runs.\n`,
+            `Re-encrypted ${secrets(n)} with the new key. Set USERSYNC_SECRET_KEY to the value of USERSYNC_NEW_SECRET_KEY wherever usersync runs.\n`,
           );
           return;
         }
@@ -158,11 +158,13 @@ export function serviceCommands(program: Command): void {
         renameSync(files.current, files.previous);
         renameSync(files.next, files.current);
         process.stdout.write(
-          `${n} connection secrets now use a new key in ${files.current}; the old key is kept as ${files.previous} (delete it once your backups have the new one).\n`,
+          `Re-encrypted ${secrets(n)} with a new key in ${files.current}; the old key is kept as ${files.previous} (delete it once your backups have the new one).\n`,
         );
       });
     });
 }
+
+const secrets = (n: number) => `${n} connection secret${n === 1 ? '' : 's'}`;
 
 async function reseal(store: Store, current: SecretBox, next: SecretBox): Promise<number> {
   // Opens with the current key (or any it knows), seals with the new one.

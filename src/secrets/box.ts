@@ -23,7 +23,8 @@ export interface SecretBox {
 
 export class SecretKeyError extends UsersyncError {
   constructor(message: string, hint: string) {
-    super('secret_key', message, { hint, context: { field: 'USERSYNC_SECRET_KEY' } });
+    // The fix is in the message too: the command line prints one line.
+    super('secret_key', `${message}: ${hint}`, { hint, context: { field: 'USERSYNC_SECRET_KEY' } });
     this.name = 'SecretKeyError';
   }
 }
@@ -55,24 +56,49 @@ export function generateKey(): Buffer {
  */
 export function loadSecretBox(options: { env?: Record<string, string | undefined>; dataDir: string }): SecretBox {
   const env = options.env ?? process.env;
+  if (env.USERSYNC_SECRET_KEY?.trim()) return boxOf(envKeys(env), 'USERSYNC_SECRET_KEY');
+  const load = () => boxOf(fileKeys(options.dataDir), join(options.dataDir, KEY_FILE));
+  let box = load();
+  // `usersync secrets rotate` may change the key files under a running service: a value sealed with a key this box
+  // does not know sends it back to the files once.
+  return {
+    get source() {
+      return box.source;
+    },
+    get keyId() {
+      return box.keyId;
+    },
+    seal: (plaintext, place) => box.seal(plaintext, place),
+    open(sealed, place) {
+      try {
+        return box.open(sealed, place);
+      } catch (error) {
+        const id = sealed.split('.')[1];
+        if (!(error instanceof SecretKeyError) || id === undefined || id === box.keyId) throw error;
+        box = load();
+        return box.open(sealed, place);
+      }
+    },
+  };
+}
+
+function envKeys(env: Record<string, string | undefined>): Buffer[] {
+  const keys = [parseKey(env.USERSYNC_SECRET_KEY!)];
+  if (env.USERSYNC_PREVIOUS_SECRET_KEY?.trim())
+    keys.push(parseKey(env.USERSYNC_PREVIOUS_SECRET_KEY, 'USERSYNC_PREVIOUS_SECRET_KEY'));
+  return keys;
+}
+
+function fileKeys(dataDir: string): Buffer[] {
   const keys: Buffer[] = [];
-  let source: string;
-  if (env.USERSYNC_SECRET_KEY?.trim()) {
-    keys.push(parseKey(env.USERSYNC_SECRET_KEY));
-    source = 'USERSYNC_SECRET_KEY';
-    if (env.USERSYNC_PREVIOUS_SECRET_KEY?.trim())
-      keys.push(parseKey(env.USERSYNC_PREVIOUS_SECRET_KEY, 'USERSYNC_PREVIOUS_SECRET_KEY'));
-  } else {
-    const path = join(options.dataDir, KEY_FILE);
-    if (!existsSync(path)) writeKeyFile(path, generateKey());
-    keys.push(readKeyFile(path));
-    source = path;
-    for (const extra of [NEXT_KEY_FILE, PREVIOUS_KEY_FILE]) {
-      const p = join(options.dataDir, extra);
-      if (existsSync(p)) keys.push(readKeyFile(p));
-    }
+  const path = join(dataDir, KEY_FILE);
+  if (!existsSync(path)) writeKeyFile(path, generateKey());
+  keys.push(readKeyFile(path));
+  for (const extra of [NEXT_KEY_FILE, PREVIOUS_KEY_FILE]) {
+    const p = join(dataDir, extra);
+    if (existsSync(p)) keys.push(readKeyFile(p));
   }
-  return boxOf(keys, source);
+  return keys;
 }
 
 /** A box sealing with the first key and opening with any of them. */

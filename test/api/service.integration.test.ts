@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { startEmulator, type Emulator } from '../../src/emulator/server.ts';
 import { generateClientCertificate } from '../../src/emulator/tls.ts';
+import { keyFiles } from '../../src/secrets/box.ts';
 import { runCli } from '../support/cli.ts';
 import { postgresTarget, postgresUnreachable, sqliteTarget, type Target } from '../support/targets.ts';
 import { connectionBody, createAdmin, signIn, startServer, waitForRun, type Reply, type Server } from './support.ts';
@@ -522,6 +523,26 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
       });
       assert.equal(live.body.value, String(user.userPrincipalName).toUpperCase());
     });
+
+    it(
+      'secrets rotate: a new key file, the old one kept, and the running service still syncs',
+      { skip: !options.full },
+      async () => {
+        const files = keyFiles(target.options().dataDir!);
+        const before = readFileSync(files.current, 'utf8');
+        const rotated = await runCli(['secrets', 'rotate'], server.env);
+        assert.equal(rotated.code, 0, rotated.stderr);
+        assert.match(
+          rotated.stdout,
+          /^Re-encrypted 1 connection secret with a new key in .*secret\.key; the old key is kept as .*secret\.key\.previous/,
+        );
+        assert.notEqual(readFileSync(files.current, 'utf8'), before);
+        assert.equal(readFileSync(files.previous, 'utf8'), before);
+        assert.equal(statSync(files.current).mode & 0o777, 0o600);
+        const run = await api('POST', `/api/v1/connections/${conn}/runs`, { body: {} });
+        assert.equal((await waitForRun(server, run.body.id)).status, 'succeeded');
+      },
+    );
 
     it('responses match the OpenAPI document', async () => {
       const doc = (await api('GET', '/api/openapi.json', { token: null })).body;
