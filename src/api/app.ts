@@ -9,6 +9,7 @@ import type { SecretBox } from '../secrets/box.ts';
 import { settingsJsonSchema } from '../core/settings.ts';
 import { checkStore, type Store } from '../store/index.ts';
 import { requireAuth, type AuthEnv } from './auth.ts';
+import { serveConsole } from './console.ts';
 import { docsPage } from './docs.ts';
 import type { Metrics } from './metrics.ts';
 import { fieldsOf, ApiError, sendProblem } from './problem.ts';
@@ -128,11 +129,6 @@ export function createApp(deps: ServiceDeps): OpenAPIHono<AuthEnv> {
     if (schemas) schemas.Settings = { ...settings, description: 'the settings document (docs/settings.md)' };
     return c.json(document);
   });
-  app.get('/', (c) =>
-    c.html(
-      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>usersync</title></head><body><h1>usersync</h1><p>The service is running. The API reference is at <a href="/api/docs">/api/docs</a>; the OpenAPI document at <a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>',
-    ),
-  );
   app.get('/api/docs', (c) => c.html(docsPage()));
   app.get('/api/docs/assets/:file', (c) => docsPage.asset(c, c.req.param('file')));
 
@@ -146,5 +142,7 @@ export function createApp(deps: ServiceDeps): OpenAPIHono<AuthEnv> {
   directoryRoutes(app, deps);
   toolRoutes(app, deps);
   adminRoutes(app, deps);
+  // Everything else is the console (its own routes fall back to index.html); unknown /api paths stay 404 problems.
+  app.get('*', (c, next) => (c.req.path.startsWith('/api/') ? next() : serveConsole(c)));
   return app;
 }

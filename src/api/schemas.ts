@@ -180,7 +180,9 @@ export const runSchema = z
     durationMs: z.number().nullable(),
     graphRequests: z.number().nullable(),
     cancelRequested: z.boolean(),
-    summary: syncSummarySchema.nullable().describe('the shape of `usersync sync --json`; null until the run ends'),
+    summary: z
+      .union([syncSummarySchema, z.null()])
+      .describe('the shape of `usersync sync --json`; null until the run ends'),
     failure: z
       .object({ code: z.string(), message: z.string(), hint: nullableText, context: z.record(z.string(), z.unknown()) })
       .nullable(),

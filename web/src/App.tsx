@@ -1,0 +1,62 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, Navigate, Route, Routes } from 'react-router';
+import { api, ApiProblem, setCsrf } from './api.ts';
+import type { Session } from './api-types.ts';
+import { Connections } from './pages/Connections.tsx';
+import { Dashboard } from './pages/Dashboard.tsx';
+import { Directory } from './pages/Directory.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+
+// The console: signed in, a header and the pages; signed out, the sign-in page. It uses the public API only.
+
+export function App() {
+  const client = useQueryClient();
+  const session = useQuery({
+    queryKey: ['session'],
+    queryFn: async () => {
+      try {
+        const s = await api<Session>('GET', '/auth/session');
+        setCsrf(s.csrfToken);
+        return s;
+      } catch (error) {
+        if (error instanceof ApiProblem && error.status === 401) return null;
+        throw error;
+      }
+    },
+  });
+  if (session.isPending) return <p className="loading">Loading…</p>;
+  if (!session.data) return <SignIn onSignedIn={() => client.invalidateQueries({ queryKey: ['session'] })} />;
+  const signOut = async () => {
+    await api('POST', '/auth/sign-out');
+    setCsrf(null);
+    client.clear();
+    await client.invalidateQueries({ queryKey: ['session'] });
+  };
+  return (
+    <>
+      <header className="top">
+        <Link to="/" className="brand">
+          usersync
+        </Link>
+        <nav aria-label="Main">
+          <Link to="/">Connections</Link>
+          <a href="/api/docs">API</a>
+        </nav>
+        <span className="who">
+          {session.data.email}{' '}
+          <button type="button" className="link" onClick={signOut}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>
+        <Routes>
+          <Route path="/" element={<Connections />} />
+          <Route path="/connections/:id" element={<Dashboard />} />
+          <Route path="/connections/:id/users" element={<Directory />} />
+          <Route path="*" element={<Navigate to="/" replace />} />
+        </Routes>
+      </main>
+    </>
+  );
+}
