@@ -96,6 +96,62 @@ describe(
       await checkAccessibility('dashboard');
     });
 
+    it('a run drills down to every object it changed, field before → after', async () => {
+      await page.locator('tbody tr').first().getByRole('link').click();
+      await page.getByRole('heading', { name: 'What it changed' }).waitFor();
+      await page.locator('tbody tr').nth(39).waitFor();
+      const first = await page.locator('tbody tr').first().innerText();
+      assert.match(first, /user .*created/);
+      assert.match(first, /loginAccount ∅ → /);
+      await checkAccessibility('run');
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('heading', { name: 'Contoso' }).waitFor();
+    });
+
+    it('a mass leave is held; the admin applies some and drops the hold of the rest, each after a confirmation', async () => {
+      const settings = await server.request('PUT', '/api/v1/connections/contoso/settings', {
+        body: { safety: { deletionThreshold: { count: 3 } } },
+      });
+      assert.equal(settings.status, 200, settings.text);
+      const gone = [10, 11, 12, 13, 14, 15].map((i) => emulator.tenant.user(i));
+      for (const u of gone) emulator.tenant.deleteUser(String(u.id));
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page.getByRole('heading', { name: 'Held leavers (6)' }).waitFor({ timeout: 30_000 });
+      await page.getByLabel(`Choose ${gone[0].userPrincipalName}`).check();
+      await page.getByLabel(`Choose ${gone[1].userPrincipalName}`).check();
+      await page.getByRole('button', { name: 'Apply 2 chosen' }).click();
+      await page.getByRole('alertdialog').getByText('2 accounts will leave the directory').waitFor();
+      await checkAccessibility('held');
+      await page.getByRole('button', { name: 'Yes, apply 2' }).click();
+      await page.getByRole('heading', { name: 'Held leavers (4)' }).waitFor();
+      await page.getByRole('button', { name: 'Drop the hold of all' }).click();
+      await page.getByRole('button', { name: 'Yes, drop 4' }).click();
+      await page.getByRole('status').getByText('Dropped the hold of 4 leavers; they stay as they were.').waitFor();
+      const users = await server.request('GET', '/api/v1/connections/contoso/users?limit=100');
+      const status = new Map(users.body.items.map((u: any) => [u.externalId, u.status]));
+      assert.deepEqual(
+        gone.map((u) => status.get(String(u.id))),
+        ['disabled', 'disabled', 'active', 'active', 'active', 'active'],
+      );
+    });
+
+    it('the org chart opens at the top and expands a manager to their reports', async () => {
+      await page.getByRole('link', { name: 'Org chart' }).click();
+      await page.getByRole('tree', { name: 'Org chart' }).waitFor();
+      const expand = page.getByRole('button', { name: /^Expand .*: \d+ reports$/ }).first();
+      const label = (await expand.getAttribute('aria-label'))!;
+      const reports = Number(/(\d+) reports$/.exec(label)![1]);
+      await expand.click();
+      await page
+        .getByRole('group')
+        .locator(':scope > li')
+        .nth(reports - 1)
+        .waitFor();
+      assert.equal(await page.getByRole('group').first().locator(':scope > li').count(), reports);
+      await checkAccessibility('org-chart');
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+    });
+
     it('the directory lists the users, with search', async () => {
       await page.getByRole('link', { name: 'Directory' }).click();
       await page.getByRole('heading', { name: 'Directory' }).waitFor();

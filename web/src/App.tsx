@@ -5,6 +5,8 @@ import type { Session } from './api-types.ts';
 import { Connections } from './pages/Connections.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Directory } from './pages/Directory.tsx';
+import { OrgChart } from './pages/OrgChart.tsx';
+import { RunDetail } from './pages/RunDetail.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 
 // The console: signed in, a header and the pages; signed out, the sign-in page. It uses the public API only.
@@ -54,6 +56,8 @@ export function App() {
           <Route path="/" element={<Connections />} />
           <Route path="/connections/:id" element={<Dashboard />} />
           <Route path="/connections/:id/users" element={<Directory />} />
+          <Route path="/connections/:id/org-chart" element={<OrgChart />} />
+          <Route path="/connections/:id/runs/:runId" element={<RunDetail />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
       </main>

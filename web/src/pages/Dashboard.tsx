@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { api, ApiProblem } from '../api.ts';
 import type { Connection, Run, RunPage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
+import { Held } from './Held.tsx';
 
 // One connection: Sync Now (or a test sync) with live progress, stop, pause and resume, and its latest runs.
 
@@ -12,7 +13,7 @@ export function Dashboard() {
   const connection = useQuery({
     queryKey: ['connection', id],
     queryFn: () => api<Connection>('GET', `/connections/${id}`),
-    refetchInterval: 5000,
+    refetchInterval: 2000,
   });
   const runs = useQuery({
     queryKey: ['runs', id],
@@ -50,7 +51,8 @@ export function Dashboard() {
         <p className="meta">
           Tenant {c.tenantId} · next run{' '}
           {c.schedule.enabled ? (c.schedule.paused ? 'paused' : when(c.nextRunAt)) : 'off (auto sync is off)'} ·{' '}
-          <Link to={`/connections/${id}/users`}>Directory</Link>
+          <Link to={`/connections/${id}/users`}>Directory</Link> ·{' '}
+          <Link to={`/connections/${id}/org-chart`}>Org chart</Link>
         </p>
       )}
       {c && c.heldLeavers > 0 && (
@@ -58,6 +60,7 @@ export function Dashboard() {
           {c.heldLeavers} leavers are held by the deletion threshold and wait for a decision.
         </p>
       )}
+      <Held connectionId={id} count={c?.heldLeavers ?? 0} />
       <div className="actions">
         <button type="button" disabled={!!active || start.isPending} onClick={() => start.mutate({})}>
           Sync now
@@ -114,7 +117,9 @@ export function Dashboard() {
         <tbody>
           {runs.data?.items.map((r) => (
             <tr key={r.id}>
-              <td>{when(r.startedAt ?? r.queuedAt)}</td>
+              <td>
+                <Link to={`/connections/${id}/runs/${r.id}`}>{when(r.startedAt ?? r.queuedAt)}</Link>
+              </td>
               <td>
                 {r.trigger}
                 {r.dryRun ? ' (test)' : ''}
