@@ -2,6 +2,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Navigate, Route, Routes } from 'react-router';
 import { api, ApiProblem, setCsrf } from './api.ts';
 import type { Session } from './api-types.ts';
+import { Connect } from './pages/Connect.tsx';
 import { Connections } from './pages/Connections.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Directory } from './pages/Directory.tsx';
@@ -54,6 +55,7 @@ export function App() {
       <main>
         <Routes>
           <Route path="/" element={<Connections />} />
+          <Route path="/connect" element={<Connect />} />
           <Route path="/connections/:id" element={<Dashboard />} />
           <Route path="/connections/:id/users" element={<Directory />} />
           <Route path="/connections/:id/org-chart" element={<OrgChart />} />

@@ -7,6 +7,11 @@ import { when } from '../format.ts';
 // Every connection at a glance: its tenant, its last run, when it runs next, and leavers waiting for a decision.
 
 export function Connections() {
+  // Back from Microsoft's admin-consent page: the connection made, or why not.
+  const params = new URLSearchParams(window.location.search);
+  const connected = params.get('connected');
+  const consentError = params.get('consentError');
+  const hint = params.get('hint');
   const list = useQuery({
     queryKey: ['connections'],
     queryFn: () => api<ConnectionList>('GET', '/connections'),
@@ -15,16 +20,27 @@ export function Connections() {
   return (
     <section aria-labelledby="connections-title">
       <h1 id="connections-title">Connections</h1>
+      {connected && (
+        <p role="status" className="notice">
+          Connected: <Link to={`/connections/${connected}`}>{connected}</Link>.
+        </p>
+      )}
+      {consentError && (
+        <p role="alert" className="error">
+          {consentError} {hint && <span className="hint">{hint}</span>}
+        </p>
+      )}
+      <p>
+        <Link className="button" to="/connect">
+          Connect a tenant
+        </Link>
+      </p>
       {list.error && (
         <p role="alert" className="error">
           {list.error.message}
         </p>
       )}
-      {list.data?.items.length === 0 && (
-        <p className="notice">
-          No tenant is connected yet. Connect one with POST /api/v1/connections (see the API reference).
-        </p>
-      )}
+      {list.data?.items.length === 0 && <p className="notice">No tenant is connected yet.</p>}
       <ul className="cards">
         {list.data?.items.map((c) => (
           <li key={c.id} className="card">

@@ -4,6 +4,7 @@ import { api, ApiProblem } from '../api.ts';
 import type { Connection, Run, RunPage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
 import { Held } from './Held.tsx';
+import { ScheduleEditor } from './ScheduleEditor.tsx';
 
 // One connection: Sync Now (or a test sync) with live progress, stop, pause and resume, and its latest runs.
 
@@ -100,6 +101,7 @@ export function Dashboard() {
         </p>
       )}
       {active && <Progress run={active} />}
+      {c && <ScheduleEditor connection={c} />}
       <h2>Runs</h2>
       <table>
         <caption className="visually-hidden">The latest runs of this connection</caption>
