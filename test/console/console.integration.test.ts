@@ -165,49 +165,81 @@ describe(
       );
       assert.ok((await page.locator('tbody tr').count()) >= 1);
       await checkAccessibility('directory');
-      it('connects a tenant with app credentials: a wrong field is said on it, then the permissions are verified live', async () => {
-        await page.goto(`${server.url}/`);
-        await page.getByRole('link', { name: 'Connect a tenant' }).click();
-        await page.getByRole('heading', { name: 'Connect a tenant' }).waitFor();
-        const env = emulator.env();
-        await page.getByLabel('Name').fill('Fabrikam');
-        await page.getByLabel('Tenant id or domain').fill('common');
-        await page.getByLabel('Application (client) id').fill(env.AZURE_CLIENT_ID);
-        await page.getByLabel('Client secret').fill(env.AZURE_CLIENT_SECRET);
-        await page.getByText('National cloud, key password').click();
-        await page.getByLabel('Authority host').fill(env.AZURE_AUTHORITY_HOST);
-        await page.getByLabel('Graph URL').fill(env.USERSYNC_GRAPH_URL);
-        await page.getByRole('button', { name: 'Connect and verify' }).click();
-        await page
-          .locator('#tenantId-error')
-          .getByText('tenantId cannot be common, organizations or consumers')
-          .waitFor();
-        await checkAccessibility('connect');
-        await page.getByLabel('Tenant id or domain').fill(env.AZURE_TENANT_ID);
-        await page.getByRole('button', { name: 'Connect and verify' }).click();
-        await page.getByRole('heading', { name: 'Connected' }).waitFor();
-        for (const permission of ['User.Read.All', 'GroupMember.Read.All', 'ProfilePhoto.Read.All'])
-          assert.match(await page.getByText(permission).innerText(), /granted/);
-        await page.getByRole('button', { name: 'Open the dashboard' }).click();
-        await page.getByRole('heading', { name: 'Fabrikam' }).waitFor();
-      });
+    });
 
-      it('sets a schedule: a bad time zone is said on the form; saved, the next run time shows', async () => {
-        await page.getByLabel('Auto sync').check();
-        await page.getByLabel('Every').fill('15');
-        await page.getByLabel('Unit').selectOption('minutes');
-        await page.getByLabel('Time zone').fill('Moon/Base');
-        await page.getByRole('button', { name: 'Save schedule' }).click();
-        await page.getByText('timeZone must be an IANA time zone').waitFor();
-        await page.getByLabel('Time zone').fill('Europe/Paris');
-        await page.getByRole('button', { name: 'Save schedule' }).click();
-        await page.getByRole('status').getByText('Saved.').waitFor();
-        const connection = await server.request('GET', '/api/v1/connections/fabrikam');
-        assert.equal(connection.body.schedule.every.value, 15);
-        assert.equal(connection.body.schedule.timeZone, 'Europe/Paris');
-        assert.ok(connection.body.nextRunAt);
-        await page.getByText(/Next run: (?!auto sync is off)/).waitFor();
-        await checkAccessibility('schedule');
+    it('connects a tenant with app credentials: a wrong field is said on it, then the permissions are verified live', async () => {
+      await page.goto(`${server.url}/`);
+      await page.getByRole('link', { name: 'Connect a tenant' }).click();
+      await page.getByRole('heading', { name: 'Connect a tenant' }).waitFor();
+      const env = emulator.env();
+      await page.getByLabel('Name').fill('Fabrikam');
+      await page.getByLabel('Tenant id or domain').fill('common');
+      await page.getByLabel('Application (client) id').fill(env.AZURE_CLIENT_ID);
+      await page.getByLabel('Client secret').fill(env.AZURE_CLIENT_SECRET);
+      await page.getByText('National cloud, key password').click();
+      await page.getByLabel('Authority host').fill(env.AZURE_AUTHORITY_HOST);
+      await page.getByLabel('Graph URL').fill(env.USERSYNC_GRAPH_URL);
+      await page.getByRole('button', { name: 'Connect and verify' }).click();
+      await page
+        .locator('#tenantId-error')
+        .getByText('tenantId cannot be common, organizations or consumers')
+        .waitFor();
+      await checkAccessibility('connect');
+      await page.getByLabel('Tenant id or domain').fill(env.AZURE_TENANT_ID);
+      await page.getByRole('button', { name: 'Connect and verify' }).click();
+      await page.getByRole('heading', { name: 'Connected' }).waitFor();
+      for (const permission of ['User.Read.All', 'GroupMember.Read.All', 'ProfilePhoto.Read.All'])
+        assert.match(await page.getByText(permission).innerText(), /granted/);
+      await page.getByRole('button', { name: 'Open the dashboard' }).click();
+      await page.getByRole('heading', { name: 'Fabrikam' }).waitFor();
+    });
+
+    it('sets a schedule: a bad time zone is said on the form; saved, the next run time shows', async () => {
+      await page.getByLabel('Auto sync').check();
+      await page.getByLabel('Every').fill('15');
+      await page.getByLabel('Unit').selectOption('minutes');
+      await page.getByLabel('Time zone').fill('Moon/Base');
+      await page.getByRole('button', { name: 'Save schedule' }).click();
+      await page.getByText('timeZone must be an IANA time zone').waitFor();
+      await page.getByLabel('Time zone').fill('Europe/Paris');
+      await page.getByRole('button', { name: 'Save schedule' }).click();
+      await page.getByRole('status').getByText('Saved.').waitFor();
+      const connection = await server.request('GET', '/api/v1/connections/fabrikam');
+      assert.equal(connection.body.schedule.every.value, 15);
+      assert.equal(connection.body.schedule.timeZone, 'Europe/Paris');
+      assert.ok(connection.body.nextRunAt);
+      await page.getByText(/Next run: (?!auto sync is off)/).waitFor();
+      await checkAccessibility('schedule');
+    });
+    it('the mapping editor previews a field on a real user as the expression is typed, with errors inline; save stores it', async () => {
+      // The new connection's first sync, so that its users can be picked.
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await page.locator('td .status.succeeded').first().waitFor({ timeout: 30_000 });
+      await page.getByRole('link', { name: 'Mapping' }).click();
+      await page.getByRole('heading', { name: 'Mapping' }).waitFor();
+      const someone = emulator.tenant.user(3);
+      await page.getByLabel('Preview with user').fill(String(someone.displayName));
+      await page
+        .getByRole('button', { name: new RegExp(String(someone.userPrincipalName).replace(/[.]/g, '\\.')) })
+        .click();
+      await page.getByLabel('Field').selectOption('jobTitle');
+      await page.getByLabel('Expression').fill('Join(" - ", ToUpper([jobTitle]), [department])');
+      const expected = `${String(someone.jobTitle).toUpperCase()} - ${someone.department}`;
+      await page.locator('#expression-result code').getByText(expected, { exact: true }).waitFor({ timeout: 15_000 });
+      await page.getByLabel('Expression').fill('Join(" - ", ToUpper([jobTitle]), [department]');
+      await page
+        .locator('#expression-result .error')
+        .getByText(/at character \d+/)
+        .waitFor({ timeout: 15_000 });
+      await checkAccessibility('mapping-error');
+      await page.getByLabel('Expression').fill('Join(" - ", ToUpper([jobTitle]), [department])');
+      await page.locator('#expression-result code').getByText(expected, { exact: true }).waitFor({ timeout: 15_000 });
+      await checkAccessibility('mapping');
+      await page.getByRole('button', { name: 'Save mapping' }).click();
+      await page.getByText(/Saved as version \d+; the next run applies it\./).waitFor();
+      const settings = await server.request('GET', '/api/v1/connections/fabrikam/settings');
+      assert.deepEqual(settings.body.document.mapping.fields.jobTitle, {
+        expression: 'Join(" - ", ToUpper([jobTitle]), [department])',
       });
     });
   },

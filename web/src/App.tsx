@@ -6,6 +6,7 @@ import { Connect } from './pages/Connect.tsx';
 import { Connections } from './pages/Connections.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { Directory } from './pages/Directory.tsx';
+import { MappingEditor } from './pages/MappingEditor.tsx';
 import { OrgChart } from './pages/OrgChart.tsx';
 import { RunDetail } from './pages/RunDetail.tsx';
 import { SignIn } from './pages/SignIn.tsx';
@@ -59,6 +60,7 @@ export function App() {
           <Route path="/connections/:id" element={<Dashboard />} />
           <Route path="/connections/:id/users" element={<Directory />} />
           <Route path="/connections/:id/org-chart" element={<OrgChart />} />
+          <Route path="/connections/:id/mapping" element={<MappingEditor />} />
           <Route path="/connections/:id/runs/:runId" element={<RunDetail />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

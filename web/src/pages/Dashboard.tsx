@@ -53,7 +53,8 @@ export function Dashboard() {
           Tenant {c.tenantId} · next run{' '}
           {c.schedule.enabled ? (c.schedule.paused ? 'paused' : when(c.nextRunAt)) : 'off (auto sync is off)'} ·{' '}
           <Link to={`/connections/${id}/users`}>Directory</Link> ·{' '}
-          <Link to={`/connections/${id}/org-chart`}>Org chart</Link>
+          <Link to={`/connections/${id}/org-chart`}>Org chart</Link> ·{' '}
+          <Link to={`/connections/${id}/mapping`}>Mapping</Link>
         </p>
       )}
       {c && c.heldLeavers > 0 && (
