@@ -242,5 +242,44 @@ describe(
         expression: 'Join(" - ", ToUpper([jobTitle]), [department])',
       });
     });
+
+    it('the settings document as JSON: an invalid one lists every path at fault and saves nothing; a valid one is a new version', async () => {
+      await page.getByRole('link', { name: 'Dashboard' }).click();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByRole('heading', { name: 'Settings document' }).waitFor();
+      const before = (await server.request('GET', '/api/v1/connections/fabrikam/settings')).body.version;
+      await page
+        .getByLabel('Settings (JSON)')
+        .fill('{"scope": {"filters": [[{"attribute": "department", "operator": "EQUAL", "value": "Sales"}]]}}');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByRole('alert').getByText('did you mean "EQUALS"?').waitFor();
+      assert.match(await page.getByRole('alert').innerText(), /scope\.filters\[0\]\[0\]\.operator/);
+      await checkAccessibility('settings-invalid');
+      assert.equal((await server.request('GET', '/api/v1/connections/fabrikam/settings')).body.version, before);
+      await page.getByLabel('Settings (JSON)').fill('{"departments": {"sync": false}}');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page
+        .getByRole('status')
+        .getByText(`Saved as version ${before + 1}; the next run applies it.`)
+        .waitFor();
+      assert.deepEqual((await server.request('GET', '/api/v1/connections/fabrikam/settings')).body.document, {
+        departments: { sync: false },
+      });
+    });
+
+    it('API tokens: one made is shown once and works; revoked after a confirmation, it no longer does', async () => {
+      await page.getByRole('link', { name: 'API tokens' }).click();
+      await page.getByRole('heading', { name: 'API tokens' }).waitFor();
+      await page.getByLabel('Name (what uses it)').fill('hr-app');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const token = await page.getByRole('status').locator('code').innerText();
+      assert.match(token, /^usy_/);
+      assert.equal((await server.request('GET', '/api/v1/connections', { token })).status, 200);
+      await checkAccessibility('tokens');
+      await page.getByRole('button', { name: 'Revoke hr-app' }).click();
+      await page.getByRole('button', { name: 'Yes, revoke hr-app' }).click();
+      await page.getByRole('button', { name: 'Revoke hr-app' }).waitFor({ state: 'detached' });
+      assert.equal((await server.request('GET', '/api/v1/connections', { token })).status, 401);
+    });
   },
 );

@@ -9,6 +9,8 @@ import { Directory } from './pages/Directory.tsx';
 import { MappingEditor } from './pages/MappingEditor.tsx';
 import { OrgChart } from './pages/OrgChart.tsx';
 import { RunDetail } from './pages/RunDetail.tsx';
+import { Settings } from './pages/Settings.tsx';
+import { Tokens } from './pages/Tokens.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 
 // The console: signed in, a header and the pages; signed out, the sign-in page. It uses the public API only.
@@ -44,6 +46,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <Link to="/">Connections</Link>
+          <Link to="/tokens">API tokens</Link>
           <a href="/api/docs">API</a>
         </nav>
         <span className="who">
@@ -61,6 +64,8 @@ export function App() {
           <Route path="/connections/:id/users" element={<Directory />} />
           <Route path="/connections/:id/org-chart" element={<OrgChart />} />
           <Route path="/connections/:id/mapping" element={<MappingEditor />} />
+          <Route path="/connections/:id/settings" element={<Settings />} />
+          <Route path="/tokens" element={<Tokens />} />
           <Route path="/connections/:id/runs/:runId" element={<RunDetail />} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>
