@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { Agent, fetch as undiciFetch } from 'undici';
 import { createAdmin, createApiToken } from '../admins/accounts.ts';
 import { startService, type Service } from '../api/server.ts';
 import { createConnection, setSchedule } from '../connections/connections.ts';
-import { caNetworkClient } from '../emulator/auth/ca-network-client.ts';
+import { emulatorClients } from '../emulator/connect.ts';
 import type { Emulator } from '../emulator/server.ts';
-import type { FetchLike } from '../entra/http.ts';
 import { loadSecretBox } from '../secrets/box.ts';
 import { openStore, type Run, type Store } from '../store/index.ts';
-import { connectGraph } from '../sync/connect.ts';
 import { signInUrl } from './serve.ts';
 
 // `npm start`: the service on a fresh embedded store, with a demo connection to an emulated tenant that syncs every
@@ -40,9 +37,7 @@ export async function startServiceDemo(
   const box = loadSecretBox({ dataDir, env: {} });
   const logger = options.logger ?? pino({ level: 'silent' });
   // This process started before the emulator made its CA: Graph and the token service are trusted explicitly.
-  const dispatcher = new Agent({ connect: { ca: emulator.caPem } });
-  const fetch: FetchLike = (url, init) => undiciFetch(url, { ...init, dispatcher }) as ReturnType<FetchLike>;
-  const networkClient = caNetworkClient(emulator.caPem);
+  const { graphFor, networkClient, close: closeClients } = emulatorClients(emulator);
   const env = emulator.env();
   const tenant = emulator.tenant;
   const demoApp = {
@@ -81,7 +76,7 @@ export async function startServiceDemo(
       // (any user of the demo tenant may sign in as an admin).
       app: demoApp,
       microsoft: { app: demoApp, tenants: [env.AZURE_TENANT_ID.toLowerCase()], roles: ['*'], networkClient },
-      graphFor: (config, log) => connectGraph(config, { fetch, networkClient, logger: log }),
+      graphFor,
       onRunFinished: (run) => out(`${runLine(run)}\n`),
     });
   let service: Service;
@@ -118,7 +113,7 @@ a leaver, a new group member). Each run prints a line below. Ctrl+C stops the de
       clearInterval(changes);
       await service.close();
       await store.close();
-      await dispatcher.close();
+      await closeClients();
     },
   };
 }

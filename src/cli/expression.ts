@@ -4,11 +4,10 @@ import { loadConnectionConfig } from '../config/env.ts';
 import {
   compileExpression,
   ExpressionError,
-  graphUserAttributes,
+  expressionAnswer,
   type CompiledExpression,
-  type Outcome,
 } from '../core/expression/index.ts';
-import { graphProperty } from '../core/mapping.ts';
+import { graphSelect } from '../core/mapping.ts';
 import { connectGraph } from '../sync/connect.ts';
 import { answerLines, lineInput } from './ndjson.ts';
 
@@ -48,22 +47,13 @@ function compileOrExplain(expression: string): CompiledExpression {
   }
 }
 
-function evaluate(compiled: CompiledExpression, input: Record<string, unknown>): ReturnType<typeof output> {
+function evaluate(compiled: CompiledExpression, input: Record<string, unknown>): ReturnType<typeof expressionAnswer> {
   try {
-    return output(compiled, input);
+    return expressionAnswer(compiled, input);
   } catch (error) {
     if (error instanceof ExpressionError) throw new Error(`expression: ${error.message}`);
     throw error;
   }
-}
-
-/** The contract's answer: {"value": …}, or {"value": null, "ignored": true} for IgnoreFlowIfNullOrEmpty. */
-function output(
-  compiled: CompiledExpression,
-  input: Record<string, unknown>,
-): Outcome | { value: null; ignored: true } {
-  const outcome = compiled.evaluate(graphUserAttributes(input));
-  return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
 }
 
 function parseInput(text: string | undefined): Record<string, unknown> {
@@ -79,11 +69,6 @@ function parseInput(text: string | undefined): Record<string, unknown> {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new Error('--input must be a JSON object (a Graph user), such as \'{"mail":"ada@contoso.com"}\'.');
   return parsed as Record<string, unknown>;
-}
-
-/** The Graph properties that hold the attributes an expression reads. */
-export function graphSelect(attributes: readonly string[]): string[] {
-  return [...new Set(['id', 'userPrincipalName', ...attributes.map(graphProperty)])];
 }
 
 async function readUser(user: string, compiled: CompiledExpression): Promise<Record<string, unknown>> {
@@ -112,7 +97,7 @@ async function evaluateLines(): Promise<void> {
     }
     if (compiled instanceof Error) return { error: compiled.message };
     try {
-      return output(compiled, read.input);
+      return expressionAnswer(compiled, read.input);
     } catch (error) {
       if (error instanceof ExpressionError) return { error: error.message };
       throw error;

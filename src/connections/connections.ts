@@ -1,4 +1,11 @@
-import { ConfigError, loadConnectionConfig, parseCertificate, type ConnectionConfig } from '../config/env.ts';
+import {
+  ConfigError,
+  DEFAULT_AUTHORITY_HOST,
+  DEFAULT_GRAPH_URL,
+  loadConnectionConfig,
+  parseCertificate,
+  type ConnectionConfig,
+} from '../config/env.ts';
 import { UsersyncError } from '../core/errors.ts';
 import type { SecretBox } from '../secrets/box.ts';
 import {
@@ -360,8 +367,8 @@ export function connectionConfigOf(
             thumbprintSha256: info.thumbprintSha256 ?? '',
             notAfter: new Date(info.expiresAt ?? 0),
           },
-    authorityHost: row.authority_host ?? 'https://login.microsoftonline.com',
-    graphUrl: row.graph_url ?? 'https://graph.microsoft.com',
+    authorityHost: row.authority_host ?? DEFAULT_AUTHORITY_HOST,
+    graphUrl: row.graph_url ?? DEFAULT_GRAPH_URL,
     warnings: [],
   };
 }
@@ -373,8 +380,8 @@ export function viewOf(row: ConnectionRow): ConnectionView {
     tenantId: row.tenant_id,
     clientId: row.client_id,
     credential: { kind: row.credential_kind, ...(JSON.parse(row.credential_info) as Record<string, string>) },
-    authorityHost: row.authority_host ?? 'https://login.microsoftonline.com',
-    graphUrl: row.graph_url ?? 'https://graph.microsoft.com',
+    authorityHost: row.authority_host ?? DEFAULT_AUTHORITY_HOST,
+    graphUrl: row.graph_url ?? DEFAULT_GRAPH_URL,
     schedule: parseSchedule(JSON.parse(row.schedule)),
     nextRunAt: row.next_run_at,
     createdAt: row.created_at,

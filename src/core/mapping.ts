@@ -179,3 +179,8 @@ export function graphProperty(attribute: string): string {
   if (/^extensionattribute([1-9]|1[0-5])$/i.test(attribute)) return 'onPremisesExtensionAttributes';
   return attribute;
 }
+
+/** The Graph properties that hold the attributes an expression reads, with the user's id and UPN. */
+export function graphSelect(attributes: readonly string[]): string[] {
+  return [...new Set(['id', 'userPrincipalName', ...attributes.map(graphProperty)])];
+}

@@ -33,8 +33,6 @@ import { postgresConnectionString } from '../store/db.ts';
 // Runs the service was asked for (Sync Now, the API, the schedule), one per connection at a time: queued in the store,
 // started by a runner, stoppable. The run's own lock still guards against a CLI sync of the same connection.
 
-export { RUN_TRANSITIONS, canMove } from '../core/run-lifecycle.ts';
-
 export interface RunRequest {
   full?: boolean;
   dryRun?: boolean;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createConnection, setSchedule } from '../../src/connections/connections.ts';
-import { connectToEmulator } from '../../src/emulator/connect.ts';
+import { emulatorClients } from '../../src/emulator/connect.ts';
 import { startEmulator, type Emulator } from '../../src/emulator/server.ts';
 import { createRunner } from '../../src/jobs/runner.ts';
 import { createScheduler } from '../../src/jobs/scheduler.ts';
@@ -21,7 +21,7 @@ describe('the scheduler', () => {
   let dir: string;
   let store: Store;
   let clock = new Date('2026-12-01T08:59:00Z');
-  let closeGraph: () => Promise<void>;
+  let clients: ReturnType<typeof emulatorClients>;
   const logger = pino({ level: 'silent' });
   const box = boxOf([generateKey()], 'test');
 
@@ -43,17 +43,17 @@ describe('the scheduler', () => {
       },
       'test',
     );
-    closeGraph = connectToEmulator(emulator).close;
+    clients = emulatorClients(emulator);
   });
   after(async () => {
-    await closeGraph();
+    await clients.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
     await emulator.stop();
   });
 
   it('queues a run when the schedule is due, once across schedulers, and moves to the next time', async () => {
-    const runner = createRunner({ store, box, logger, graphFor: () => connectToEmulator(emulator).http });
+    const runner = createRunner({ store, box, logger, graphFor: clients.graphFor });
     const now = () => clock;
     const a = createScheduler({ store, runner, logger, now });
     const b = createScheduler({ store, runner, logger, now });
@@ -80,7 +80,7 @@ describe('the scheduler', () => {
   });
 
   it('skips an occurrence while the previous run is still going, and a paused schedule never fires', async () => {
-    const slow = createRunner({ store, box, logger, graphFor: () => connectToEmulator(emulator).http, concurrency: 0 });
+    const slow = createRunner({ store, box, logger, graphFor: clients.graphFor, concurrency: 0 });
     const scheduler = createScheduler({ store, runner: slow, logger, now: () => clock });
     clock = new Date('2026-12-01T09:15:00Z');
     assert.deepEqual(await scheduler.tick(), ['scheduled'], 'queued (the runner has no slot, so it stays queued)');

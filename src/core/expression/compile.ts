@@ -1,5 +1,6 @@
 import { FUNCTIONS, FUNCTIONS_BY_NAME, IgnoreFlow, type Arg, type EvaluationContext } from './functions.ts';
 import { closest } from '../suggest.ts';
+import { graphUserAttributes } from './input.ts';
 import { ExpressionError, parseExpression, type Node } from './syntax.ts';
 import { DateTimeValue, textOf, toJson, type Value } from './values.ts';
 
@@ -175,4 +176,13 @@ const SIGNATURES: Record<string, string> = {
 
 function argumentHint(name: string): string {
   return SIGNATURES[name] ?? 'docs/mapping.md shows its arguments';
+}
+
+/** An expression's answer for a Graph user object: `{value}`, or `{value: null, ignored: true}` for IgnoreFlowIfNullOrEmpty (the CLI's and the API's shape). */
+export function expressionAnswer(
+  compiled: CompiledExpression,
+  graphUser: Record<string, unknown>,
+): { value: unknown } | { value: null; ignored: true } {
+  const outcome = compiled.evaluate(graphUserAttributes(graphUser));
+  return 'ignored' in outcome ? { value: null, ignored: true } : outcome;
 }

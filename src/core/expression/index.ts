@@ -1,5 +1,5 @@
 // Entra's expression language for attribute mappings: parse, compile once, evaluate per user. No I/O.
-export { compileExpression, type CompiledExpression, type Outcome } from './compile.ts';
+export { compileExpression, expressionAnswer, type CompiledExpression, type Outcome } from './compile.ts';
 export { ExpressionError, parseExpression, type ExpressionErrorCode, type Node } from './syntax.ts';
 export { FUNCTIONS, type EvaluationContext } from './functions.ts';
 export { graphUserAttributes } from './input.ts';

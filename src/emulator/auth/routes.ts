@@ -4,6 +4,7 @@ import type { TokenSigner } from './access-token.ts';
 import { adminConsent, type ConsentGrant } from './consent.ts';
 import { aadErrorBody } from './errors.ts';
 import { instanceDiscovery, openIdConfiguration } from './metadata.ts';
+import { escapeHtml, hiddenFields } from './pages.ts';
 import { createSignIn, type SignInDirectory } from './sign-in.ts';
 import { lookupTenant } from './tenants.ts';
 import { requestToken, type TokenServiceContext } from './token-request.ts';
@@ -169,14 +170,10 @@ export function createAuthRoutes(opts: AuthRoutesOptions): Hono {
   return app;
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-
 /** The admin-consent page: what the app asks for, Accept or Cancel (each a GET back here with the decision). */
 function consentPage(path: string, query: URLSearchParams): string {
-  const hidden = [...query]
-    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
-    .join('');
+  // The query never holds emulator_decision here: the page is shown only without it.
+  const hidden = hiddenFields(query, 'emulator_decision');
   const app = escapeHtml(query.get('client_id') ?? 'an application');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Permissions requested</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}button{font-size:1rem;padding:.5rem 1.25rem;margin-right:.5rem}</style></head>

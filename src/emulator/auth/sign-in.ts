@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { signJwt, type TokenSigner } from './access-token.ts';
+import { escapeHtml, hiddenFields } from './pages.ts';
 import { findApp, lookupTenant } from './tenants.ts';
 import type { AadError, EmulatorApp, EmulatorTenantAuth } from './types.ts';
 import type { TokenResult } from './token-request.ts';
@@ -254,15 +255,9 @@ export function createSignIn(ctx: {
   return { authorize, redeemCode };
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
-
 /** The sign-in page: the tenant's first users as buttons, or any account typed in. */
 function signInPage(path: string, query: URLSearchParams, users: SignInUser[]): string {
-  const hidden = [...query]
-    .filter(([k]) => k !== 'emulator_user')
-    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
-    .join('');
+  const hidden = hiddenFields(query, 'emulator_user');
   const hint = query.get('login_hint') ?? '';
   const buttons = users
     .map(

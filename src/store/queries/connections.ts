@@ -80,14 +80,3 @@ export async function deleteConnectionData(db: Kysely<Database>, id: string): Pr
   for (const table of CONNECTION_TABLES) await db.deleteFrom(table).where('connection_id', '=', id).execute();
   await db.deleteFrom('connections').where('id', '=', id).execute();
 }
-
-/** Whether anything is stored under this connection id (a CLI connection, or one deleted but not yet emptied). */
-export async function connectionHasData(db: Kysely<Database>, id: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('sync_state')
-    .select('connection_id')
-    .where('connection_id', '=', id)
-    .executeTakeFirst();
-  const runs = await db.selectFrom('runs').select('id').where('connection_id', '=', id).limit(1).executeTakeFirst();
-  return row !== undefined || runs !== undefined;
-}
