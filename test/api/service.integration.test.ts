@@ -491,6 +491,15 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
         body: { expression: 'Join(" ", [givenName], [surname])', input: { givenName: 'Ada', surname: 'Lovelace' } },
       });
       assert.deepEqual(value.body, { value: 'Ada Lovelace' });
+      const functions = await api('GET', '/api/v1/expression/functions');
+      assert.deepEqual(
+        functions.body.items.find((f: any) => f.name === 'Coalesce'),
+        { name: 'Coalesce', minArguments: 1, maxArguments: null },
+      );
+      assert.deepEqual(
+        functions.body.items.find((f: any) => f.name === 'ToLower'),
+        { name: 'ToLower', minArguments: 1, maxArguments: 2 },
+      );
       const broken = await api('POST', '/api/v1/expression', {
         body: { expression: 'Join(" ", [givenName]', input: {} },
       });

@@ -223,6 +223,9 @@ describe(
         .getByRole('button', { name: new RegExp(String(someone.userPrincipalName).replace(/[.]/g, '\\.')) })
         .click();
       await page.getByLabel('Field').selectOption('jobTitle');
+      // The function reference, from the service.
+      await page.getByText('Functions', { exact: true }).click();
+      await page.getByText(/Coalesce, .*ToUpper/).waitFor();
       await page.getByLabel('Expression').fill('Join(" - ", ToUpper([jobTitle]), [department])');
       const expected = `${String(someone.jobTitle).toUpperCase()} - ${someone.department}`;
       await page.locator('#expression-result code').getByText(expected, { exact: true }).waitFor({ timeout: 15_000 });

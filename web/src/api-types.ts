@@ -239,6 +239,14 @@ export type EventPage = {
   nextCursor: string | null;
 };
 
+export type ExpressionFunctionList = {
+  items: {
+    name: string;
+    minArguments: number;
+    maxArguments: number | null;
+  }[];
+};
+
 export type ExpressionRequest = {
   expression: string;
   /** a Graph user object */

@@ -1,7 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { connectionConfigOf, requireConnection } from '../../connections/connections.ts';
-import { compileExpression, ExpressionError, graphUserAttributes } from '../../core/expression/index.ts';
-import { graphProperty } from '../../core/mapping.ts';
+import {
+  compileExpression,
+  ExpressionError,
+  expressionAnswer,
+  FUNCTIONS,
+  graphUserAttributes,
+} from '../../core/expression/index.ts';
+import { graphSelect } from '../../core/mapping.ts';
 import { compileFilters, FiltersError, formatPath } from '../../core/scope/filters.ts';
 import { validateSettings, type Settings } from '../../core/settings.ts';
 import { previewUser } from '../../sync/preview.ts';
@@ -26,6 +32,13 @@ const previewSchema = z
     graphRequests: z.number().int(),
   })
   .openapi('Preview');
+const functionList = z
+  .object({
+    items: z.array(
+      z.object({ name: z.string(), minArguments: z.number().int(), maxArguments: z.number().int().nullable() }),
+    ),
+  })
+  .openapi('ExpressionFunctionList');
 const expressionResult = z
   .object({
     value: z.unknown(),
@@ -99,18 +112,39 @@ export function toolRoutes(app: Api, deps: ServiceDeps): void {
       let input = body.input ?? {};
       if (body.user !== undefined) {
         const http = await graphOf(body.connectionId!);
-        const select = [...new Set(['id', 'userPrincipalName', ...compiled.attributes.map(graphProperty)])];
-        input = (
-          await http.get(`/users/${encodeURIComponent(body.user)}?$select=${select.join(',')}`)
-        ).json() as Record<string, unknown>;
+        const select = graphSelect(compiled.attributes).join(',');
+        input = (await http.get(`/users/${encodeURIComponent(body.user)}?$select=${select}`)).json() as Record<
+          string,
+          unknown
+        >;
       }
       try {
-        const outcome = compiled.evaluate(graphUserAttributes(input));
-        return c.json(out(expressionResult, 'ignored' in outcome ? { value: null, ignored: true } : outcome), 200);
+        return c.json(out(expressionResult, expressionAnswer(compiled, input)), 200);
       } catch (error) {
         throw expressionProblem(error);
       }
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/v1/expression/functions',
+      tags: ['tools'],
+      summary: 'The functions of the mapping expression language, with how many arguments each takes',
+      responses: { 200: json(functionList, 'the functions'), ...problems },
+    }),
+    (c) =>
+      c.json(
+        out(functionList, {
+          items: FUNCTIONS.map((f) => ({
+            name: f.name,
+            minArguments: f.min,
+            maxArguments: Number.isFinite(f.max) ? f.max : null,
+          })),
+        }),
+        200,
+      ),
   );
 
   app.openapi(

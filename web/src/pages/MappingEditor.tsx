@@ -2,33 +2,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiProblem } from '../api.ts';
-import type { DirectoryUserPage, Preview, SettingsVersion } from '../api-types.ts';
+import type { DirectoryUserPage, ExpressionFunctionList, Preview, SettingsVersion } from '../api-types.ts';
+import { PROFILE_FIELDS } from '../../../src/core/directory.ts';
+import { PRESET_NAMES } from '../../../src/core/presets.ts';
 
 // The mapping editor with live preview: pick a real user, type an expression for a field, and see the record the
 // settings would produce for them — read from Entra, nothing written — as you type, with an error's position inline.
 // Saving stores a new settings version; the next run applies it from the store.
 
-const FIELDS = [
-  'loginAccount',
-  'name',
-  'email',
-  'firstName',
-  'lastName',
-  'userType',
-  'jobTitle',
-  'department',
-  'country',
-  'officeLocation',
-  'city',
-  'mobilePhone',
-  'postalCode',
-  'companyName',
-  'employeeNo',
-  'faxNumber',
-] as const;
-const PRESETS = ['claimsAccount', 'oneDrivePath', 'primarySmtp', 'aliases', 'sipAddress'] as const;
-const FUNCTIONS =
-  'Append, CBool, CDate, Coalesce, ConvertToBase64, ConvertToUTF8Hex, Count, CStr, DateAdd, DateDiff, DateFromNum, FormatDateTime, Guid, IgnoreFlowIfNullOrEmpty, IIF, InStr, IsNull, IsNullOrEmpty, IsPresent, IsString, Item, Join, Left, Mid, NormalizeDiacritics, Not, Now, NumFromDate, PCase, RandomString, Redact, RemoveDuplicates, Replace, SelectUniqueValue, SingleAppRoleAssignment, Split, StripSpaces, Switch, ToLower, ToUpper, Word';
+// The field and preset names are the service's own (src/core, bundled into the console); the functions come from the API.
+const FIELDS = PROFILE_FIELDS;
+const PRESETS = PRESET_NAMES;
 
 type Settings = Record<string, unknown> & {
   mapping?: { fields?: Record<string, unknown>; custom?: Record<string, unknown> };
@@ -37,6 +21,10 @@ type Settings = Record<string, unknown> & {
 export function MappingEditor() {
   const { id } = useParams() as { id: string };
   const client = useQueryClient();
+  const functions = useQuery({
+    queryKey: ['functions'],
+    queryFn: () => api<ExpressionFunctionList>('GET', '/expression/functions'),
+  });
   const saved = useQuery({
     queryKey: ['settings', id],
     queryFn: () => api<SettingsVersion>('GET', `/connections/${id}/settings`),
@@ -169,7 +157,8 @@ export function MappingEditor() {
           <details>
             <summary>Functions</summary>
             <p className="meta">
-              {FUNCTIONS}. Attributes are Graph user properties in brackets: [userPrincipalName], [mail], [department]…
+              {functions.data?.items.map((f) => f.name).join(', ')}. Attributes are Graph user properties in brackets:
+              [userPrincipalName], [mail], [department]…
             </p>
           </details>
         </>
