@@ -176,6 +176,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         '009-outbox',
         '010-app-memberships',
         '011-service',
+        '012-console',
       ],
     );
     assert.equal(await countUsers(again.db, conn), 1);

@@ -6,9 +6,11 @@ import {
   insertAdmin,
   insertApiToken,
   insertSession,
+  insertSetupCode,
   insertSignInLink,
   markSignedIn,
   recordAdminAction,
+  useSetupCode,
   type AdminRow,
   type Store,
 } from '../store/index.ts';
@@ -48,6 +50,44 @@ export async function createAdmin(
   await insertAdmin(store.db, row);
   await recordAdminAction(store.db, { actor, action: 'admin.created', target: email });
   return row;
+}
+
+export const SETUP_CODE_HOURS = 24;
+
+/** A one-time code that creates the first admin in the browser (`usersync serve` prints it while there is none). */
+export async function createSetupCode(store: Store, now = Date.now()): Promise<string> {
+  const code = newToken('usc');
+  await insertSetupCode(store.db, {
+    token_hash: hashToken(code),
+    expires_at: new Date(now + SETUP_CODE_HOURS * 3_600_000).toISOString(),
+  });
+  return code;
+}
+
+/**
+ * The first admin, made with a setup code: refused once any admin exists, and the code works once. The email and
+ * password are checked before the code is used, so a typo does not cost the code.
+ */
+export async function createFirstAdmin(
+  store: Store,
+  input: { setupCode: string; email: string; password: string },
+): Promise<AdminRow> {
+  if (await hasAdmins(store))
+    throw new UsersyncError('admin_exists', 'the first admin exists already', {
+      hint: 'sign in; an admin can add others on the Admins page',
+    });
+  if (!EMAIL.test(input.email.trim()))
+    throw new UsersyncError('invalid_email', `email "${input.email}" is not an email address`, {
+      hint: "give the admin's address, such as it@example.com",
+      context: { field: 'email' },
+    });
+  checkPassword(input.password);
+  if (!(await useSetupCode(store.db, hashToken(input.setupCode.trim()))))
+    throw new UsersyncError('forbidden', 'the setup code is wrong, used or expired', {
+      hint: '`usersync serve` prints a new setup link each time it starts without an admin; or run `usersync admin create` on the server',
+      context: { field: 'setupCode' },
+    });
+  return createAdmin(store, { email: input.email, password: input.password }, 'setup code');
 }
 
 export async function hasAdmins(store: Store): Promise<boolean> {

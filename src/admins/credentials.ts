@@ -46,8 +46,8 @@ export async function verifyPassword(password: string, stored: string | null): P
   return stored !== null && key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A new random token with a readable prefix (`usy_` API tokens, `uss_` sessions, `usl_` sign-in links). */
-export function newToken(prefix: 'usy' | 'uss' | 'usl' | 'csrf'): string {
+/** A new random token with a readable prefix (`usy_` API tokens, `uss_` sessions, `usl_` sign-in links, `usc_` setup codes). */
+export function newToken(prefix: 'usy' | 'uss' | 'usl' | 'usc' | 'csrf'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -19,6 +19,7 @@ import { connectionRoutes } from './routes/connections.ts';
 import { consentCallbackRoute, consentRoutes } from './routes/consent.ts';
 import { directoryRoutes } from './routes/directory.ts';
 import { runRoutes } from './routes/runs.ts';
+import { setupRoutes } from './routes/setup.ts';
 import { toolRoutes } from './routes/tools.ts';
 
 // The service's HTTP surface: /api/v1 (every route validated by zod, documented by the same schemas at
@@ -141,6 +142,7 @@ export function createApp(deps: ServiceDeps): OpenAPIHono<AuthEnv> {
   runRoutes(app, deps);
   directoryRoutes(app, deps);
   toolRoutes(app, deps);
+  setupRoutes(app, deps);
   adminRoutes(app, deps);
   // Everything else is the console (its own routes fall back to index.html); unknown /api paths stay 404 problems.
   app.get('*', (c, next) => (c.req.path.startsWith('/api/') ? next() : serveConsole(c)));

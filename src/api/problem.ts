@@ -39,6 +39,7 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   not_found: 404,
   conflict: 409,
   admin_exists: 409,
+  setup_not_started: 409,
   run_active: 409,
   rate_limited: 429,
 };
@@ -86,9 +87,11 @@ export function problemOf(error: unknown): Problem {
   const errors =
     error instanceof ApiError && error.errors
       ? error.errors
-      : typeof d.context.field === 'string'
-        ? [{ field: d.context.field, message: d.message }]
-        : undefined;
+      : Array.isArray(d.context.errors)
+        ? (d.context.errors as { field: string; message: string }[])
+        : typeof d.context.field === 'string'
+          ? [{ field: d.context.field, message: d.message }]
+          : undefined;
   return { ...problem(status, d), ...(errors ? { errors } : {}) };
 }
 

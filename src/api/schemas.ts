@@ -137,6 +137,9 @@ export const runCreateSchema = z
   .object({
     full: z.boolean().optional().describe('re-read everything and reconcile'),
     dryRun: z.boolean().optional().describe('the test sync: compute and report the changes, write nothing'),
+    settings: settingsDocument
+      .optional()
+      .describe('with dryRun: test these draft settings instead of the saved ones (the setup wizard does)'),
   })
   .strict()
   .openapi('RunCreate');
@@ -179,6 +182,8 @@ export const runSchema = z
     finishedAt: nullableText,
     durationMs: z.number().nullable(),
     graphRequests: z.number().nullable(),
+    throttled: z.number().int().nullable().describe('answers of Graph that throttled the run (429, 503)'),
+    draft: z.boolean().describe('a test sync of draft settings (not the saved ones)'),
     cancelRequested: z.boolean(),
     summary: z
       .union([syncSummarySchema, z.null()])
@@ -335,6 +340,15 @@ export const signInSchema = z
   .object({ email: text('email', 'give it as a string'), password: text('password', 'give it as a string') })
   .strict()
   .openapi('SignIn');
+
+export const firstAdminSchema = z
+  .object({
+    setupCode: text('setupCode', 'give the code `usersync serve` printed'),
+    email: text('email', 'give it as a string'),
+    password: text('password', 'give it as a string'),
+  })
+  .strict()
+  .openapi('FirstAdmin');
 
 export const sessionSchema = z
   .object({

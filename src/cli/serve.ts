@@ -1,7 +1,14 @@
 import { createInterface } from 'node:readline';
 import { renameSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createAdmin, createApiToken, createSignInLink, hasAdmins } from '../admins/accounts.ts';
+import {
+  createAdmin,
+  createApiToken,
+  createSetupCode,
+  createSignInLink,
+  hasAdmins,
+  SETUP_CODE_HOURS,
+} from '../admins/accounts.ts';
 import { startService } from '../api/server.ts';
 import { loadStoreConfig } from '../config/env.ts';
 import { createLogger } from '../config/log.ts';
@@ -32,10 +39,13 @@ export function serviceCommands(program: Command): void {
       const box = secretBox();
       const service = await startService({ store, box, logger, port: flags.port, host: flags.host });
       process.stdout.write(`${JSON.stringify({ url: service.url })}\n`);
-      if (!(await hasAdmins(store)))
+      if (!(await hasAdmins(store))) {
+        // The link holds a one-time code: whoever can read this process's output may create the first admin.
+        const code = await createSetupCode(store);
         process.stderr.write(
-          `usersync: no admin account yet. Create the first one on this machine:\n  usersync admin create --email you@example.com\nthen sign in at ${service.url}/ (or use an API token: usersync token create --name NAME).\n`,
+          `usersync: no admin account yet. Create the first one in the browser (the link works once, for ${SETUP_CODE_HOURS} hours):\n  ${service.url}/?setup=${code}\nor on this machine:\n  usersync admin create --email you@example.com\nthen sign in at ${service.url}/ (or use an API token: usersync token create --name NAME).\n`,
         );
+      }
       await untilStopped(async () => {
         await service.close();
         await store.close();

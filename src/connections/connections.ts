@@ -205,6 +205,7 @@ export async function createConnection(
   const sealed = checkAndSeal(id, { ...input, name }, box, now);
   const at = now.toISOString();
   const row: ConnectionRow = {
+    setup: null,
     id,
     name,
     ...columnsOf(sealed),

@@ -228,6 +228,7 @@ export async function completeConsent(
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   const row: ConnectionRow = {
+    setup: null,
     id,
     name: state.name,
     tenant_id: config.tenantId,

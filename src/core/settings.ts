@@ -5,6 +5,7 @@ import { PRESET_NAMES } from './presets.ts';
 import { unknownPlaceholders } from './mail.ts';
 import { compileFilters, FiltersError, formatPath } from './scope/filters.ts';
 import { closest } from './suggest.ts';
+import { UsersyncError } from './errors.ts';
 
 // The settings document of a connection (DESIGN.md, "The settings document"): one zod schema that validates it,
 // reports every problem as `path: message` with the fix, and generates docs/settings.schema.json. Every key is
@@ -413,6 +414,21 @@ export type Settings = z.infer<typeof settingsSchema>;
 export interface SettingsIssue {
   path: string;
   message: string;
+}
+
+/**
+ * A settings document that must be valid: the settings, or an `invalid_settings` error naming every path at fault
+ * (prefixed by where the document sits, such as `settings.`) in its message and in `context.errors`.
+ */
+export function requireValidSettings(document: unknown, prefix = ''): Settings {
+  const checked = validateSettings(document);
+  if (checked.ok) return checked.settings;
+  const errors = checked.issues.map((i) => ({ field: `${prefix}${i.path}`, message: i.message }));
+  throw new UsersyncError(
+    'invalid_settings',
+    `the settings are invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    { hint: 'fix each path listed in errors; nothing was changed', context: { errors } },
+  );
 }
 
 /** Validates a settings document: the document, or every problem as `path: message` (all at once, in document order). */

@@ -17,11 +17,13 @@ import {
   requestCancel,
   saveRunChanges,
   saveRunProgress,
+  saveRunThrottled,
   startQueuedRun,
   type Run,
   type RunTrigger,
   type Store,
 } from '../store/index.ts';
+import type { Settings } from '../core/settings.ts';
 import type { AuditEntry } from '../store/queries/audit.ts';
 import { loadSettings } from '../sync/applied-settings.ts';
 import { deliverMails } from '../sync/mailer.ts';
@@ -38,6 +40,8 @@ export interface RunRequest {
   dryRun?: boolean;
   trigger: RunTrigger;
   requestedBy: string | null;
+  /** With dryRun: test these settings (a draft, validated by the caller) instead of the stored ones. */
+  settings?: Settings;
 }
 
 /** Live progress of a run this process is running. */
@@ -198,6 +202,7 @@ export async function executeRun(
       connectionId: run.connection_id,
       full: run.full_read,
       dryRun: run.dry_run,
+      settings: run.dry_run && run.draft_settings ? (JSON.parse(run.draft_settings) as Settings) : undefined,
       runId: run.id,
       takeOver: options.takeOver,
       signal: slot.controller.signal,
@@ -254,6 +259,7 @@ export async function executeRun(
     await deliverQueued(store, run.connection_id, log);
   } finally {
     clearInterval(poll);
+    if (http) await saveRunThrottled(store.db, run.id, http.throttleCount).catch(() => undefined);
     const final = await getRun(store.db, run.id).catch(() => undefined);
     if (final) deps.onFinished?.(final, http?.throttleCount ?? 0);
   }
@@ -302,6 +308,7 @@ export async function queueRequest(
     dry_run: request.dryRun ?? false,
     trigger: request.trigger,
     requested_by: request.requestedBy,
+    draft_settings: request.dryRun && request.settings ? JSON.stringify(request.settings) : null,
   });
   return { run: (await getRun(store.db, id))!, fresh: true };
 }

@@ -154,6 +154,10 @@ export type RunsTable = {
   changes: ColumnType<string | null, string | null | undefined, string | null>;
   /** While running: the last progress reported (JSON), so every process can show it. */
   progress: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A test sync of a draft (the setup wizard's): the settings document it runs with, as JSON; null: the stored ones. */
+  draft_settings: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Answers of Graph that throttled this run (429, 503); null for runs the service did not run. */
+  throttled: ColumnType<number | null, number | null | undefined, number | null>;
 };
 
 export type RunTrigger = 'schedule' | 'now' | 'api' | 'cli';
@@ -178,6 +182,8 @@ export type ConnectionsTable = {
   created_at: string;
   created_by: string;
   updated_at: string;
+  /** The setup wizard's draft (step, settings, schedule) as JSON; null when it was never opened. */
+  setup: ColumnType<string | null, string | null | undefined, string | null>;
 };
 
 export type AdminsTable = {
@@ -210,6 +216,13 @@ export type ApiTokensTable = {
 export type SignInLinksTable = {
   token_hash: string;
   admin_id: string;
+  expires_at: string;
+  used_at: string | null;
+};
+
+/** One-time codes that create the first admin from the browser (printed by `usersync serve` on a store without one). */
+export type SetupCodesTable = {
+  token_hash: string;
   expires_at: string;
   used_at: string | null;
 };
@@ -313,6 +326,7 @@ export type Database = {
   admin_sessions: AdminSessionsTable;
   api_tokens: ApiTokensTable;
   sign_in_links: SignInLinksTable;
+  setup_codes: SetupCodesTable;
   admin_actions: AdminActionsTable;
 };
 

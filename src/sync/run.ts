@@ -76,6 +76,11 @@ export interface SyncOptions {
   full?: boolean;
   /** Compute and report the plan; write nothing, advance no delta link. */
   dryRun?: boolean;
+  /**
+   * Dry runs only: run with these settings (a draft, already valid) instead of the stored ones; the summary's
+   * settings version is then DRAFT_SETTINGS_VERSION and every stored user is projected with them.
+   */
+  settings?: Settings;
   /** Share of present users a full read may disable in one run before it stops for an administrator (default 10). */
   maxDisablePercent?: number;
   /** Hours between photo sweeps (photos are not in delta); 0 = every run. Default 24, and every run for small directories. */
@@ -98,6 +103,9 @@ export interface SyncOptions {
   logger?: Logger;
   now?: () => number;
 }
+
+/** The settings version a dry run of draft settings reports (no stored version is negative). */
+export const DRAFT_SETTINGS_VERSION = -1;
 
 export interface SyncProgress {
   phase: 'users' | 'groups' | 'photos';
@@ -270,7 +278,10 @@ export async function runSync(
       } else await insertRun(store.db, record);
     }
     let state = await getSyncState(store.db, conn);
-    const applied = await loadSettings(store.db, conn);
+    const applied =
+      dryRun && options.settings
+        ? { version: DRAFT_SETTINGS_VERSION, settings: options.settings }
+        : await loadSettings(store.db, conn);
     email = applied.settings.email;
     summary.settings.version = applied.version;
     const stages = { scope: compileScope(applied.settings.scope), mapping: compileMapping(applied.settings.mapping) };

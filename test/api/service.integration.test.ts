@@ -46,12 +46,13 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
       assert.equal((await api('GET', '/readyz', { token: null })).status, 200);
       assert.match(
         server.output(),
-        /no admin account yet\. Create the first one on this machine:\n {2}usersync admin create --email/,
+        /no admin account yet\. Create the first one in the browser \(the link works once, for 24 hours\):\n {2}http:\/\/[^/]+\/\?setup=usc_[\w-]+\nor on this machine:\n {2}usersync admin create --email/,
       );
       const status = await api('GET', '/api/v1/auth/status', { token: null });
       assert.deepEqual(status.body, {
         admins: false,
-        firstAdmin: 'create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
+        firstAdmin:
+          'open the setup link `usersync serve` printed, or create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
         microsoft: false,
       });
     });

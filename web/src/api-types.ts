@@ -264,6 +264,12 @@ export type ExpressionResult = {
   ignored?: boolean;
 };
 
+export type FirstAdmin = {
+  setupCode: string;
+  email: string;
+  password: string;
+};
+
 export type HeldDecision = {
   /** the held users by externalId */
   ids?: string[];
@@ -373,6 +379,10 @@ export type Run = {
   finishedAt: string | null;
   durationMs: number | null;
   graphRequests: number | null;
+  /** answers of Graph that throttled the run (429, 503) */
+  throttled: number | null;
+  /** a test sync of draft settings (not the saved ones) */
+  draft: boolean;
   cancelRequested: boolean;
   /** the shape of `usersync sync --json`; null until the run ends */
   summary: SyncSummary | null;
@@ -409,6 +419,7 @@ export type RunCreate = {
   full?: boolean;
   /** the test sync: compute and report the changes, write nothing */
   dryRun?: boolean;
+  settings?: Settings & unknown;
 };
 
 export type RunPage = {
@@ -539,9 +550,40 @@ export type SettingsVersion = {
   changedBy: string | null;
 };
 
+export type Setup = {
+  step: "auto-sync" | "who" | "filters" | "fields" | "groups" | "lifecycle" | "emails" | "test-sync" | "schedule" | "done";
+  settings: Settings;
+  schedule: Schedule;
+  /** the last test sync of this draft */
+  testRunId: string | null;
+  /** null: the wizard was never saved; it starts from the current settings */
+  updatedAt: string | null;
+  updatedBy: string | null;
+  /** when the wizard was last finished */
+  completedAt: string | null;
+};
+
+export type SetupInput = {
+  step: "auto-sync" | "who" | "filters" | "fields" | "groups" | "lifecycle" | "emails" | "test-sync" | "schedule" | "done";
+  settings: Settings;
+  /** the schedule to set when the wizard is finished */
+  schedule: {
+    [key: string]: unknown;
+  };
+  testRunId?: string | null;
+};
+
 export type SignIn = {
   email: string;
   password: string;
+};
+
+export type SourceGroup = {
+  id: string;
+  displayName: string;
+  description: string | null;
+  mail: string | null;
+  type: "microsoft365" | "security" | "mail-enabled-security" | "distribution";
 };
 
 export type SyncSummary = {

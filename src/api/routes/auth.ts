@@ -1,7 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { checkSignIn, createAdmin, hasAdmins, startSession, type NewSession } from '../../admins/accounts.ts';
+import {
+  checkSignIn,
+  createAdmin,
+  createFirstAdmin,
+  hasAdmins,
+  startSession,
+  type NewSession,
+} from '../../admins/accounts.ts';
 import { finishMicrosoftSignIn, startMicrosoftSignIn } from '../../admins/microsoft.ts';
 import { describeError } from '../../core/errors.ts';
 import { hashToken } from '../../admins/credentials.ts';
@@ -16,7 +23,7 @@ import {
 import type { Api, ServiceDeps } from '../app.ts';
 import { SESSION_COOKIE, signInLimiter } from '../auth.ts';
 import { ApiError, problemSchema } from '../problem.ts';
-import { sessionSchema, signInSchema } from '../schemas.ts';
+import { firstAdminSchema, sessionSchema, signInSchema } from '../schemas.ts';
 
 // Signing in to the console: email and password (rate limited), or a one-time sign-in link (`npm start` prints one).
 // A session is an HttpOnly, SameSite=Strict cookie; its CSRF token is returned in the body for the console to send back.
@@ -63,11 +70,44 @@ export function authRoutes(app: Api, deps: ServiceDeps): void {
           admins,
           firstAdmin: admins
             ? null
-            : 'create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
+            : 'open the setup link `usersync serve` printed, or create the first admin on the server: usersync admin create --email YOU@EXAMPLE.COM',
           microsoft: microsoft !== null,
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/v1/auth/first-admin',
+      tags: ['sign-in'],
+      summary: 'Create the first admin with the setup code `usersync serve` printed, and sign in as them',
+      description:
+        'Only while there is no admin; the code works once. Afterwards admins add others (POST /api/v1/admins).',
+      security: [],
+      request: { body: { content: { 'application/json': { schema: firstAdminSchema } }, required: true } },
+      responses: {
+        200: { content: { 'application/json': { schema: sessionSchema } }, description: 'created and signed in' },
+        ...problems,
+      },
+    }),
+    async (c) => {
+      const keys = [`ip:${clientAddress(c)}`];
+      const wait = limiter.retryAfter(keys);
+      if (wait > 0)
+        throw new ApiError(429, 'rate_limited', `too many wrong setup codes; try again in ${wait} seconds`, {
+          hint: 'copy the whole setup link `usersync serve` printed',
+        });
+      const admin = await createFirstAdmin(store, c.req.valid('json')).catch((error: unknown) => {
+        if ((error as { code?: string }).code === 'forbidden') limiter.fail(keys);
+        throw error;
+      });
+      const session = await startSession(store, admin);
+      setSessionCookie(c, session);
+      await recordAdminAction(store.db, { actor: admin.email, action: 'admin.signed_in', detail: { method: 'setup' } });
+      return c.json({ email: admin.email, csrfToken: session.csrfToken, expiresAt: session.expiresAt }, 200);
     },
   );
 

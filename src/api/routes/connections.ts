@@ -9,7 +9,6 @@ import {
   viewOf,
   type ConnectionView,
 } from '../../connections/connections.ts';
-import { validateSettings } from '../../core/settings.ts';
 import {
   activeRun,
   countLeavers,
@@ -22,6 +21,7 @@ import {
 } from '../../store/index.ts';
 import type { Api, ServiceDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import { requireValidSettings } from '../../core/settings.ts';
 import { ApiError } from '../problem.ts';
 import {
   connectionCreateSchema,
@@ -235,17 +235,7 @@ export function connectionRoutes(app: Api, deps: ServiceDeps): void {
       const { id } = c.req.valid('param');
       await requireConnection(store, id);
       const document = c.req.valid('json');
-      const checked = validateSettings(document);
-      if (!checked.ok)
-        throw new ApiError(
-          400,
-          'invalid_settings',
-          `the settings are invalid: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-          {
-            errors: checked.issues.map((i) => ({ field: i.path, message: i.message })),
-            hint: 'fix each path listed in errors; nothing was changed',
-          },
-        );
+      requireValidSettings(document);
       const { saved, version } = await saveSettings(store.db, id, document, actorOf(c));
       if (saved)
         await recordAdminAction(store.db, {

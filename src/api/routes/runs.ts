@@ -5,6 +5,7 @@ import { auditPage, findRuns, getRun, recordAdminAction, type Run, type Store } 
 import { approveHeld, discardHeld, heldPage } from '../../sync/held.ts';
 import type { Api, ServiceDeps } from '../app.ts';
 import { actorOf } from '../auth.ts';
+import { requireValidSettings } from '../../core/settings.ts';
 import { ApiError } from '../problem.ts';
 import {
   auditEntrySchema,
@@ -51,10 +52,17 @@ export function runRoutes(app: Api, deps: ServiceDeps): void {
       const { id } = c.req.valid('param');
       await requireConnection(store, id);
       const body = (c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {}) ?? {};
+      if (body.settings !== undefined && !body.dryRun)
+        throw new ApiError(400, 'invalid_request', 'settings may only be given with "dryRun": true', {
+          errors: [{ field: 'settings', message: 'draft settings are only tested, never applied, by a run' }],
+          hint: 'add "dryRun": true for a test sync of the draft, or save the settings with PUT /connections/{id}/settings first',
+        });
+      const settings = body.settings === undefined ? undefined : requireValidSettings(body.settings, 'settings.');
       const principal = c.get('principal');
       const run = await runner.enqueue(id, {
         full: body.full,
         dryRun: body.dryRun,
+        settings,
         trigger: principal.kind === 'admin' ? 'now' : 'api',
         requestedBy: principal.actor,
       });
@@ -302,6 +310,8 @@ export function runView(run: Run, runner: Runner) {
     finishedAt: run.finished_at,
     durationMs: run.duration_ms,
     graphRequests: run.graph_requests,
+    throttled: run.throttled,
+    draft: run.draft_settings !== null,
     cancelRequested: run.cancel_requested,
     summary: (run.summary ?? null) as never,
     failure: run.failure,

@@ -9,9 +9,9 @@ import {
 } from '../../core/expression/index.ts';
 import { graphSelect } from '../../core/mapping.ts';
 import { compileFilters, FiltersError, formatPath } from '../../core/scope/filters.ts';
-import { validateSettings, type Settings } from '../../core/settings.ts';
 import { previewUser } from '../../sync/preview.ts';
 import type { Api, ServiceDeps } from '../app.ts';
+import { requireValidSettings } from '../../core/settings.ts';
 import { ApiError } from '../problem.ts';
 import { expressionRequestSchema, idParam, previewRequestSchema, scopeTestRequestSchema } from '../schemas.ts';
 import { json, out, problems } from './common.ts';
@@ -67,20 +67,7 @@ export function toolRoutes(app: Api, deps: ServiceDeps): void {
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.valid('json');
-      let draft: Settings | undefined;
-      if (body.settings !== undefined) {
-        const checked = validateSettings(body.settings);
-        if (!checked.ok)
-          throw new ApiError(
-            400,
-            'invalid_settings',
-            checked.issues.map((i) => `settings.${i.path}: ${i.message}`).join('; '),
-            {
-              errors: checked.issues.map((i) => ({ field: `settings.${i.path}`, message: i.message })),
-            },
-          );
-        draft = body.settings as Settings;
-      }
+      const draft = body.settings === undefined ? undefined : requireValidSettings(body.settings, 'settings.');
       const preview = await previewUser(await graphOf(id), store, id, body.user, draft);
       return c.json(out(previewSchema, preview), 200);
     },

@@ -11,6 +11,7 @@ import { auditMigration } from './008-audit.ts';
 import { outboxMigration } from './009-outbox.ts';
 import { appMembershipsMigration } from './010-app-memberships.ts';
 import { serviceMigration } from './011-service.ts';
+import { consoleMigration } from './012-console.ts';
 
 // Migrations run in name order; never rename or edit one that has shipped — add the next.
 export function migrationProvider(dialect: StoreDialect): MigrationProvider {
@@ -28,6 +29,7 @@ export function migrationProvider(dialect: StoreDialect): MigrationProvider {
         '009-outbox': outboxMigration(dialect),
         '010-app-memberships': appMembershipsMigration(dialect),
         '011-service': serviceMigration(dialect),
+        '012-console': consoleMigration,
       };
     },
   };

@@ -112,6 +112,27 @@ export async function useSignInLink(
   return row?.admin_id;
 }
 
+// Setup codes (the first admin, made in the browser) -----------------------------------------------
+
+export async function insertSetupCode(db: Kysely<Database>, row: { token_hash: string; expires_at: string }) {
+  await db
+    .insertInto('setup_codes')
+    .values({ ...row, used_at: null })
+    .execute();
+}
+
+/** Uses a setup code once: true when it was valid (known, unused, not expired). */
+export async function useSetupCode(db: Kysely<Database>, tokenHash: string, now = nowIso()): Promise<boolean> {
+  const result = await db
+    .updateTable('setup_codes')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 // API tokens ---------------------------------------------------------------------------------------
 
 export async function insertApiToken(db: Kysely<Database>, row: ApiTokenRow): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ConnectionsTable, Database } from '../schema.ts';
 import { nowIso } from './chunks.ts';
 
@@ -7,7 +7,7 @@ import { nowIso } from './chunks.ts';
 
 export type ConnectionRow = Selectable<ConnectionsTable>;
 
-export async function insertConnection(db: Kysely<Database>, row: ConnectionRow): Promise<void> {
+export async function insertConnection(db: Kysely<Database>, row: Insertable<ConnectionsTable>): Promise<void> {
   await db.insertInto('connections').values(row).execute();
 }
 

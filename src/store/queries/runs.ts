@@ -127,6 +127,8 @@ export async function queueRun(
     trigger: RunTrigger;
     requested_by: string | null;
     queued_at?: string;
+    /** A test sync of draft settings: the document as JSON. */
+    draft_settings?: string | null;
   },
 ): Promise<void> {
   await db
@@ -145,6 +147,7 @@ export async function queueRun(
       requested_by: run.requested_by,
       queued_at: run.queued_at ?? new Date().toISOString(),
       full_read: run.full ? 1 : 0,
+      draft_settings: run.draft_settings ?? null,
     })
     .execute();
 }
@@ -277,6 +280,11 @@ export async function saveRunProgress(db: Kysely<Database>, id: string, progress
     .where('pid', '=', process.pid)
     .where('host', '=', hostname())
     .execute();
+}
+
+/** How often Graph throttled a run (the dashboard charts it). */
+export async function saveRunThrottled(db: Kysely<Database>, id: string, throttled: number): Promise<void> {
+  await db.updateTable('runs').set({ throttled }).where('id', '=', id).execute();
 }
 
 export async function saveRunChanges(db: Kysely<Database>, id: string, changes: unknown[]): Promise<void> {
