@@ -262,6 +262,14 @@ function scopedReadSuite(makeTarget: () => Target) {
     await target.teardown();
   });
 
+  it("a test sync before the first run finds the scope groups' members in Graph (the store has no groups yet)", async () => {
+    const dry = await sync({ dryRun: true });
+    assert.equal(dry.dryRun, true);
+    assert.equal(dry.users.created, 60, 'the 40 members of Team and the 20 of the nested group');
+    assert.equal(dry.groups.created, 2, 'as the real run: only the scope groups are read, so only they are synced');
+    assert.equal((await listDirectoryUsers(h.store.db, 'default')).length, 0, 'a test sync writes nothing');
+  });
+
   it('the first run reads only the scope groups and their members, in a few requests', async () => {
     emulator.requests.reset();
     const summary = await sync();

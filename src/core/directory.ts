@@ -21,6 +21,26 @@ export const PROFILE_FIELDS = [
   'faxNumber',
 ] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
+/** Where each built-in field comes from when the settings do not say (the default mapping of configuration.md). */
+export const DEFAULT_SOURCES: Readonly<Record<ProfileField, string>> = {
+  loginAccount: 'userPrincipalName',
+  name: 'displayName',
+  email: 'mail',
+  firstName: 'givenName',
+  lastName: 'surname',
+  userType: 'userType',
+  jobTitle: 'jobTitle',
+  department: 'department',
+  country: 'country',
+  officeLocation: 'officeLocation',
+  city: 'city',
+  mobilePhone: 'mobilePhone',
+  postalCode: 'postalCode',
+  companyName: 'companyName',
+  employeeNo: 'employeeId',
+  faxNumber: 'faxNumber',
+};
+
 export type Profile = { [K in ProfileField]: K extends 'loginAccount' ? string : string | null };
 
 export type UserStatus = 'active' | 'disabled';

@@ -1,4 +1,6 @@
-import { PROFILE_FIELDS, type Profile, type ProfileField } from './directory.ts';
+import { DEFAULT_SOURCES, PROFILE_FIELDS, type Profile, type ProfileField } from './directory.ts';
+
+export { DEFAULT_SOURCES };
 import {
   compileExpression,
   graphUserAttributes,
@@ -14,26 +16,6 @@ import type { Settings } from './settings.ts';
 // mapping fails gets an error naming the field and why, and the caller skips that user.
 
 type FieldMapping = NonNullable<NonNullable<Settings['mapping']>['fields']>[string];
-
-/** Where each built-in field comes from when the settings do not say (the default mapping of configuration.md). */
-export const DEFAULT_SOURCES: Readonly<Record<ProfileField, string>> = {
-  loginAccount: 'userPrincipalName',
-  name: 'displayName',
-  email: 'mail',
-  firstName: 'givenName',
-  lastName: 'surname',
-  userType: 'userType',
-  jobTitle: 'jobTitle',
-  department: 'department',
-  country: 'country',
-  officeLocation: 'officeLocation',
-  city: 'city',
-  mobilePhone: 'mobilePhone',
-  postalCode: 'postalCode',
-  companyName: 'companyName',
-  employeeNo: 'employeeId',
-  faxNumber: 'faxNumber',
-};
 
 export interface MappedUser {
   profile: Profile;

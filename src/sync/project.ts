@@ -38,14 +38,37 @@ export class GroupScope {
   readonly groups: ReadonlySet<string>;
   readonly nested: boolean;
 
-  private constructor(scopeGroups: ReadonlySet<string>, groups: ReadonlySet<string>, nested: boolean) {
+  /**
+   * Set for test syncs (dry runs), which write no memberships to decide from: the users in scope as Graph listed them
+   * (lower-case ids), read when the run started.
+   */
+  private readonly listed: ReadonlySet<string> | null;
+
+  private constructor(
+    scopeGroups: ReadonlySet<string>,
+    groups: ReadonlySet<string>,
+    nested: boolean,
+    listed: ReadonlySet<string> | null = null,
+  ) {
     this.scopeGroups = scopeGroups;
     this.groups = groups;
     this.nested = nested;
+    this.listed = listed;
+  }
+
+  /** A scope read from Graph (the groups' closure and its user members), for a dry run over any store. */
+  static listed(scopeGroups: readonly string[], closure: readonly string[], users: Iterable<string>, nested: boolean) {
+    return new GroupScope(
+      new Set(scopeGroups.map((g) => g.toLowerCase())),
+      new Set(closure.map((g) => g.toLowerCase())),
+      nested,
+      new Set([...users].map((u) => u.toLowerCase())),
+    );
   }
 
   /** The same scope again, from the memberships the store holds now (after a groups read changed them). */
   static reload(db: Store['db'], conn: string, scope: GroupScope): Promise<GroupScope> {
+    if (scope.listed) return Promise.resolve(scope);
     return GroupScope.load(db, conn, [...scope.scopeGroups], scope.nested);
   }
 
@@ -61,7 +84,8 @@ export class GroupScope {
   }
 
   /** The scope groups a user reaches from their direct groups (all of them when any is in the closure). */
-  reaches(directGroups: readonly string[] | undefined): ReadonlySet<string> {
+  reaches(directGroups: readonly string[] | undefined, externalId: string): ReadonlySet<string> {
+    if (this.listed) return this.listed.has(externalId.toLowerCase()) ? this.scopeGroups : new Set();
     return directGroups?.some((g) => this.groups.has(g.toLowerCase())) ? this.scopeGroups : new Set();
   }
 }
@@ -141,7 +165,7 @@ export async function projectBatch(
   for (const source of sources) {
     bySource.set(source.externalId, source);
     const before = existing.get(source.externalId);
-    const memberOf = projector.groupScope?.reaches(memberships?.get(source.externalId));
+    const memberOf = projector.groupScope?.reaches(memberships?.get(source.externalId), source.externalId);
     const projection = projectUser(source, before, projector.stages, memberOf);
     if (source.state === 'present' && (projection.kind === 'error' || projection.outOfScope === null))
       projector.attempts++;
@@ -285,7 +309,7 @@ async function adoptLocalAccounts(
       }
       const row = (await getUsersByIds(db, conn, candidates))[0];
       const local = { ...userFromRow(row), externalId: user.externalId };
-      const memberOf = projector.groupScope?.reaches(memberships?.get(user.externalId));
+      const memberOf = projector.groupScope?.reaches(memberships?.get(user.externalId), user.externalId);
       const projection = projectUser(source, local, projector.stages, memberOf);
       if (projection.kind === 'error') {
         fail(source, projection.error.field, projection.error.message);

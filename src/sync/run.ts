@@ -320,8 +320,34 @@ export async function runSync(
       });
     const scopeGroups = applied.settings.scope?.groups ?? [];
     const nested = applied.settings.scope?.nestedGroups ?? true;
-    const loadGroupScope = () =>
-      scopeGroups.length > 0 ? GroupScope.load(store.db, conn, scopeGroups, nested) : Promise.resolve(null);
+    // A test sync writes no groups to decide membership from: it asks Graph who is in the scope groups, once.
+    let listedScope: GroupScope | null = null;
+    const loadGroupScope = async () => {
+      if (scopeGroups.length === 0) return null;
+      if (!dryRun) return GroupScope.load(store.db, conn, scopeGroups, nested);
+      if (!listedScope) {
+        const closure = await scopeClosure(http, scopeGroups, nested);
+        const users = new Set<string>();
+        for (let i = 0; i < closure.length; i += MAX_SCOPE_READ_GROUPS)
+          for (const id of (await readScopeGroups(http, closure.slice(i, i + MAX_SCOPE_READ_GROUPS))).userIds)
+            users.add(id);
+        listedScope = GroupScope.listed(scopeGroups, closure, users, nested);
+        // A real run would read only the scope groups (see below): so are the test sync's directory groups.
+        const dryKey = readScopeKey(scopeGroups, nested);
+        const dryReadScope = parseReadScope(state.read_scope);
+        const dryFresh =
+          options.full || reread !== null || (state.users_delta_link === null && state.users_next_link === null);
+        if (dryReadScope?.mode === 'scoped' && dryReadScope.key === dryKey && !dryFresh) dryScopedGroups = listedScope;
+        else if (
+          (dryFresh || dryReadScope?.mode === 'scoped') &&
+          closure.length <= MAX_SCOPE_READ_GROUPS &&
+          users.size * 2 <= (await tenantUserCount(http))
+        )
+          dryScopedGroups = listedScope;
+      }
+      return listedScope;
+    };
+    let dryScopedGroups: GroupScope | null = null;
     const projector: Projector = {
       stages,
       groupScope: await loadGroupScope(),
@@ -366,7 +392,10 @@ export async function runSync(
       touched: reapply || state.project_after !== null || scopeGroups.length > 0 ? new Set() : null,
       dryProjectAll: false,
       closureChanged: false,
-      groupSynced: groupSyncRule(applied.settings.groups, () => projector.groupScope),
+      groupSynced: dryScopedGroup(
+        groupSyncRule(applied.settings.groups, () => projector.groupScope),
+        () => dryScopedGroups,
+      ),
     };
 
     const readScope = parseReadScope(state.read_scope);
@@ -651,6 +680,17 @@ async function readScopeGroupsIfSmall(ctx: RunContext, scopeGroups: readonly str
   const closure = await scopeClosure(ctx.http, scopeGroups, nested);
   if (closure.length > MAX_SCOPE_READ_GROUPS) return null;
   return { closure, read: await readScopeGroups(ctx.http, closure) };
+}
+
+/** A test sync of a group scope that a real run would read scoped: only the scope groups can be directory groups. */
+function dryScopedGroup(
+  rule: (id: string, type: GroupType) => boolean,
+  scoped: () => GroupScope | null,
+): (id: string, type: GroupType) => boolean {
+  return (id, type) => {
+    const scope = scoped();
+    return (scope === null || scope.groups.has(id.toLowerCase())) && rule(id, type);
+  };
 }
 
 /** The scope groups as one full round of the groups delta: their members are listed whole, other groups leave the directory. */

@@ -11,6 +11,9 @@ import { OrgChart } from './pages/OrgChart.tsx';
 import { RunDetail } from './pages/RunDetail.tsx';
 import { Settings } from './pages/Settings.tsx';
 import { Tokens } from './pages/Tokens.tsx';
+import { Wizard } from './pages/Wizard.tsx';
+import { Admins } from './pages/Admins.tsx';
+import { UserPage } from './pages/UserPage.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 
 // The console: signed in, a header and the pages; signed out, the sign-in page. It uses the public API only.
@@ -47,6 +50,7 @@ export function App() {
         <nav aria-label="Main">
           <Link to="/">Connections</Link>
           <Link to="/tokens">API tokens</Link>
+          <Link to="/admins">Admins</Link>
           <a href="/api/docs">API</a>
         </nav>
         <span className="who">
@@ -62,9 +66,12 @@ export function App() {
           <Route path="/connect" element={<Connect />} />
           <Route path="/connections/:id" element={<Dashboard />} />
           <Route path="/connections/:id/users" element={<Directory />} />
+          <Route path="/connections/:id/users/:userId" element={<UserPage />} />
+          <Route path="/admins" element={<Admins />} />
           <Route path="/connections/:id/org-chart" element={<OrgChart />} />
           <Route path="/connections/:id/mapping" element={<MappingEditor />} />
           <Route path="/connections/:id/settings" element={<Settings />} />
+          <Route path="/connections/:id/setup" element={<Wizard />} />
           <Route path="/tokens" element={<Tokens />} />
           <Route path="/connections/:id/runs/:runId" element={<RunDetail />} />
           <Route path="*" element={<Navigate to="/" replace />} />

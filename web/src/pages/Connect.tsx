@@ -60,9 +60,14 @@ export function Connect() {
           ))}
         </ul>
         {result.hint && <p className="warning">{result.hint}</p>}
-        <button type="button" onClick={() => navigate(`/connections/${id}`)}>
-          Open the dashboard
-        </button>
+        <div className="actions">
+          <button type="button" onClick={() => navigate(`/connections/${id}/setup`)}>
+            Set up the sync
+          </button>
+          <button type="button" className="secondary" onClick={() => navigate(`/connections/${id}`)}>
+            Open the dashboard
+          </button>
+        </div>
       </section>
     );
   }

@@ -22,7 +22,8 @@ export function Connections() {
       <h1 id="connections-title">Connections</h1>
       {connected && (
         <p role="status" className="notice">
-          Connected: <Link to={`/connections/${connected}`}>{connected}</Link>.
+          Connected: <Link to={`/connections/${connected}`}>{connected}</Link>.{' '}
+          <Link to={`/connections/${connected}/setup`}>Set up the sync</Link> (who, fields, groups, safety, schedule).
         </p>
       )}
       {consentError && (

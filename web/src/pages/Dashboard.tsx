@@ -4,6 +4,7 @@ import { api, ApiProblem } from '../api.ts';
 import type { Connection, Run, RunPage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
 import { Held } from './Held.tsx';
+import { RunCharts } from './RunCharts.tsx';
 import { ScheduleEditor } from './ScheduleEditor.tsx';
 
 // One connection: Sync Now (or a test sync) with live progress, stop, pause and resume, and its latest runs.
@@ -52,7 +53,7 @@ export function Dashboard() {
         <p className="meta">
           Tenant {c.tenantId} · next run{' '}
           {c.schedule.enabled ? (c.schedule.paused ? 'paused' : when(c.nextRunAt)) : 'off (auto sync is off)'} ·{' '}
-          <Link to={`/connections/${id}/users`}>Directory</Link> ·{' '}
+          <Link to={`/connections/${id}/setup`}>Set up</Link> · <Link to={`/connections/${id}/users`}>Directory</Link> ·{' '}
           <Link to={`/connections/${id}/org-chart`}>Org chart</Link> ·{' '}
           <Link to={`/connections/${id}/mapping`}>Mapping</Link> ·{' '}
           <Link to={`/connections/${id}/settings`}>Settings</Link>
@@ -103,7 +104,8 @@ export function Dashboard() {
         </p>
       )}
       {active && <Progress run={active} />}
-      {c && <ScheduleEditor connection={c} />}
+      {c && <ScheduleEditor key={JSON.stringify(c.schedule)} connection={c} />}
+      <RunCharts connectionId={id} latest={`${runs.data?.items[0]?.id}:${runs.data?.items[0]?.status}`} />
       <h2>Runs</h2>
       <table>
         <caption className="visually-hidden">The latest runs of this connection</caption>

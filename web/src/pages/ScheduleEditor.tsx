@@ -1,61 +1,65 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiProblem } from '../api.ts';
-import type { Connection } from '../api-types.ts';
+import type { Connection, Schedule } from '../api-types.ts';
 import { when } from '../format.ts';
 
 // Auto sync: on or off, every N minutes/hours/days from a start time, on chosen weekdays, in a time zone — or a cron
-// expression for experts. Errors are shown on the field they concern.
+// expression for experts. Errors are shown on the field they concern. The fields are shared with the setup wizard.
 
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
-export function ScheduleEditor({ connection }: { connection: Connection }) {
-  const client = useQueryClient();
-  const s = connection.schedule;
-  const [draft, setDraft] = useState({
+/** A schedule as the form edits it: the time zone defaults to the admin's own. */
+export function scheduleDraft(s: Schedule): Schedule {
+  return {
     enabled: s.enabled ?? false,
-    value: s.every?.value ?? 1,
-    unit: s.every?.unit ?? 'days',
+    paused: s.paused ?? false,
+    every: s.every ?? { value: 1, unit: 'days' },
     startAt: s.startAt ?? '2026-01-01T00:00',
     days: s.days ?? [],
     timeZone: s.timeZone && s.timeZone !== 'UTC' ? s.timeZone : Intl.DateTimeFormat().resolvedOptions().timeZone,
-    cron: s.cron ?? '',
-  });
-  const save = useMutation({
-    mutationFn: () =>
-      api('PUT', `/connections/${connection.id}/schedule`, {
-        enabled: draft.enabled,
-        paused: s.paused ?? false,
-        every: { value: Number(draft.value), unit: draft.unit },
-        startAt: draft.startAt,
-        days: draft.days,
-        timeZone: draft.timeZone,
-        cron: draft.cron.trim() || null,
-      }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ['connection', connection.id] }),
-  });
-  const problem = save.error instanceof ApiProblem ? save.error : null;
-  const error = (...fields: string[]) => fields.map((f) => problem?.field(f)).find(Boolean);
-  const toggleDay = (d: string) =>
-    setDraft({
-      ...draft,
-      days: draft.days.includes(d as never) ? draft.days.filter((x) => x !== d) : [...draft.days, d as never],
-    });
+    cron: s.cron ?? null,
+  };
+}
 
+/**
+ * The schedule's fields. `problem` is the API's answer; its errors are looked up under `prefix` (`schedule.` in the
+ * wizard, where the schedule sits in the body).
+ */
+export function ScheduleFields({
+  value,
+  onChange,
+  problem,
+  prefix = '',
+  showEnabled = true,
+}: {
+  value: Schedule;
+  onChange: (s: Schedule) => void;
+  problem: ApiProblem | null;
+  prefix?: string;
+  showEnabled?: boolean;
+}) {
+  const error = (...fields: string[]) =>
+    fields
+      .flatMap((f) => [`${prefix}${f}`, `schedule.${f}`, f])
+      .map((f) => problem?.field(f))
+      .find(Boolean);
+  const every = value.every ?? { value: 1, unit: 'days' as const };
+  const days = value.days ?? [];
+  const toggleDay = (d: (typeof DAYS)[number]) =>
+    onChange({ ...value, days: days.includes(d) ? days.filter((x) => x !== d) : [...days, d] });
   return (
-    <section aria-labelledby="schedule-title" className="schedule">
-      <h2 id="schedule-title">Schedule</h2>
-      <p className="meta">
-        Next run: {s.enabled ? (s.paused ? 'paused' : when(connection.nextRunAt)) : 'auto sync is off'}
-      </p>
-      <label className="inline">
-        <input
-          type="checkbox"
-          checked={draft.enabled}
-          onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })}
-        />{' '}
-        Auto sync
-      </label>
+    <>
+      {showEnabled && (
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={value.enabled ?? false}
+            onChange={(e) => onChange({ ...value, enabled: e.target.checked })}
+          />{' '}
+          Auto sync
+        </label>
+      )}
       <div className="row">
         <div>
           <label htmlFor="every">Every</label>
@@ -63,16 +67,17 @@ export function ScheduleEditor({ connection }: { connection: Connection }) {
             id="every"
             type="number"
             min={1}
-            value={draft.value}
-            onChange={(e) => setDraft({ ...draft, value: Number(e.target.value) })}
+            value={every.value}
+            onChange={(e) => onChange({ ...value, every: { ...every, value: Number(e.target.value) } })}
+            aria-invalid={!!error('every.value', 'every')}
           />
         </div>
         <div>
           <label htmlFor="unit">Unit</label>
           <select
             id="unit"
-            value={draft.unit}
-            onChange={(e) => setDraft({ ...draft, unit: e.target.value as typeof draft.unit })}
+            value={every.unit}
+            onChange={(e) => onChange({ ...value, every: { ...every, unit: e.target.value as typeof every.unit } })}
           >
             <option value="minutes">minutes</option>
             <option value="hours">hours</option>
@@ -84,41 +89,71 @@ export function ScheduleEditor({ connection }: { connection: Connection }) {
           <input
             id="startAt"
             type="datetime-local"
-            value={draft.startAt}
-            onChange={(e) => setDraft({ ...draft, startAt: e.target.value })}
+            value={value.startAt ?? ''}
+            onChange={(e) => onChange({ ...value, startAt: e.target.value })}
+            aria-invalid={!!error('startAt')}
           />
         </div>
         <div>
           <label htmlFor="timeZone">Time zone</label>
           <input
             id="timeZone"
-            value={draft.timeZone}
-            onChange={(e) => setDraft({ ...draft, timeZone: e.target.value })}
+            value={value.timeZone ?? ''}
+            onChange={(e) => onChange({ ...value, timeZone: e.target.value })}
             aria-invalid={!!error('timeZone')}
           />
         </div>
       </div>
       {error('every.value', 'every') && <p className="error">{error('every.value', 'every')}</p>}
-      {error('timeZone', 'schedule.timeZone') && <p className="error">{error('timeZone', 'schedule.timeZone')}</p>}
+      {error('startAt') && <p className="error">{error('startAt')}</p>}
+      {error('timeZone') && <p className="error">{error('timeZone')}</p>}
       <fieldset>
         <legend>On these days (none: every day)</legend>
         {DAYS.map((d) => (
           <label key={d} className="inline">
-            <input type="checkbox" checked={draft.days.includes(d as never)} onChange={() => toggleDay(d)} /> {d}
+            <input type="checkbox" checked={days.includes(d)} onChange={() => toggleDay(d)} /> {d}
           </label>
         ))}
       </fieldset>
-      <details>
+      <details open={!!value.cron}>
         <summary>Cron expression (replaces the above)</summary>
         <label htmlFor="cron">Cron</label>
         <input
           id="cron"
-          value={draft.cron}
-          onChange={(e) => setDraft({ ...draft, cron: e.target.value })}
+          value={value.cron ?? ''}
+          onChange={(e) => onChange({ ...value, cron: e.target.value.trim() ? e.target.value : null })}
           placeholder="0 2 * * 1-5"
+          aria-invalid={!!error('cron')}
         />
       </details>
-      {error('schedule.cron', 'cron') && <p className="error">{error('schedule.cron', 'cron')}</p>}
+      {error('cron') && <p className="error">{error('cron')}</p>}
+    </>
+  );
+}
+
+export function ScheduleEditor({ connection }: { connection: Connection }) {
+  const client = useQueryClient();
+  const s = connection.schedule;
+  const [draft, setDraft] = useState(() => scheduleDraft(s));
+  const save = useMutation({
+    mutationFn: () =>
+      api('PUT', `/connections/${connection.id}/schedule`, {
+        ...draft,
+        paused: s.paused ?? false,
+        every: { ...draft.every!, value: Number(draft.every!.value) },
+        cron: draft.cron?.trim() || null,
+      }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['connection', connection.id] }),
+  });
+  const problem = save.error instanceof ApiProblem ? save.error : null;
+
+  return (
+    <section aria-labelledby="schedule-title" className="schedule">
+      <h2 id="schedule-title">Schedule</h2>
+      <p className="meta">
+        Next run: {s.enabled ? (s.paused ? 'paused' : when(connection.nextRunAt)) : 'auto sync is off'}
+      </p>
+      <ScheduleFields value={draft} onChange={setDraft} problem={problem} />
       {problem && !problem.problem.errors?.length && <p className="error">{problem.message}</p>}
       <button type="button" onClick={() => save.mutate()} disabled={save.isPending}>
         Save schedule
