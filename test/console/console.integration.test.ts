@@ -21,7 +21,7 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
   before(async () => {
     target = sqliteTarget();
     await target.setup();
-    emulator = await startEmulator({ users: 40, groups: 4, seed: 'console' });
+    emulator = await startEmulator({ users: 70, groups: 4, seed: 'console' });
     server = await startServer(emulator, target);
     await createAdmin(server);
     const created = await server.request('POST', '/api/v1/connections', { body: connectionBody(emulator) });
@@ -60,14 +60,14 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
     // The run is queued or running, then succeeded in the table.
     await page.locator('td .status.succeeded').first().waitFor({ timeout: 30_000 });
     const row = page.locator('tbody tr').first();
-    assert.match(await row.innerText(), /now\s+succeeded\s+40 created/);
+    assert.match(await row.innerText(), /now\s+succeeded\s+70 created/);
     await checkAccessibility('dashboard');
   });
 
   it('a run drills down to every object it changed, field before → after', async () => {
     await page.locator('tbody tr').first().getByRole('link').click();
     await page.getByRole('heading', { name: 'What it changed' }).waitFor();
-    await page.locator('tbody tr').nth(39).waitFor();
+    await page.locator('tbody tr').nth(69).waitFor();
     const first = await page.locator('tbody tr').first().innerText();
     assert.match(first, /user .*created/);
     assert.match(first, /loginAccount ∅ → /);
@@ -123,7 +123,18 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
   it('the directory lists the users, with search', async () => {
     await page.getByRole('link', { name: 'Directory' }).click();
     await page.getByRole('heading', { name: 'Directory' }).waitFor();
-    await page.locator('tbody tr').nth(39).waitFor();
+    // One page at a time: 50 rows, then the other 20, and back.
+    const pager = page.getByRole('navigation', { name: 'Pages of users' });
+    await pager.getByText('users 1–50').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 50);
+    const firstRow = await page.locator('tbody tr').first().innerText();
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByText('users 51–70').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 20);
+    assert.equal(await pager.getByRole('button', { name: 'Next' }).isDisabled(), true);
+    await pager.getByRole('button', { name: 'Previous' }).click();
+    await pager.getByText('users 1–50').waitFor();
+    assert.equal(await page.locator('tbody tr').first().innerText(), firstRow);
     const someone = emulator.tenant.user(5);
     await page.getByLabel('Search users').fill(String(someone.displayName));
     // The rows shown are the matches only (and there is one).

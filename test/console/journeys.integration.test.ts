@@ -214,7 +214,7 @@ describe('a new admin in the browser: first run, consent, the setup wizard', { s
     await page.getByRole('link', { name: 'Open the dashboard' }).click();
     await page.getByRole('heading', { name: 'Journeys' }).waitFor();
     // The schedule the wizard set shows on the dashboard.
-    assert.equal(await page.getByLabel('Time zone').inputValue(), 'Europe/Paris');
+    await page.waitForFunction(`document.querySelector('#timeZone')?.value === 'Europe/Paris'`);
     assert.equal(await page.getByLabel('Auto sync').isChecked(), true);
     // The runs that wrote (the test sync's row says "now (test)").
     const synced = page.locator('tbody tr').filter({ hasText: /now\s*succeeded/ });
@@ -286,6 +286,22 @@ describe('a new admin in the browser: first run, consent, the setup wizard', { s
     const trail = page.locator('table').nth(1);
     await trail.getByText('admin.deleted').waitFor();
     assert.match(await trail.innerText(), /setup\.completed/);
+  });
+
+  it('the history lists every run a page at a time, by status and by what started it', async () => {
+    await page.goto(`${server.url}/connections/${conn}`);
+    await page.getByRole('link', { name: 'All runs, with filters' }).click();
+    await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
+    const pager = page.getByRole('navigation', { name: 'Pages of runs' });
+    await pager.getByText('runs 1–3').waitFor();
+    await page.getByLabel('Status').selectOption('failed');
+    await pager.getByText('No runs').waitFor();
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.getByLabel('Started by').selectOption('schedule');
+    await pager.getByText('No runs').waitFor();
+    await page.getByLabel('Started by').selectOption('now');
+    await pager.getByText('runs 1–3').waitFor();
+    await checkAccessibility('history');
   });
 
   it('fits a phone: no page scrolls sideways', async () => {

@@ -2,9 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, ApiProblem } from '../api.ts';
 import type { Connection, Run, RunPage } from '../api-types.ts';
-import { seconds, when } from '../format.ts';
+import { when } from '../format.ts';
 import { Held } from './Held.tsx';
 import { RunCharts } from './RunCharts.tsx';
+import { RunsTable } from './RunsTable.tsx';
 import { ScheduleEditor } from './ScheduleEditor.tsx';
 
 // One connection: Sync Now (or a test sync) with live progress, stop, pause and resume, and its latest runs.
@@ -104,44 +105,13 @@ export function Dashboard() {
         </p>
       )}
       {active && <Progress run={active} />}
-      {c && <ScheduleEditor key={JSON.stringify(c.schedule)} connection={c} />}
+      {c && <ScheduleEditor connection={c} />}
       <RunCharts connectionId={id} latest={`${runs.data?.items[0]?.id}:${runs.data?.items[0]?.status}`} />
       <h2>Runs</h2>
-      <table>
-        <caption className="visually-hidden">The latest runs of this connection</caption>
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            <th scope="col">Trigger</th>
-            <th scope="col">Status</th>
-            <th scope="col">Users</th>
-            <th scope="col">Groups</th>
-            <th scope="col">Graph requests</th>
-            <th scope="col">Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.data?.items.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <Link to={`/connections/${id}/runs/${r.id}`}>{when(r.startedAt ?? r.queuedAt)}</Link>
-              </td>
-              <td>
-                {r.trigger}
-                {r.dryRun ? ' (test)' : ''}
-              </td>
-              <td>
-                <span className={`status ${r.status}`}>{r.status}</span>
-                {r.failure && <span className="hint"> {r.failure.message}</span>}
-              </td>
-              <td>{r.summary ? counts(r.summary.users) : '—'}</td>
-              <td>{r.summary ? counts(r.summary.groups) : '—'}</td>
-              <td>{r.graphRequests ?? '—'}</td>
-              <td>{seconds(r.durationMs)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RunsTable connectionId={id} runs={runs.data?.items ?? []} caption="The latest runs of this connection" />
+      <p>
+        <Link to={`/connections/${id}/runs`}>All runs, with filters</Link>
+      </p>
     </section>
   );
 }
@@ -160,11 +130,4 @@ function Progress({ run }: { run: Run }) {
       <progress aria-label="Run progress" />
     </div>
   );
-}
-
-function counts(c: Record<string, number>): string {
-  const parts = Object.entries(c)
-    .filter(([k, n]) => k !== 'unchanged' && n > 0)
-    .map(([k, n]) => `${n} ${k}`);
-  return parts.join(', ') || 'no change';
 }

@@ -3,8 +3,13 @@ import { useEffect, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
 import type { DepartmentPage, DirectoryGroupPage, DirectoryUserPage } from '../api-types.ts';
+import { useCursorPages } from '../paging.ts';
+import { Pager } from './Pager.tsx';
 
-// The directory as the application sees it: users (search, status and department filters, photos, a page at a time),
+const PAGE = 50;
+
+// The directory as the application sees it: users (search, status and department filters, photos, one page at a time
+// so that a 100k-user directory is as light as a small one),
 // groups and departments. A user opens on their page with their whole audit trail.
 
 export function Directory() {
@@ -59,17 +64,17 @@ function Users({ id, initialDepartment }: { id: string; initialDepartment: strin
     queryFn: () => api<DepartmentPage>('GET', `/connections/${id}/departments?limit=1000`),
   });
   const filters = `search=${encodeURIComponent(needle)}${status ? `&status=${status}` : ''}${department ? `&department=${encodeURIComponent(department)}` : ''}`;
-  const users = useInfiniteQuery({
-    queryKey: ['users', id, filters],
-    queryFn: ({ pageParam }) =>
+  const pages = useCursorPages(filters);
+  const users = useQuery({
+    queryKey: ['users', id, filters, pages.cursor],
+    queryFn: () =>
       api<DirectoryUserPage>(
         'GET',
-        `/connections/${id}/users?limit=50&${filters}${pageParam ? `&cursor=${pageParam}` : ''}`,
+        `/connections/${id}/users?limit=${PAGE}&${filters}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
       ),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    placeholderData: (previous) => previous,
   });
-  const rows = users.data?.pages.flatMap((p) => p.items) ?? [];
+  const rows = users.data?.items ?? [];
   return (
     <>
       <div className="row filters">
@@ -145,19 +150,7 @@ function Users({ id, initialDepartment }: { id: string; initialDepartment: strin
           ))}
         </tbody>
       </table>
-      <p className="meta" role="status">
-        {rows.length} users shown{users.hasNextPage ? ' (more below)' : ''}
-      </p>
-      {users.hasNextPage && (
-        <button
-          type="button"
-          className="secondary"
-          onClick={() => users.fetchNextPage()}
-          disabled={users.isFetchingNextPage}
-        >
-          Show more
-        </button>
-      )}
+      <Pager pages={pages} size={PAGE} shown={rows.length} nextCursor={users.data?.nextCursor} noun="users" />
     </>
   );
 }

@@ -135,6 +135,13 @@ export function ScheduleEditor({ connection }: { connection: Connection }) {
   const client = useQueryClient();
   const s = connection.schedule;
   const [draft, setDraft] = useState(() => scheduleDraft(s));
+  // The schedule changed on the server (saved here, by the wizard or by another admin): the form shows it.
+  const serverKey = JSON.stringify(s);
+  const [baseline, setBaseline] = useState(serverKey);
+  if (baseline !== serverKey) {
+    setBaseline(serverKey);
+    setDraft(scheduleDraft(s));
+  }
   const save = useMutation({
     mutationFn: () =>
       api('PUT', `/connections/${connection.id}/schedule`, {
