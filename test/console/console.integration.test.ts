@@ -224,7 +224,7 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
 
   it('the settings document as JSON: an invalid one lists every path at fault and saves nothing; a valid one is a new version', async () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
-    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Settings JSON' }).click();
     await page.getByRole('heading', { name: 'Settings document' }).waitFor();
     const before = (await server.request('GET', '/api/v1/connections/fabrikam/settings')).body.version;
     await page

@@ -288,6 +288,24 @@ describe('a new admin in the browser: first run, consent, the setup wizard', { s
     assert.match(await trail.innerText(), /setup\.completed/);
   });
 
+  it('emails: a bad report address is said on its field and nothing is saved; a good one is a new settings version', async () => {
+    await page.goto(`${server.url}/connections/${conn}`);
+    await page.getByRole('link', { name: 'Emails' }).click();
+    await page.getByRole('heading', { name: 'Emails', exact: true }).waitFor();
+    await page.getByLabel('Send to (one address per line)').fill('not-an-address');
+    await page.getByLabel('a run fails').check();
+    await page.getByRole('button', { name: 'Save emails' }).click();
+    await page.locator('.field-errors').getByText('email.reports.to[0]: must be an e-mail address').waitFor();
+    await checkAccessibility('emails');
+    assert.equal((await server.request('GET', `/api/v1/connections/${conn}/settings`)).body.version, 1);
+    await page.getByLabel('Send to (one address per line)').fill('it@example.com');
+    await page.getByRole('button', { name: 'Save emails' }).click();
+    await page.getByRole('status').getByText('Saved as settings version 2.').waitFor();
+    const saved = (await server.request('GET', `/api/v1/connections/${conn}/settings`)).body.document;
+    assert.deepEqual(saved.email, { reports: { to: ['it@example.com'], on: ['failed'] } });
+    assert.deepEqual(saved.scope.groups, [group.id], 'the rest of the settings is kept');
+  });
+
   it('the history lists every run a page at a time, by status and by what started it', async () => {
     await page.goto(`${server.url}/connections/${conn}`);
     await page.getByRole('link', { name: 'All runs, with filters' }).click();

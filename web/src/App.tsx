@@ -14,6 +14,7 @@ import { Tokens } from './pages/Tokens.tsx';
 import { Wizard } from './pages/Wizard.tsx';
 import { Admins } from './pages/Admins.tsx';
 import { History } from './pages/History.tsx';
+import { EmailSettings } from './pages/EmailSettings.tsx';
 import { UserPage } from './pages/UserPage.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 
@@ -73,6 +74,7 @@ export function App() {
           <Route path="/connections/:id/mapping" element={<MappingEditor />} />
           <Route path="/connections/:id/settings" element={<Settings />} />
           <Route path="/connections/:id/setup" element={<Wizard />} />
+          <Route path="/connections/:id/emails" element={<EmailSettings />} />
           <Route path="/tokens" element={<Tokens />} />
           <Route path="/connections/:id/runs" element={<History />} />
           <Route path="/connections/:id/runs/:runId" element={<RunDetail />} />

@@ -56,8 +56,8 @@ export function Dashboard() {
           {c.schedule.enabled ? (c.schedule.paused ? 'paused' : when(c.nextRunAt)) : 'off (auto sync is off)'} ·{' '}
           <Link to={`/connections/${id}/setup`}>Set up</Link> · <Link to={`/connections/${id}/users`}>Directory</Link> ·{' '}
           <Link to={`/connections/${id}/org-chart`}>Org chart</Link> ·{' '}
-          <Link to={`/connections/${id}/mapping`}>Mapping</Link> ·{' '}
-          <Link to={`/connections/${id}/settings`}>Settings</Link>
+          <Link to={`/connections/${id}/mapping`}>Mapping</Link> · <Link to={`/connections/${id}/emails`}>Emails</Link>{' '}
+          · <Link to={`/connections/${id}/settings`}>Settings JSON</Link>
         </p>
       )}
       {c && c.heldLeavers > 0 && (

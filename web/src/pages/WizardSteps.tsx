@@ -33,11 +33,13 @@ function FieldErrors({ problem, field, id }: { problem: ApiProblem | null; field
   const messages = errorsUnder(problem, field);
   if (messages.length === 0) return null;
   return (
-    <ul className="error field-errors" id={id} role="alert">
-      {messages.map((m) => (
-        <li key={m}>{m}</li>
-      ))}
-    </ul>
+    <div role="alert" id={id}>
+      <ul className="error field-errors">
+        {messages.map((m) => (
+          <li key={m}>{m}</li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
