@@ -67,11 +67,17 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
   it('a run drills down to every object it changed, field before → after', async () => {
     await page.locator('tbody tr').first().getByRole('link').click();
     await page.getByRole('heading', { name: 'What it changed' }).waitFor();
-    await page.locator('tbody tr').nth(69).waitFor();
+    // 70 users, 4 groups and their departments changed: 25 a page.
+    const pager = page.getByRole('navigation', { name: 'Pages of changes' });
+    await pager.getByText('changes 1–25').waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 25);
     const first = await page.locator('tbody tr').first().innerText();
     assert.match(first, /user .*created/);
     assert.match(first, /loginAccount ∅ → /);
     await checkAccessibility('run');
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.getByText('changes 26–50').waitFor();
+    assert.notEqual(await page.locator('tbody tr').first().innerText(), first);
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('heading', { name: 'Contoso' }).waitFor();
   });

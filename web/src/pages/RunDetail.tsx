@@ -1,8 +1,12 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api } from '../api.ts';
 import type { AuditEntry, Change, Run, RunChangePage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
+import { useCursorPages } from '../paging.ts';
+import { Pager } from './Pager.tsx';
+
+const PAGE = 25;
 
 // One run, drilled into: what started it, how it ended, and every object it changed (for a test sync, would change),
 // field before → after.
@@ -10,15 +14,18 @@ import { seconds, when } from '../format.ts';
 export function RunDetail() {
   const { id, runId } = useParams() as { id: string; runId: string };
   const run = useQuery({ queryKey: ['run', runId], queryFn: () => api<Run>('GET', `/runs/${runId}`) });
-  const changes = useInfiniteQuery({
-    queryKey: ['run-changes', runId],
-    queryFn: ({ pageParam }) =>
-      api<RunChangePage>('GET', `/runs/${runId}/changes?limit=100${pageParam ? `&cursor=${pageParam}` : ''}`),
-    initialPageParam: '',
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  const pages = useCursorPages(runId);
+  const changes = useQuery({
+    queryKey: ['run-changes', runId, pages.cursor],
+    queryFn: () =>
+      api<RunChangePage>(
+        'GET',
+        `/runs/${runId}/changes?limit=${PAGE}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
+      ),
+    placeholderData: (previous) => previous,
   });
   const r = run.data;
-  const rows = changes.data?.pages.flatMap((p) => p.items) ?? [];
+  const rows = changes.data?.items ?? [];
   return (
     <section aria-labelledby="run-title">
       <p>
@@ -90,11 +97,7 @@ export function RunDetail() {
           ))}
         </tbody>
       </table>
-      {changes.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => changes.fetchNextPage()}>
-          Show more
-        </button>
-      )}
+      <Pager pages={pages} size={PAGE} shown={rows.length} nextCursor={changes.data?.nextCursor} noun="changes" />
     </section>
   );
 }
