@@ -806,6 +806,8 @@ function storeSuite(dialect: 'sqlite' | 'postgres', target: Target) {
         cancel_requested: false,
         changes: null,
         progress: null,
+        draft_settings: null,
+        throttled: null,
       });
       const runs = await listRuns(store.db, conn, 2);
       assert.deepEqual(

@@ -98,9 +98,9 @@ export function changeCounts(
   return counts;
 }
 
-/** A value as a diff shows it: empty for null, JSON for lists and objects. */
-export function shown(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '—';
+/** A value as the console shows it: `empty` for null or '', JSON for lists and objects. */
+export function shown(value: unknown, empty = '—'): string {
+  if (value === null || value === undefined || value === '') return empty;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }

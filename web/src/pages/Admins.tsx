@@ -5,7 +5,8 @@ import type { Admin, AdminActionPage, AdminList, Session } from '../api-types.ts
 import { when } from '../format.ts';
 
 // Admins of the console: listed with how they sign in, added (with a password, or without one for Sign in with
-// Microsoft or sign-in links), deleted after a confirmation; and the trail of what admins and tokens did.
+// Microsoft or sign-in links), deleted after a confirmation; and the trail of what admins and tokens did. The tables
+// take the focus: on a phone they scroll sideways, and a keyboard must be able to scroll them.
 
 export function Admins() {
   const client = useQueryClient();
@@ -37,7 +38,7 @@ export function Admins() {
   return (
     <section aria-labelledby="admins-title">
       <h1 id="admins-title">Admins</h1>
-      <table>
+      <table tabIndex={0}>
         <caption className="visually-hidden">Admin accounts</caption>
         <thead>
           <tr>
@@ -138,7 +139,7 @@ function AdminActions() {
   return (
     <>
       <h2>What admins did</h2>
-      <table>
+      <table tabIndex={0}>
         <caption className="visually-hidden">Admin actions, newest first</caption>
         <thead>
           <tr>

@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import type { AuditEntry, Change, Run, RunChangePage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
 import { useCursorPages } from '../paging.ts';
+import { FieldChanges } from './FieldChanges.tsx';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 25;
@@ -85,13 +86,7 @@ export function RunDetail() {
               </td>
               <td>{c.action}</td>
               <td>
-                <ul className="fields">
-                  {c.changes.map((f) => (
-                    <li key={f.field}>
-                      <strong>{f.field}</strong> {show(f.from)} → {show(f.to)}
-                    </li>
-                  ))}
-                </ul>
+                <FieldChanges changes={c.changes} />
               </td>
             </tr>
           ))}
@@ -108,9 +103,4 @@ function objectOf(c: Change | AuditEntry): string {
 
 function labelOf(c: Change | AuditEntry): string {
   return 'label' in c && c.label ? c.label : c.id;
-}
-
-function show(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '∅';
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }

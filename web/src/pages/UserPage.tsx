@@ -4,6 +4,7 @@ import { api } from '../api.ts';
 import type { AuditPage, DirectoryUser } from '../api-types.ts';
 import { when } from '../format.ts';
 import { shown } from '../wizard.ts';
+import { FieldChanges } from './FieldChanges.tsx';
 
 // One directory user: the record the application sees, and their whole audit trail — every change, which run or
 // admin made it, field before → after.
@@ -84,14 +85,7 @@ export function UserPage() {
               <td>{e.action}</td>
               <td>{e.runId ? <Link to={`/connections/${id}/runs/${e.runId}`}>a run</Link> : e.actor}</td>
               <td>
-                <ul className="fields">
-                  {e.changes.map((f) => (
-                    <li key={f.field}>
-                      {f.field}: <span className="value">{shown(f.from)}</span> →{' '}
-                      <span className="value">{shown(f.to)}</span>
-                    </li>
-                  ))}
-                </ul>
+                <FieldChanges changes={e.changes} />
               </td>
             </tr>
           ))}

@@ -4,7 +4,8 @@ import { Link, useParams } from 'react-router';
 import { api, ApiProblem } from '../api.ts';
 import type { Run, RunChangePage, Schedule, Setup } from '../api-types.ts';
 import { seconds } from '../format.ts';
-import { changeCounts, setIn, shown, stepIndex, stepOfField, STEPS, type StepId } from '../wizard.ts';
+import { changeCounts, setIn, stepIndex, stepOfField, STEPS, type StepId } from '../wizard.ts';
+import { FieldChanges } from './FieldChanges.tsx';
 import { scheduleDraft, ScheduleFields } from './ScheduleEditor.tsx';
 import {
   AutoSyncStep,
@@ -337,18 +338,6 @@ function TestSync({
         </>
       )}
     </>
-  );
-}
-
-function FieldChanges({ changes }: { changes: { field: string; from: unknown; to: unknown }[] }) {
-  return (
-    <ul className="fields">
-      {changes.map((f) => (
-        <li key={f.field}>
-          {f.field}: <span className="value">{shown(f.from)}</span> → <span className="value">{shown(f.to)}</span>
-        </li>
-      ))}
-    </ul>
   );
 }
 
