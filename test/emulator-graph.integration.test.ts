@@ -168,6 +168,63 @@ describe('users', () => {
     assert.equal(ignored.body['@odata.count'], undefined, '$count=true is silently ignored without the header');
   });
 
+  it('/$count honours $filter and $search under ConsistencyLevel: eventual; a bad filter there is a 400', async () => {
+    const disabled = [...t.emulator.tenant.liveUsers()].filter((i) => user(i).accountEnabled === false).length;
+    assert.ok(disabled > 0);
+    const count = await t.graph('/v1.0/users/$count?$filter=accountEnabled eq false', { headers: EVENTUAL });
+    assert.equal(count.status, 200);
+    assert.equal(count.body, String(disabled));
+    const name = String(user(7).displayName);
+    const searched = await t.graph(`/v1.0/users/$count?$search="displayName:${encodeURIComponent(name)}"`, {
+      headers: EVENTUAL,
+    });
+    assert.equal(searched.status, 200);
+    assert.ok(Number(searched.body) >= 1 && Number(searched.body) < 250, searched.body);
+    const groups = await t.graph("/v1.0/groups/$count?$filter=groupTypes/any(c:c eq 'Unified')", { headers: EVENTUAL });
+    const unified = [...t.emulator.tenant.liveGroups()].filter((g) =>
+      (t.emulator.tenant.group(g).groupTypes as string[]).includes('Unified'),
+    ).length;
+    assert.equal(groups.body, String(unified));
+    expectError(
+      await t.graph('/v1.0/users/$count?$filter=nonsense eq 1', { headers: EVENTUAL }),
+      400,
+      'Request_BadRequest',
+    );
+  });
+
+  it('takes delta in its function form, delta(), as Kiota calls it', async () => {
+    const res = await t.graph('/v1.0/users/delta()?$select=id,displayName');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.ok(res.body.value.length > 0);
+    assert.ok(res.body['@odata.nextLink'] || res.body['@odata.deltaLink']);
+    const groups = await t.graph('/v1.0/groups/delta()?$select=id');
+    assert.equal(groups.status, 200);
+  });
+
+  it('checks the URL segment before the object: an unknown navigation is a 400 even for an unknown user', async () => {
+    expectError(
+      await t.graph('/v1.0/users/nobody@contoso.com/nope'),
+      400,
+      'BadRequest',
+      /^Resource not found for the segment 'nope'\.$/,
+    );
+    expectError(await t.graph('/v1.0/users/nobody@contoso.com/manager'), 404, 'Request_ResourceNotFound');
+  });
+
+  it("error bodies carry the caller's client-request-id in innerError", async () => {
+    const id = '0d3b1b5c-aaaa-4222-8333-444455556666';
+    const res = await t.graph('/v1.0/users/nobody@contoso.com', { headers: { 'client-request-id': id } });
+    expectError(res, 404, 'Request_ResourceNotFound');
+    assert.equal(res.body.error.innerError['client-request-id'], id);
+    assert.notEqual(res.body.error.innerError['request-id'], id);
+    const batch = await t.graph('/v1.0/$batch', {
+      method: 'POST',
+      headers: { 'client-request-id': id },
+      body: { requests: [{ id: '1', method: 'GET', url: '/users/nobody@contoso.com' }] },
+    });
+    assert.equal(batch.body.responses[0].body.error.innerError['client-request-id'], id);
+  });
+
   it('gets a user by id or by UPN, case-insensitively, guests with %23EXT%23', async () => {
     const u = user(3);
     const byId = await t.graph(`/v1.0/users/${u.id}`);
@@ -295,6 +352,12 @@ describe('authorization', () => {
       await t.graph('/v1.0/users', { token: 'not-a-jwt' }),
       401,
       'InvalidAuthenticationToken',
+      /^IDX14100: JWT is not well formed, there are no dots \(\.\)\.\nThe token needs to be in JWS or JWE Compact Serialization Format/,
+    );
+    expectError(
+      await t.graph('/v1.0/users', { token: 'a.b' }),
+      401,
+      'InvalidAuthenticationToken',
       /CompactToken parsing failed/,
     );
   });
@@ -337,6 +400,35 @@ describe('authorization', () => {
       'InvalidAuthenticationToken',
       /Invalid audience/,
     );
+  });
+
+  it('refuses a token for a resource the tenant does not have (AADSTS500011 invalid_resource); Graph audiences work', async () => {
+    const { emulator } = t;
+    const token = (scope: string) =>
+      t.raw(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: emulator.clientId,
+          client_secret: emulator.clientSecret,
+          scope,
+        }).toString(),
+      });
+    const refused = await token('https://nonexistent.example.org/.default');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_resource');
+    assert.deepEqual(refused.body.error_codes, [500011]);
+    assert.match(
+      refused.body.error_description,
+      /^AADSTS500011: The resource principal named https:\/\/nonexistent\.example\.org was not found in the tenant named /,
+    );
+    for (const scope of [
+      'https://graph.microsoft.com/.default',
+      '00000003-0000-0000-c000-000000000000/.default',
+      `${emulator.graphUrl}/.default`,
+    ])
+      assert.equal((await token(scope)).status, 200, scope);
   });
 
   it('echoes client-request-id', async () => {
@@ -391,6 +483,7 @@ describe('$batch', () => {
       /unique/,
     ],
     ['no requests array', { calls: [] }, /requests/],
+    ['no requests at all', { requests: [] }, /no requests/],
     [
       'an unknown dependency',
       { requests: [{ id: 'a', method: 'GET', url: '/users', dependsOn: ['b'] }] },
@@ -403,6 +496,8 @@ describe('$batch', () => {
   }
 
   it('throttles batch items individually', async () => {
+    // From the seed's first draw (reset), so that earlier tests' requests do not decide whether the batch itself is throttled.
+    t.emulator.faults.reset();
     t.emulator.faults.update({ throttleRatio: 0.5, throttleRetryAfterSeconds: 3 });
     try {
       const res = await t.graph('/v1.0/$batch', {

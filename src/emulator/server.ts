@@ -20,7 +20,7 @@ import {
 import { createControl, createControlApp } from './control.ts';
 import { createFaults } from './faults.ts';
 import { handleBatch } from './graph/batch.ts';
-import { graphError, throttled, unavailable, type GraphResult } from './graph/respond.ts';
+import { graphError, throttled, unavailable, withClientRequestId, type GraphResult } from './graph/respond.ts';
 import { handleGraph, type GraphContext, type GraphRequest } from './graph/routes.ts';
 import { resourceUnits } from './graph/resource-units.ts';
 import { createRequestLog } from './request-log.ts';
@@ -186,7 +186,12 @@ export async function startEmulator(options: EmulatorOptions = {}) {
   root.all('/v1.0/*', async (c) => {
     const started = performance.now();
     const path = c.req.path.slice('/v1.0'.length) || '/';
-    const fault = faults.decide({ path, method: c.req.method, inBatch: false });
+    const decided = faults.decide({ path, method: c.req.method, inBatch: false });
+    // A $batch is throttled item by item (each item's 429 or 503 in the responses); the batch itself answers 200.
+    const fault =
+      path === '/$batch' && (decided.kind === 'throttle' || decided.kind === 'unavailable')
+        ? ({ kind: 'none' } as const)
+        : decided;
     if (fault.kind === 'reset') {
       requests.record({
         method: c.req.method,
@@ -214,7 +219,7 @@ export async function startEmulator(options: EmulatorOptions = {}) {
       inBatch: false,
       throttled: result.status === 429,
     });
-    return respond(result, {
+    return respond(withClientRequestId(result, clientRequestId), {
       'request-id': requestId,
       'client-request-id': clientRequestId,
       'x-ms-resource-unit': String(resourceUnits(c.req.method, path, new URL(c.req.url).searchParams)),

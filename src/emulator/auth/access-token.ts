@@ -33,10 +33,13 @@ export type AccessTokenCheck =
   | { ok: true; tenantId: string; appId: string; roles: string[]; claims: AccessTokenClaims }
   | { ok: false; message: string };
 
-/** Messages Graph puts in its 401 InvalidAuthenticationToken errors. */
+/** Messages Graph puts in its 401 InvalidAuthenticationToken errors (sources in docs/emulator.md, §4.4). */
 export const accessTokenMessages = {
   empty: 'Access token is empty.',
-  expired: 'Access token has expired or is not yet valid.',
+  expired: 'Lifetime validation failed, the token is expired.',
+  notYetValid: 'Access token has expired or is not yet valid.',
+  noDots:
+    "IDX14100: JWT is not well formed, there are no dots (.).\nThe token needs to be in JWS or JWE Compact Serialization Format. (JWS): 'EncodedHeader.EncodedPayload.EncodedSignature'. (JWE): 'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector.EncodedCiphertext.EncodedAuthenticationTag'.",
   unparseable: 'CompactToken parsing failed with error code: 80049217',
   badSignature: 'Signature is invalid.',
   badAudience: 'Access token validation failure. Invalid audience.',
@@ -101,6 +104,7 @@ export function verifyAccessToken(
   if (!token) return { ok: false, message: accessTokenMessages.empty };
 
   const parts = token.split('.');
+  if (parts.length === 1) return { ok: false, message: accessTokenMessages.noDots };
   if (parts.length !== 3) return { ok: false, message: accessTokenMessages.unparseable };
   const header = parseJsonPart(parts[0]);
   const claims = parseJsonPart(parts[1]);
@@ -113,9 +117,8 @@ export function verifyAccessToken(
 
   const nowSeconds = now / 1000;
   const { exp, nbf } = claims;
-  if (typeof exp !== 'number' || exp <= nowSeconds || (typeof nbf === 'number' && nbf > nowSeconds)) {
-    return { ok: false, message: accessTokenMessages.expired };
-  }
+  if (typeof exp !== 'number' || exp <= nowSeconds) return { ok: false, message: accessTokenMessages.expired };
+  if (typeof nbf === 'number' && nbf > nowSeconds) return { ok: false, message: accessTokenMessages.notYetValid };
   const typed = claims as AccessTokenClaims;
   if (opts.audiences && !opts.audiences.includes(typed.aud)) {
     return { ok: false, message: accessTokenMessages.badAudience };

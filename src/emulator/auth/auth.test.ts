@@ -578,8 +578,9 @@ describe('verifyAccessToken', () => {
     });
     assert.deepEqual(verifyAccessToken(signer, `Bearer ${token}`, (claims.iat - 1) * 1000), {
       ok: false,
-      message: accessTokenMessages.expired,
+      message: accessTokenMessages.notYetValid,
     });
+    assert.equal(accessTokenMessages.expired, 'Lifetime validation failed, the token is expired.');
   });
 
   test('honours the configured token lifetime', async () => {
@@ -608,7 +609,8 @@ describe('verifyAccessToken', () => {
       header: () => `Basic ${Buffer.from('a:b').toString('base64')}`,
       message: accessTokenMessages.empty,
     },
-    { name: 'not a JWT', header: () => 'Bearer EwBwA8l6BAAU', message: accessTokenMessages.unparseable },
+    { name: 'not a JWT', header: () => 'Bearer EwBwA8l6BAAU', message: accessTokenMessages.noDots },
+    { name: 'one dot', header: () => 'Bearer eyJhbGciOi.eyJhdWQi', message: accessTokenMessages.unparseable },
     { name: 'garbled JWT', header: () => 'Bearer eyJhbGciOi.eyJhdWQi.c2ln', message: accessTokenMessages.unparseable },
     {
       name: 'signed by another key',

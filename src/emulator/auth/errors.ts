@@ -55,6 +55,15 @@ export const aad = {
     code: 700022,
     message: `The provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scope} is not valid.`,
   }),
+  resourceNotFound: (resource: string, tenantName: string): AadError => ({
+    status: 400,
+    error: 'invalid_resource',
+    code: 500011,
+    message:
+      `The resource principal named ${resource} was not found in the tenant named ${tenantName}. ` +
+      'This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+      'You might have sent your authentication request to the wrong tenant.',
+  }),
   appNotFound: (clientId: string, tenantName: string): AadError => ({
     status: 400,
     error: 'unauthorized_client',

@@ -90,6 +90,8 @@ export async function requestToken(ctx: TokenServiceContext, req: TokenRequest):
   const nowMs = ctx.now();
   const credential = await authenticateClient(ctx, req, tenant, app, basic?.secret);
   if (typeof credential !== 'string') return fail(credential);
+  if (!knownResource(resource, tenant, [ctx.baseUrl(), req.requestOrigin]))
+    return fail(aad.resourceNotFound(resource, tenantName(tenant)));
 
   const lifetime = ctx.tokenLifetimeSeconds();
   const nowSeconds = Math.floor(nowMs / 1000);
@@ -158,6 +160,34 @@ function resourceOfScope(scope: string): string | AadError {
   }
   if (resources.length > 1) return aad.multipleResources(scope);
   return resources[0];
+}
+
+/**
+ * Resource principals every emulated tenant has: Microsoft Graph (its URL in every cloud, and its app id), the
+ * emulator itself (it serves Graph), Azure Resource Manager and Key Vault, and the tenant's own app registrations
+ * (by client id or `api://` URI). Entra refuses any other resource with AADSTS500011.
+ */
+const WELL_KNOWN_RESOURCES = new Set(
+  [
+    'https://graph.microsoft.com',
+    'https://graph.microsoft.us',
+    'https://dod-graph.microsoft.us',
+    'https://microsoftgraph.chinacloudapi.cn',
+    '00000003-0000-0000-c000-000000000000',
+    'https://management.azure.com',
+    'https://management.core.windows.net',
+    'https://vault.azure.net',
+  ].map((r) => r.toLowerCase()),
+);
+
+function knownResource(resource: string, tenant: EmulatorTenantAuth, origins: readonly string[]): boolean {
+  const key = resource.toLowerCase().replace(/\/+$/, '');
+  if (WELL_KNOWN_RESOURCES.has(key)) return true;
+  if (origins.some((o) => o.toLowerCase().replace(/\/+$/, '') === key)) return true;
+  return tenant.apps.some((a) => {
+    const id = a.clientId.toLowerCase();
+    return key === id || key === `api://${id}`;
+  });
 }
 
 function isResourceId(resource: string): boolean {

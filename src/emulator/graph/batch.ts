@@ -53,6 +53,8 @@ export async function handleBatch(
     );
   }
   const items = parsed.data.requests;
+  if (items.length === 0)
+    return graphError(400, 'BadRequest', 'Invalid batch payload: the batch has no requests.', outer.requestId);
   if (items.length > MAX_BATCH)
     return graphError(
       400,

@@ -44,6 +44,16 @@ export function graphError(
   };
 }
 
+/**
+ * An error body's `innerError.client-request-id` is the caller's `client-request-id` header when it sent one (every
+ * SDK does), and the request-id otherwise; the body is changed in place and returned.
+ */
+export function withClientRequestId(result: GraphResult, clientRequestId: string | null | undefined): GraphResult {
+  const inner = (result.body as { error?: { innerError?: Record<string, unknown> } } | undefined)?.error?.innerError;
+  if (clientRequestId && inner && 'client-request-id' in inner) inner['client-request-id'] = clientRequestId;
+  return result;
+}
+
 export function fromErrorData(error: GraphErrorData, requestId?: string): GraphResult {
   return graphError(error.status, error.code, error.message, requestId);
 }

@@ -3,7 +3,15 @@ import { TenantError } from '../tenant/tenant.ts';
 import type { ObjectRef } from '../tenant/types.ts';
 import { deltaPage, type DeltaOptions } from './delta.ts';
 import { parseFilter, parseOrderBy, parseSearch, parseTop } from './filter.ts';
-import { fromErrorData, graphError, graphJson, notFound, type GraphErrorData, type GraphResult } from './respond.ts';
+import {
+  fromErrorData,
+  graphError,
+  graphJson,
+  notFound,
+  withClientRequestId,
+  type GraphErrorData,
+  type GraphResult,
+} from './respond.ts';
 import { contextUrl, parseSelect, projectEntity } from './schema.ts';
 
 // Graph v1.0 read endpoints over the emulated tenant. Transport-neutral: the HTTPS layer and $batch
@@ -74,6 +82,10 @@ function requireRole(request: GraphRequest, allowed: readonly string[]): void {
 }
 
 export async function handleGraph(ctx: GraphContext, request: GraphRequest): Promise<GraphResult> {
+  return withClientRequestId(await answer(ctx, request), request.headers.get('client-request-id'));
+}
+
+async function answer(ctx: GraphContext, request: GraphRequest): Promise<GraphResult> {
   try {
     if (request.method !== 'GET')
       return graphError(
@@ -110,8 +122,11 @@ function route(ctx: GraphContext, request: GraphRequest): GraphResult {
           : READ_USERS,
     );
     if (key === undefined) return listUsers(ctx, request);
-    if (key === '$count') return countOf(request, ctx.hideUsers() ? 0 : ctx.tenant.userCount());
-    if (key === 'delta' && nav === undefined) return delta(ctx, request, 'users');
+    if (key === '$count' && nav === undefined) return countCollection(ctx, request, 'user');
+    // Kiota calls delta as a function, delta(); Graph takes both forms.
+    if ((key === 'delta' || key === 'delta()') && nav === undefined) return delta(ctx, request, 'users');
+    // Graph checks the URL before it looks the user up.
+    if (nav !== undefined && !USER_NAVIGATIONS.has(nav)) fail(segmentNotFound(nav));
     const index = ctx.tenant.findUser(key) ?? fail(notFound(key));
     if (nav === undefined) return getUser(ctx, request, index);
     if (nav === 'manager' && cast === undefined) return getManager(ctx, request, index);
@@ -128,8 +143,9 @@ function route(ctx: GraphContext, request: GraphRequest): GraphResult {
   if (root === 'groups') {
     requireRole(request, READ_GROUPS);
     if (key === undefined) return listGroups(ctx, request);
-    if (key === '$count') return countOf(request, ctx.tenant.groupCount());
-    if (key === 'delta' && nav === undefined) return delta(ctx, request, 'groups');
+    if (key === '$count' && nav === undefined) return countCollection(ctx, request, 'group');
+    if ((key === 'delta' || key === 'delta()') && nav === undefined) return delta(ctx, request, 'groups');
+    if (nav !== undefined && !GROUP_NAVIGATIONS.has(nav)) fail(segmentNotFound(nav));
     const g = ctx.tenant.findGroup(key) ?? fail(notFound(key));
     if (nav === undefined) return getGroup(ctx, request, g);
     if (nav === 'members' || nav === 'transitiveMembers')
@@ -160,8 +176,18 @@ function decodeSegment(segment: string): string {
 
 const advancedMode = (request: GraphRequest) => request.headers.get('consistencylevel')?.toLowerCase() === 'eventual';
 
-function countOf(request: GraphRequest, count: number): GraphResult {
+const USER_NAVIGATIONS = new Set(['manager', 'directReports', 'memberOf', 'transitiveMemberOf', 'photo', 'photos']);
+const GROUP_NAVIGATIONS = new Set(['members', 'transitiveMembers', 'memberOf', 'transitiveMemberOf']);
+
+/** `/users/$count`, `/groups/$count`: an advanced query (ConsistencyLevel: eventual) that honours $filter and $search. */
+function countCollection(ctx: GraphContext, request: GraphRequest, resource: 'user' | 'group'): GraphResult {
   if (!advancedMode(request)) fail(badRequest('$count is not currently supported.'));
+  const predicate = queryPredicate(ctx, request, resource, true);
+  let count = 0;
+  if (resource === 'user') {
+    if (!ctx.hideUsers())
+      for (const i of ctx.tenant.liveUsers()) if (!predicate || predicate(ctx.tenant.user(i))) count++;
+  } else for (const g of ctx.tenant.liveGroups()) if (!predicate || predicate(ctx.tenant.group(g))) count++;
   return { status: 200, headers: { 'Content-Type': 'text/plain;charset=utf-8' }, body: String(count) };
 }
 
@@ -209,12 +235,14 @@ interface QueryPlan {
   expandManager: boolean;
 }
 
-function planQuery(ctx: GraphContext, request: GraphRequest, resource: 'user' | 'group'): QueryPlan {
+/** The $filter and $search of a request as one predicate (null: every object). */
+function queryPredicate(
+  ctx: GraphContext,
+  request: GraphRequest,
+  resource: 'user' | 'group',
+  advanced: boolean,
+): QueryPlan['predicate'] {
   const q = request.query;
-  const advanced = advancedMode(request) && q.get('$count') === 'true';
-  const { props, requested } = ok(
-    parseSelect(resource, q.get('$select'), { extensionNames: extensionNames(ctx), context: 'collection' }),
-  );
   let predicate: QueryPlan['predicate'] = null;
   const filter = q.get('$filter');
   if (filter !== null)
@@ -235,6 +263,18 @@ function planQuery(ctx: GraphContext, request: GraphRequest, resource: 'user' | 
         )(predicate)
       : matches;
   }
+  return predicate;
+}
+
+function planQuery(ctx: GraphContext, request: GraphRequest, resource: 'user' | 'group'): QueryPlan {
+  const q = request.query;
+  const advanced = advancedMode(request) && q.get('$count') === 'true';
+  const { props, requested } = ok(
+    parseSelect(resource, q.get('$select'), { extensionNames: extensionNames(ctx), context: 'collection' }),
+  );
+  const filter = q.get('$filter');
+  const search = q.get('$search');
+  const predicate = queryPredicate(ctx, request, resource, advanced);
   const orderBy = q.get('$orderby');
   const compare =
     orderBy === null
