@@ -164,8 +164,8 @@ function resourceOfScope(scope: string): string | AadError {
 
 /**
  * Resource principals every emulated tenant has: Microsoft Graph (its URL in every cloud, and its app id), the
- * emulator itself (it serves Graph), Azure Resource Manager and Key Vault, and the tenant's own app registrations
- * (by client id or `api://` URI). Entra refuses any other resource with AADSTS500011.
+ * emulator itself (it serves Graph) and any https service on this machine, Azure Resource Manager and Key Vault, and
+ * the tenant's own app registrations (by client id or `api://` URI). Entra refuses any other resource with AADSTS500011.
  */
 const WELL_KNOWN_RESOURCES = new Set(
   [
@@ -184,6 +184,8 @@ function knownResource(resource: string, tenant: EmulatorTenantAuth, origins: re
   const key = resource.toLowerCase().replace(/\/+$/, '');
   if (WELL_KNOWN_RESOURCES.has(key)) return true;
   if (origins.some((o) => o.toLowerCase().replace(/\/+$/, '') === key)) return true;
+  // Any service on this machine (another emulator, a local proxy in front of Graph) is a resource too.
+  if (/^https:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(key)) return true;
   return tenant.apps.some((a) => {
     const id = a.clientId.toLowerCase();
     return key === id || key === `api://${id}`;
