@@ -123,7 +123,7 @@ async function runOne(
   item: BatchItem,
   outer: Omit<GraphRequest, 'method' | 'path' | 'query'>,
 ): Promise<GraphResult> {
-  if (/^https?:/i.test(item.url) || /^\/?v1\.0\//i.test(item.url) || /^\/?beta\//i.test(item.url)) {
+  if (/^https?:/i.test(item.url) || /^\/?beta\//i.test(item.url)) {
     return graphError(
       400,
       'BadRequest',
@@ -131,7 +131,9 @@ async function runOne(
       outer.requestId,
     );
   }
-  const url = new URL(item.url.startsWith('/') ? item.url : `/${item.url}`, 'https://batch.invalid');
+  // The Graph JS client's BatchRequestContent sends '/v1.0/users/…' (it strips only the scheme and host).
+  const relative = item.url.replace(/^\/?v1\.0(?=\/)/i, '');
+  const url = new URL(relative.startsWith('/') ? relative : `/${relative}`, 'https://batch.invalid');
   const throttled = ctx.fault(url.pathname);
   if (throttled) return throttled;
   const headers = new Headers(outer.headers);
