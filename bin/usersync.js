@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -43,6 +44,8 @@ if (major >= 24 && typeof process.execve === 'function' && !process.execArgv.inc
   );
 }
 if (major >= 24) {
+  // Installed as a dependency, usersync's TypeScript sits in node_modules, where Node does not strip types.
+  if (fileURLToPath(import.meta.url).includes(`${path.sep}node_modules${path.sep}`)) await import('./ts-hooks.js');
   const { run } = await import('../src/cli/main.ts');
   await run(process.argv.slice(2));
 } else {

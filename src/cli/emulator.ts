@@ -18,6 +18,7 @@ interface EmulatorFlags {
   deltaPageSize?: number;
   membersPerPage?: number;
   tenants?: number;
+  publicUrl?: string;
 }
 
 export function emulatorCommand(program: Command): void {
@@ -44,6 +45,10 @@ export function emulatorCommand(program: Command): void {
       '--tenants <n>',
       'tenants to serve (each generated alike with its own id; the JSON line lists them as tenantIds)',
       integer('--tenants', 1, 10_000),
+    )
+    .option(
+      '--public-url <url>',
+      'the https address clients reach it at, when it differs from --host/--port (in a container: https://localhost:8443)',
     )
     .option(
       '--members-per-page <n>',
@@ -94,6 +99,10 @@ export function emulatorCommand(program: Command): void {
 async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
   if ((flags.cert === undefined) !== (flags.key === undefined))
     throw new Error('--cert and --key go together: give both, or neither to generate a certificate.');
+  if (flags.publicUrl !== undefined && !/^https:\/\/[^/?#]+\/?$/.test(flags.publicUrl))
+    throw new Error(
+      `--public-url ${flags.publicUrl} is not an https origin: give the scheme, host and port clients use, such as https://localhost:8443`,
+    );
   const { loadTls } = await import('../emulator/tls.ts');
   const { startEmulator } = await import('../emulator/server.ts');
   const tls = flags.cert && flags.key ? await loadTls({ cert: flags.cert, key: flags.key, ca: flags.ca }) : undefined;
@@ -111,6 +120,7 @@ async function startFromFlags(flags: EmulatorFlags): Promise<Emulator> {
     deltaPageSize: flags.deltaPageSize,
     deltaMembersPerPage: flags.membersPerPage,
     extraTenants: (flags.tenants ?? 1) - 1,
+    publicUrl: flags.publicUrl,
   });
 }
 

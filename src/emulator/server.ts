@@ -53,6 +53,11 @@ export interface EmulatorOptions extends TenantOptions {
    * addressed by tenant id. Listed as `emulator.extraTenants`.
    */
   extraTenants?: number;
+  /**
+   * The address clients reach the emulator at, when it is not the one it listens on (in a container listening on
+   * 0.0.0.0: `https://localhost:8443`). Every URL it hands out (authority host, Graph, next and delta links) uses it.
+   */
+  publicUrl?: string;
 }
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
@@ -323,7 +328,9 @@ export async function startEmulator(options: EmulatorOptions = {}) {
     );
   });
   const address = server.address() as AddressInfo;
-  origin = `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  origin =
+    options.publicUrl?.replace(/\/+$/, '') ??
+    `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   return {
     authorityHost: origin,
