@@ -199,6 +199,11 @@ describe('users', () => {
     assert.ok(res.body['@odata.nextLink'] || res.body['@odata.deltaLink']);
     const groups = await t.graph('/v1.0/groups/delta()?$select=id');
     assert.equal(groups.status, 200);
+    const batch = await t.graph('/v1.0/$batch', {
+      method: 'POST',
+      body: { requests: [{ id: '1', method: 'GET', url: '/groups/delta()?$select=id' }] },
+    });
+    assert.equal(batch.body.responses[0].status, 200);
   });
 
   it('checks the URL segment before the object: an unknown navigation is a 400 even for an unknown user', async () => {
@@ -381,18 +386,21 @@ describe('authorization', () => {
     }
   });
 
-  it('rejects a token issued for another resource', async () => {
-    const { emulator } = t;
-    const res = await t.raw(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
+  /** The token service's answer for the app's secret and this scope. */
+  const tokenFor = (scope: string) =>
+    t.raw(`${t.emulator.authorityHost}/${t.emulator.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
-        client_id: emulator.clientId,
-        client_secret: emulator.clientSecret,
-        scope: 'https://vault.azure.net/.default',
+        client_id: t.emulator.clientId,
+        client_secret: t.emulator.clientSecret,
+        scope,
       }).toString(),
     });
+
+  it('rejects a token issued for another resource', async () => {
+    const res = await tokenFor('https://vault.azure.net/.default');
     assert.equal(res.status, 200);
     expectError(
       await t.graph('/v1.0/users', { token: res.body.access_token }),
@@ -404,18 +412,7 @@ describe('authorization', () => {
 
   it('refuses a token for a resource the tenant does not have (AADSTS500011 invalid_resource); Graph audiences work', async () => {
     const { emulator } = t;
-    const token = (scope: string) =>
-      t.raw(`${emulator.authorityHost}/${emulator.tenantId}/oauth2/v2.0/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'client_credentials',
-          client_id: emulator.clientId,
-          client_secret: emulator.clientSecret,
-          scope,
-        }).toString(),
-      });
-    const refused = await token('https://nonexistent.example.org/.default');
+    const refused = await tokenFor('https://nonexistent.example.org/.default');
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error, 'invalid_resource');
     assert.deepEqual(refused.body.error_codes, [500011]);
@@ -428,7 +425,7 @@ describe('authorization', () => {
       '00000003-0000-0000-c000-000000000000/.default',
       `${emulator.graphUrl}/.default`,
     ])
-      assert.equal((await token(scope)).status, 200, scope);
+      assert.equal((await tokenFor(scope)).status, 200, scope);
   });
 
   it('echoes client-request-id', async () => {

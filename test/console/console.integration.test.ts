@@ -77,7 +77,7 @@ describe('the admin console in a browser', { skip: CHROMIUM_MISSING }, () => {
     await checkAccessibility('run');
     await pager.getByRole('button', { name: 'Next' }).click();
     await pager.getByText('changes 26–50').waitFor();
-    assert.notEqual(await page.locator('tbody tr').first().innerText(), first);
+    assert.notEqual(await page.locator('tbody tr').first().innerText(), first, 'the next page shows other changes');
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('heading', { name: 'Contoso' }).waitFor();
   });

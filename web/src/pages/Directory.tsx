@@ -150,7 +150,14 @@ function Users({ id, initialDepartment }: { id: string; initialDepartment: strin
           ))}
         </tbody>
       </table>
-      <Pager pages={pages} size={PAGE} shown={rows.length} nextCursor={users.data?.nextCursor} noun="users" />
+      <Pager
+        pages={pages}
+        size={PAGE}
+        shown={rows.length}
+        nextCursor={users.data?.nextCursor}
+        loading={users.isPlaceholderData}
+        noun="users"
+      />
     </>
   );
 }

@@ -67,7 +67,14 @@ export function History() {
         </div>
       </div>
       <RunsTable connectionId={id} runs={items} caption="Runs, newest first" />
-      <Pager pages={pages} size={SIZE} shown={items.length} nextCursor={runs.data?.nextCursor} noun="runs" />
+      <Pager
+        pages={pages}
+        size={SIZE}
+        shown={items.length}
+        nextCursor={runs.data?.nextCursor}
+        loading={runs.isPlaceholderData}
+        noun="runs"
+      />
     </section>
   );
 }

@@ -92,7 +92,14 @@ export function RunDetail() {
           ))}
         </tbody>
       </table>
-      <Pager pages={pages} size={PAGE} shown={rows.length} nextCursor={changes.data?.nextCursor} noun="changes" />
+      <Pager
+        pages={pages}
+        size={PAGE}
+        shown={rows.length}
+        nextCursor={changes.data?.nextCursor}
+        loading={changes.isPlaceholderData}
+        noun="changes"
+      />
     </section>
   );
 }
