@@ -50,6 +50,8 @@ function WizardForm({ id, setup }: { id: string; setup: Setup }) {
   const [settings, setSettings] = useState<Draft>(setup.settings as Draft);
   const [schedule, setSchedule] = useState<Schedule>(() => scheduleDraft(setup.schedule));
   const [testRunId, setTestRunId] = useState<string | null>(setup.testRunId);
+  // The step last saved with "Save and continue later" (its confirmation shows until the step changes).
+  const [savedLater, setSavedLater] = useState<StepId | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [step]);
 
@@ -180,11 +182,16 @@ function WizardForm({ id, setup }: { id: string; setup: Setup }) {
           </button>
         )}
         {step !== 'done' && (
-          <button type="button" className="secondary" onClick={() => save.mutate(step)} disabled={save.isPending}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => save.mutate(step, { onSuccess: () => setSavedLater(step) })}
+            disabled={save.isPending}
+          >
             Save and continue later
           </button>
         )}
-        {save.isSuccess && save.variables === step && <span role="status">Saved. You can leave and come back.</span>}
+        {savedLater === step && <span role="status">Saved. You can leave and come back.</span>}
       </div>
     </section>
   );

@@ -1,7 +1,7 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, ApiProblem } from '../api.ts';
-import type { Preview, Schedule } from '../api-types.ts';
+import type { DirectoryGroupPage, Preview, Schedule } from '../api-types.ts';
 import { getIn, parseList, shown } from '../wizard.ts';
 import { DEFAULT_SOURCES, PROFILE_FIELDS } from '../../../src/core/directory.ts';
 import { PRESET_NAMES } from '../../../src/core/presets.ts';
@@ -503,6 +503,14 @@ export function GroupsStep({ connectionId, settings, set, problem }: StepProps) 
   const map = (getIn(settings, ['groups', 'map']) as Record<string, string> | undefined) ?? {};
   const types = getIn(settings, ['groups', 'types']) as string[] | undefined;
   const names = useGroupNames(connectionId, Object.keys(map));
+  // The app groups the directory has (synced groups, and those already mapped onto), offered as names to map onto.
+  const existing = useQuery({
+    queryKey: ['groups', connectionId, 'app-names'],
+    queryFn: () => api<DirectoryGroupPage>('GET', `/connections/${connectionId}/groups?limit=1000`),
+  });
+  const appGroups = [
+    ...new Set((existing.data?.items ?? []).flatMap((g) => [g.appGroup, g.name]).filter((n): n is string => !!n)),
+  ].sort((a, b) => a.localeCompare(b));
   const allTypes = ['microsoft365', 'security', 'mail-enabled-security', 'distribution'];
   const typeLabels: Record<string, string> = {
     microsoft365: 'Microsoft 365',
@@ -569,6 +577,7 @@ export function GroupsStep({ connectionId, settings, set, problem }: StepProps) 
                 <td>
                   <input
                     aria-label={`App group for ${names.get(groupId)?.displayName ?? groupId}`}
+                    list="app-groups"
                     value={appGroup}
                     onChange={(e) => set(['groups', 'map', groupId], e.target.value)}
                   />
@@ -579,6 +588,11 @@ export function GroupsStep({ connectionId, settings, set, problem }: StepProps) 
           </tbody>
         </table>
       )}
+      <datalist id="app-groups">
+        {appGroups.map((n) => (
+          <option key={n} value={n} />
+        ))}
+      </datalist>
       <GroupPicker
         connectionId={connectionId}
         label="Find Entra groups to map"
