@@ -33,6 +33,7 @@ describe('a new admin in the browser: first run, consent, the setup wizard', { s
     server = await startServer(emulator, target, {
       USERSYNC_APP_CLIENT_ID: env.AZURE_CLIENT_ID,
       USERSYNC_APP_CLIENT_SECRET: env.AZURE_CLIENT_SECRET,
+      USERSYNC_ADMIN_TENANTS: emulator.tenant.spec.tenantId,
     });
     browser = await launchBrowser();
     // The emulator's consent page is served with its own test CA, which the browser is told to accept.
@@ -320,6 +321,32 @@ describe('a new admin in the browser: first run, consent, the setup wizard', { s
     await page.getByLabel('Started by').selectOption('now');
     await pager.getByText('runs 1–3').waitFor();
     await checkAccessibility('history');
+  });
+
+  it("signs in with Microsoft: the emulator's account page, then the console; a user without the admin role is told why", async () => {
+    const admin = emulator.tenant.user(0);
+    const other = emulator.tenant.user(1);
+    emulator.appRoleAssignments.set(String(admin.id), ['usersync.admin']);
+    const signInWith = async (user: typeof admin) => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in to usersync' }).waitFor();
+      await page.getByRole('link', { name: 'Sign in with Microsoft' }).click();
+      await page.getByRole('heading', { name: 'Pick an account' }).waitFor();
+      await page.getByRole('button', { name: String(user.userPrincipalName) }).click();
+    };
+    await signInWith(other);
+    await page
+      .getByRole('alert')
+      .getByText(`${String(other.userPrincipalName)} does not have the role usersync.admin`)
+      .waitFor();
+    await checkAccessibility('sign-in-refused');
+    await page.getByLabel('Email').fill('owner@example.com');
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Connections' }).waitFor();
+    await signInWith(admin);
+    await page.getByRole('heading', { name: 'Connections' }).waitFor();
+    await page.getByText(String(admin.userPrincipalName).toLowerCase()).waitFor();
   });
 
   it('fits a phone: no page scrolls sideways', async () => {

@@ -37,11 +37,11 @@ export function App() {
   });
   if (session.isPending) return <p className="loading">Loading…</p>;
   if (!session.data) return <SignIn onSignedIn={() => client.invalidateQueries({ queryKey: ['session'] })} />;
+  // Signing out reloads the console: nothing read while signed in stays in the page, and the sign-in page shows.
   const signOut = async () => {
     await api('POST', '/auth/sign-out');
     setCsrf(null);
-    client.clear();
-    await client.invalidateQueries({ queryKey: ['session'] });
+    window.location.assign('/');
   };
   return (
     <>
