@@ -119,6 +119,7 @@ function syncSuite(makeTarget: () => Target) {
     const t = tenant();
     for (let i = 30; i < 60; i++) t.updateUser(u(i).id, { jobTitle: `Storm ${i}` });
     t.addMember(t.group(2).id, u(59).id);
+    emulator.faults.reset(); // counts from zero: the run's throttled answers are checked against them
     emulator.faults.update({
       throttleRatio: 0.25,
       throttleRetryAfterSeconds: 0.01,
@@ -132,6 +133,12 @@ function syncSuite(makeTarget: () => Target) {
       assert.ok(summary.users.updated >= 30);
       const injected = emulator.faults.snapshot().injected;
       assert.ok(injected.throttle + injected.unavailable + injected.reset > 0, 'faults were injected');
+      // The run record counts the throttled answers (429s and 503s, $batch items included) the run met and retried.
+      const [run] = await listRuns(h.store.db, 'default', 1);
+      assert.ok(
+        run.throttled! > 0 && run.throttled! <= injected.throttle + injected.unavailable,
+        `throttled ${run.throttled} of ${injected.throttle + injected.unavailable} injected`,
+      );
       assert.ok(
         summary.graphRequests >= emulator.requests.totals.graphRequests - 1,
         'graphRequests counts retries too',

@@ -234,8 +234,8 @@ async function sendPost(
   const now = http.now();
   const delays = retry.map((item) => http.retryDelayMs(item.attempts, longestRetryAfter));
   const longest = Math.max(...delays);
-  // Items are throttled one by one; a post counts as throttled, lowering the requests in flight, when at least half of it was.
-  if (throttledItems * 2 >= post.length) http.throttled(longest);
+  // Items are throttled one by one, and each counts; the requests in flight are lowered when at least half of a post was.
+  if (throttledItems > 0) http.throttled(longest, throttledItems, throttledItems * 2 >= post.length);
   http.logger?.debug(
     { path: '/$batch', items: retry.length, delayMs: longest, requestId: response.requestId },
     'graph batch items throttled or unavailable; retrying',

@@ -76,8 +76,11 @@ export interface GraphHttp {
   /** The same client (connection pool, limits, request count) logging to `logger`, e.g. one tagged with a run's ids. */
   withLogger(logger: HttpLogger | undefined): GraphHttp;
   readonly logger: HttpLogger | undefined;
-  /** A $batch item was throttled: the same adaptive back-off as a throttled request. */
-  throttled(waitMs: number): void;
+  /**
+   * `items` $batch items were throttled (default 1): they count as throttled answers, and unless `lower` is false the
+   * requests in flight are lowered as for a throttled request.
+   */
+  throttled(waitMs: number, items?: number, lower?: boolean): void;
   /** Requests allowed in flight now (lowered while Graph throttles, up to maxInFlight). */
   readonly inFlightLimit: number;
   readonly now: () => number;
@@ -150,8 +153,9 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     }
   }
 
-  function throttled(logger: HttpLogger | undefined, waitMs: number): void {
-    throttleCount++;
+  function throttled(logger: HttpLogger | undefined, waitMs: number, items = 1, lower = true): void {
+    throttleCount += items;
+    if (!lower) return;
     const lowered = concurrency.throttled(waitMs);
     if (lowered !== null)
       logger?.debug({ inFlightLimit: lowered }, 'graph is throttling; fewer requests in flight until it recovers');
@@ -260,7 +264,7 @@ export function createGraphHttp(options: GraphHttpOptions): GraphHttp {
     },
     withLogger: client,
     logger,
-    throttled: (waitMs) => throttled(logger, waitMs),
+    throttled: (waitMs, items, lower) => throttled(logger, waitMs, items, lower),
     get inFlightLimit() {
       return semaphore.limit;
     },

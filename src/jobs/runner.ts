@@ -17,7 +17,6 @@ import {
   requestCancel,
   saveRunChanges,
   saveRunProgress,
-  saveRunThrottled,
   startQueuedRun,
   type Run,
   type RunTrigger,
@@ -241,6 +240,7 @@ export async function executeRun(
           duration_ms: summary.durationMs,
           summary,
           graph_requests: summary.graphRequests,
+          throttled: http.throttleCount,
           mode: summary.mode,
         });
       } catch (error) {
@@ -259,7 +259,6 @@ export async function executeRun(
     await deliverQueued(store, run.connection_id, log);
   } finally {
     clearInterval(poll);
-    if (http) await saveRunThrottled(store.db, run.id, http.throttleCount).catch(() => undefined);
     const final = await getRun(store.db, run.id).catch(() => undefined);
     if (final) deps.onFinished?.(final, http?.throttleCount ?? 0);
   }

@@ -156,7 +156,7 @@ export type RunsTable = {
   progress: ColumnType<string | null, string | null | undefined, string | null>;
   /** A test sync of a draft (the setup wizard's): the settings document it runs with, as JSON; null: the stored ones. */
   draft_settings: ColumnType<string | null, string | null | undefined, string | null>;
-  /** Answers of Graph that throttled this run (429, 503); null for runs the service did not run. */
+  /** Answers of Graph that throttled this run (429, 503); null for runs recorded before usersync counted them. */
   throttled: ColumnType<number | null, number | null | undefined, number | null>;
 };
 

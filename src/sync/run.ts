@@ -222,6 +222,7 @@ export async function runSync(
     ? null
     : await acquireRunLock(store, conn, { waitMs: options.lockWaitMs ?? 10 * 60_000, onWait: options.onWait });
   const requestsBefore = deps.http.requestCount;
+  const throttlesBefore = deps.http.throttleCount;
   const runId = options.runId ?? randomUUID();
   // Every write of the run goes through its writer: the store, or for a dry run a report of what would be written.
   // The settings' mail part, once they are read (welcome mails are queued by the writer, reports at the end).
@@ -491,6 +492,7 @@ export async function runSync(
         duration_ms: summary.durationMs,
         summary,
         graph_requests: summary.graphRequests,
+        throttled: http.throttleCount - throttlesBefore,
         fell_back_to_full: summary.fellBackToFull,
         mode: summary.mode,
       });
@@ -519,6 +521,7 @@ export async function runSync(
         finished_at: new Date(now()).toISOString(),
         duration_ms: Math.round(now() - started),
         graph_requests: http.requestCount - requestsBefore,
+        throttled: http.throttleCount - throttlesBefore,
         failure,
       }).catch(() => {
         /* the run record is best effort; the original error matters */

@@ -48,6 +48,8 @@ export type RunOutcome = {
   duration_ms?: number | null;
   summary?: unknown;
   graph_requests?: number | null;
+  /** Answers of Graph that throttled the run (429, 503). */
+  throttled?: number;
   /** Why it failed: the message goes to `error`, the code, hint and context beside it. */
   failure?: ErrorDescription;
   fell_back_to_full?: boolean;
@@ -282,11 +284,6 @@ export async function saveRunProgress(db: Kysely<Database>, id: string, progress
     .execute();
 }
 
-/** How often Graph throttled a run (the dashboard charts it). */
-export async function saveRunThrottled(db: Kysely<Database>, id: string, throttled: number): Promise<void> {
-  await db.updateTable('runs').set({ throttled }).where('id', '=', id).execute();
-}
-
 export async function saveRunChanges(db: Kysely<Database>, id: string, changes: unknown[]): Promise<void> {
   await db
     .updateTable('runs')
@@ -337,6 +334,7 @@ export async function finishRun(db: Kysely<Database>, id: string, outcome: RunOu
     set.duration_ms = outcome.duration_ms === null ? null : Math.round(outcome.duration_ms);
   if (outcome.summary !== undefined) set.summary = JSON.stringify(outcome.summary);
   if (outcome.graph_requests !== undefined) set.graph_requests = outcome.graph_requests;
+  if (outcome.throttled !== undefined) set.throttled = outcome.throttled;
   if (outcome.failure !== undefined) {
     set.error = outcome.failure.message;
     set.error_code = outcome.failure.code;
