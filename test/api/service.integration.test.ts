@@ -462,6 +462,17 @@ function serviceSuite(name: string, makeTarget: () => Target, options: { full: b
       const held = await api('GET', `/api/v1/connections/${conn}/held`);
       assert.deepEqual(held.body.items.map((l: any) => l.externalId).sort(), [...gone].sort());
       assert.equal(held.body.items[0].reason, 'deleted');
+      // The list of connections says it too, as the one connection does.
+      const listed = (await api('GET', '/api/v1/connections')).body.items.find((c: any) => c.id === conn);
+      const single = (await api('GET', `/api/v1/connections/${conn}`)).body;
+      assert.equal(listed.heldLeavers, 8);
+      assert.deepEqual(listed.lastRun, {
+        id: run.body.id,
+        status: 'held',
+        startedAt: done.startedAt,
+        finishedAt: done.finishedAt,
+      });
+      assert.deepEqual([listed.heldLeavers, listed.lastRun], [single.heldLeavers, single.lastRun]);
       const none = await api('POST', `/api/v1/connections/${conn}/held/approve`, { body: {} });
       assert.equal(none.status, 400);
       assert.equal(none.body.errors[0].field, 'ids');

@@ -12,6 +12,8 @@ import {
 import {
   activeRun,
   countLeavers,
+  countLeaversByConnection,
+  latestRunOfEachConnection,
   getSettings,
   listRuns,
   listSettingsVersions,
@@ -50,7 +52,13 @@ export function connectionRoutes(app: Api, deps: ServiceDeps): void {
       responses: { 200: json(listSchema, 'the connections'), ...problems },
     }),
     async (c) => {
-      const items = await Promise.all((await listConnectionViews(store)).map((v) => withStatus(store, v)));
+      // Three queries whatever the number of connections (the console polls this list).
+      const [views, lastRuns, held] = await Promise.all([
+        listConnectionViews(store),
+        latestRunOfEachConnection(store.db),
+        countLeaversByConnection(store.db, 'held'),
+      ]);
+      const items = views.map((view) => statusOf(view, lastRuns.get(view.id), held.get(view.id) ?? 0));
       return c.json(out(listSchema, { items }), 200);
     },
   );
@@ -267,11 +275,19 @@ export function connectionRoutes(app: Api, deps: ServiceDeps): void {
 
 async function withStatus(store: Store, view: ConnectionView) {
   const [last] = await listRuns(store.db, view.id, 1);
+  return statusOf(view, last, await countLeavers(store.db, view.id, 'held'));
+}
+
+function statusOf(
+  view: ConnectionView,
+  last: { id: string; status: string; started_at: string | null; finished_at: string | null } | undefined,
+  heldLeavers: number,
+) {
   return {
     ...view,
     lastRun: last
       ? { id: last.id, status: last.status, startedAt: last.started_at, finishedAt: last.finished_at }
       : null,
-    heldLeavers: await countLeavers(store.db, view.id, 'held'),
+    heldLeavers,
   };
 }

@@ -40,6 +40,20 @@ export async function deleteLeavers(db: Kysely<Database>, connectionId: string, 
       .execute();
 }
 
+/** Leavers of a status, counted per connection in one query (connections without any are absent). */
+export async function countLeaversByConnection(
+  db: Kysely<Database>,
+  status: Leaver['status'],
+): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('leavers')
+    .select(['connection_id', (eb) => eb.fn.countAll().as('n')])
+    .where('status', '=', status)
+    .groupBy('connection_id')
+    .execute();
+  return new Map(rows.map((r) => [r.connection_id, toCount(r.n)]));
+}
+
 export async function countLeavers(
   db: Kysely<Database>,
   connectionId: string,

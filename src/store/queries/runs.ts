@@ -357,6 +357,27 @@ export async function getRun(db: Kysely<Database>, id: string): Promise<Run | un
 }
 
 /** The connection's latest runs, newest first. */
+/** The latest run of every connection (by start, else queue time), in one query: the connections list's status. */
+export async function latestRunOfEachConnection(
+  db: Kysely<Database>,
+): Promise<Map<string, { id: string; status: RunStatus; started_at: string | null; finished_at: string | null }>> {
+  const ranked = db
+    .selectFrom('runs')
+    .select([
+      'id',
+      'connection_id',
+      'status',
+      'started_at',
+      'finished_at',
+      sql<number>`row_number() over (partition by connection_id order by coalesce(started_at, queued_at) desc, id desc)`.as(
+        'rank',
+      ),
+    ])
+    .as('ranked');
+  const rows = await db.selectFrom(ranked).selectAll().where('rank', '=', 1).execute();
+  return new Map(rows.map((r) => [r.connection_id, r]));
+}
+
 export async function listRuns(db: Kysely<Database>, connectionId: string, limit = 50): Promise<Run[]> {
   const rows = await db
     .selectFrom('runs')
