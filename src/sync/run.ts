@@ -321,8 +321,16 @@ export async function runSync(
       });
     const scopeGroups = applied.settings.scope?.groups ?? [];
     const nested = applied.settings.scope?.nestedGroups ?? true;
-    // A test sync writes no groups to decide membership from: it asks Graph who is in the scope groups, once.
+    // What the stored links read, and whether this run reads users from scratch: the read below is chosen by them.
+    const readScope = parseReadScope(state.read_scope);
+    const key = scopeGroups.length > 0 ? readScopeKey(scopeGroups, nested) : null;
+    const scoped = readScope?.mode === 'scoped';
+    const fresh =
+      options.full || reread !== null || (state.users_delta_link === null && state.users_next_link === null);
+    // A test sync writes no groups to decide membership from: it asks Graph who is in the scope groups, once. When a
+    // real run would read only the scope groups (below), so are the test sync's directory groups.
     let listedScope: GroupScope | null = null;
+    let dryReadsScoped = false;
     const loadGroupScope = async () => {
       if (scopeGroups.length === 0) return null;
       if (!dryRun) return GroupScope.load(store.db, conn, scopeGroups, nested);
@@ -333,22 +341,14 @@ export async function runSync(
           for (const id of (await readScopeGroups(http, closure.slice(i, i + MAX_SCOPE_READ_GROUPS))).userIds)
             users.add(id);
         listedScope = GroupScope.listed(scopeGroups, closure, users, nested);
-        // A real run would read only the scope groups (see below): so are the test sync's directory groups.
-        const dryKey = readScopeKey(scopeGroups, nested);
-        const dryReadScope = parseReadScope(state.read_scope);
-        const dryFresh =
-          options.full || reread !== null || (state.users_delta_link === null && state.users_next_link === null);
-        if (dryReadScope?.mode === 'scoped' && dryReadScope.key === dryKey && !dryFresh) dryScopedGroups = listedScope;
-        else if (
-          (dryFresh || dryReadScope?.mode === 'scoped') &&
-          closure.length <= MAX_SCOPE_READ_GROUPS &&
-          users.size * 2 <= (await tenantUserCount(http))
-        )
-          dryScopedGroups = listedScope;
+        dryReadsScoped =
+          (scoped && readScope!.key === key && !fresh) ||
+          ((fresh || scoped) &&
+            closure.length <= MAX_SCOPE_READ_GROUPS &&
+            users.size * 2 <= (await tenantUserCount(http)));
       }
       return listedScope;
     };
-    let dryScopedGroups: GroupScope | null = null;
     const projector: Projector = {
       stages,
       groupScope: await loadGroupScope(),
@@ -395,12 +395,10 @@ export async function runSync(
       closureChanged: false,
       groupSynced: dryScopedGroup(
         groupSyncRule(applied.settings.groups, () => projector.groupScope),
-        () => dryScopedGroups,
+        () => (dryReadsScoped ? listedScope : null),
       ),
     };
 
-    const readScope = parseReadScope(state.read_scope);
-    const key = scopeGroups.length > 0 ? readScopeKey(scopeGroups, nested) : null;
     let usersMode: Mode = 'delta';
     let groupsMode: Mode = 'delta';
     const tenantWide = async (from: SyncState) => {
@@ -411,9 +409,6 @@ export async function runSync(
       groupsMode = await readRound(ctx, 'groups', groups.link, groups.mode);
     };
     const fromScratch = { ...state, ...NO_LINKS };
-    const scoped = readScope?.mode === 'scoped';
-    const fresh =
-      options.full || reread !== null || (state.users_delta_link === null && state.users_next_link === null);
     if (key !== null && scoped && readScope!.key === key && !fresh) {
       [usersMode, groupsMode] = await readScopedChanges(ctx, readScope!, key, scopeGroups, nested, state);
     } else if (key !== null && !dryRun && (fresh || scoped)) {
