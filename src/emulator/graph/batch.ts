@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { graphError, type GraphResult } from './respond.ts';
+import { graphError, withClientRequestId, type GraphResult } from './respond.ts';
 import type { GraphRequest } from './routes.ts';
 
 // JSON batching: up to 20 requests, relative URLs, dependsOn ordering, responses in any order,
@@ -138,7 +138,15 @@ async function runOne(
   if (throttled) return throttled;
   const headers = new Headers(outer.headers);
   for (const [name, value] of Object.entries(item.headers ?? {})) headers.set(name, value);
-  return ctx.run({ ...outer, method: item.method.toUpperCase(), path: url.pathname, query: url.searchParams, headers });
+  const result = await ctx.run({
+    ...outer,
+    method: item.method.toUpperCase(),
+    path: url.pathname,
+    query: url.searchParams,
+    headers,
+  });
+  // The item's own client-request-id, or the batch's (the batch response itself gets the outer one in server.ts).
+  return withClientRequestId(result, headers.get('client-request-id'));
 }
 
 function toBatchResponse(id: string, result: GraphResult): BatchResponse {

@@ -3,15 +3,7 @@ import { TenantError } from '../tenant/tenant.ts';
 import type { ObjectRef } from '../tenant/types.ts';
 import { deltaPage, type DeltaOptions } from './delta.ts';
 import { parseFilter, parseOrderBy, parseSearch, parseTop } from './filter.ts';
-import {
-  fromErrorData,
-  graphError,
-  graphJson,
-  notFound,
-  withClientRequestId,
-  type GraphErrorData,
-  type GraphResult,
-} from './respond.ts';
+import { fromErrorData, graphError, graphJson, notFound, type GraphErrorData, type GraphResult } from './respond.ts';
 import { contextUrl, parseSelect, projectEntity } from './schema.ts';
 
 // Graph v1.0 read endpoints over the emulated tenant. Transport-neutral: the HTTPS layer and $batch
@@ -82,10 +74,6 @@ function requireRole(request: GraphRequest, allowed: readonly string[]): void {
 }
 
 export async function handleGraph(ctx: GraphContext, request: GraphRequest): Promise<GraphResult> {
-  return withClientRequestId(await answer(ctx, request), request.headers.get('client-request-id'));
-}
-
-async function answer(ctx: GraphContext, request: GraphRequest): Promise<GraphResult> {
   try {
     if (request.method !== 'GET')
       return graphError(
@@ -182,13 +170,18 @@ const GROUP_NAVIGATIONS = new Set(['members', 'transitiveMembers', 'memberOf', '
 /** `/users/$count`, `/groups/$count`: an advanced query (ConsistencyLevel: eventual) that honours $filter and $search. */
 function countCollection(ctx: GraphContext, request: GraphRequest, resource: 'user' | 'group'): GraphResult {
   if (!advancedMode(request)) fail(badRequest('$count is not currently supported.'));
-  const predicate = queryPredicate(ctx, request, resource, true);
+  const count = countMatching(ctx, resource, queryPredicate(ctx, request, resource, true));
+  return { status: 200, headers: { 'Content-Type': 'text/plain;charset=utf-8' }, body: String(count) };
+}
+
+/** Live users or groups the predicate keeps (all with none): `/$count` and `@odata.count`. */
+function countMatching(ctx: GraphContext, resource: 'user' | 'group', predicate: QueryPlan['predicate']): number {
   let count = 0;
   if (resource === 'user') {
     if (!ctx.hideUsers())
       for (const i of ctx.tenant.liveUsers()) if (!predicate || predicate(ctx.tenant.user(i))) count++;
   } else for (const g of ctx.tenant.liveGroups()) if (!predicate || predicate(ctx.tenant.group(g))) count++;
-  return { status: 200, headers: { 'Content-Type': 'text/plain;charset=utf-8' }, body: String(count) };
+  return count;
 }
 
 // Paging ------------------------------------------------------------------------------------------
@@ -328,11 +321,7 @@ function listUsers(ctx: GraphContext, request: GraphRequest): GraphResult {
   const start = decodeSkip(request.query.get('$skiptoken'));
   const matches = (i: number) => !plan.predicate || plan.predicate(ctx.tenant.user(i));
   const body: Record<string, unknown> = { '@odata.context': context };
-  if (plan.count && start === 0) {
-    let count = 0;
-    for (const i of ctx.tenant.liveUsers()) if (matches(i)) count++;
-    body['@odata.count'] = count;
-  }
+  if (plan.count && start === 0) body['@odata.count'] = countMatching(ctx, 'user', plan.predicate);
   const value: Record<string, unknown>[] = [];
   let next: number | undefined;
   if (plan.compare) {
@@ -542,7 +531,7 @@ function listGroups(ctx: GraphContext, request: GraphRequest): GraphResult {
   const body: Record<string, unknown> = {
     '@odata.context': contextUrl(ctx.graphBase, 'groups', plan.requested, 'collection'),
   };
-  if (plan.count && start === 0) body['@odata.count'] = [...ctx.tenant.liveGroups()].filter(matches).length;
+  if (plan.count && start === 0) body['@odata.count'] = countMatching(ctx, 'group', plan.predicate);
   const value: Record<string, unknown>[] = [];
   let next: number | undefined;
   const ordered = plan.compare
