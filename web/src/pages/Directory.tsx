@@ -1,9 +1,10 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
-import type { DepartmentPage, DirectoryGroupPage, DirectoryUserPage } from '../api-types.ts';
-import { useCursorPages } from '../paging.ts';
+import type { DepartmentPage, DirectoryGroupPage, DirectoryUser } from '../api-types.ts';
+import { useDebounced } from '../debounce.ts';
+import { usePagedList } from '../paging.ts';
 import { Pager } from './Pager.tsx';
 
 const PAGE = 50;
@@ -45,15 +46,6 @@ export function Directory() {
   );
 }
 
-function useDebounced(value: string, ms = 250): string {
-  const [debounced, setDebounced] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return debounced;
-}
-
 function Users({ id, initialDepartment }: { id: string; initialDepartment: string }) {
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState('');
@@ -63,18 +55,11 @@ function Users({ id, initialDepartment }: { id: string; initialDepartment: strin
     queryKey: ['departments', id, 'all'],
     queryFn: () => api<DepartmentPage>('GET', `/connections/${id}/departments?limit=1000`),
   });
-  const filters = `search=${encodeURIComponent(needle)}${status ? `&status=${status}` : ''}${department ? `&department=${encodeURIComponent(department)}` : ''}`;
-  const pages = useCursorPages(filters);
-  const users = useQuery({
-    queryKey: ['users', id, filters, pages.cursor],
-    queryFn: () =>
-      api<DirectoryUserPage>(
-        'GET',
-        `/connections/${id}/users?limit=${PAGE}&${filters}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
-      ),
-    placeholderData: (previous) => previous,
-  });
-  const rows = users.data?.items ?? [];
+  const { items: rows, pager } = usePagedList<DirectoryUser>(
+    `/connections/${id}/users`,
+    { search: needle, status, department },
+    PAGE,
+  );
   return (
     <>
       <div className="row filters">
@@ -150,14 +135,7 @@ function Users({ id, initialDepartment }: { id: string; initialDepartment: strin
           ))}
         </tbody>
       </table>
-      <Pager
-        pages={pages}
-        size={PAGE}
-        shown={rows.length}
-        nextCursor={users.data?.nextCursor}
-        loading={users.isPlaceholderData}
-        noun="users"
-      />
+      <Pager {...pager} noun="users" />
     </>
   );
 }

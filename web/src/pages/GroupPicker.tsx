@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import { api } from '../api.ts';
+import { useDebounced } from '../debounce.ts';
 import type { SourceGroup } from '../api-types.ts';
 
 // Picking Entra groups, read live from the tenant (the store may hold none before the first sync): search by the start
@@ -39,12 +40,8 @@ export function GroupPicker({
 }) {
   const id = useId();
   const [search, setSearch] = useState('');
-  const [debounced, setDebounced] = useState('');
   const [types, setTypes] = useState<SourceGroup['type'][]>([]);
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(search), 250);
-    return () => clearTimeout(t);
-  }, [search]);
+  const debounced = useDebounced(search);
   const found = useQuery({
     queryKey: ['source-groups', connectionId, debounced, types.join(',')],
     queryFn: () =>

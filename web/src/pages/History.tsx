@@ -1,9 +1,7 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { api } from '../api.ts';
-import type { RunPage } from '../api-types.ts';
-import { useCursorPages } from '../paging.ts';
+import type { Run } from '../api-types.ts';
+import { usePagedList } from '../paging.ts';
 import { Pager } from './Pager.tsx';
 import { RunsTable } from './RunsTable.tsx';
 
@@ -15,18 +13,7 @@ export function History() {
   const { id } = useParams() as { id: string };
   const [status, setStatus] = useState('');
   const [trigger, setTrigger] = useState('');
-  const filters = `${status ? `&status=${status}` : ''}${trigger ? `&trigger=${trigger}` : ''}`;
-  const pages = useCursorPages(filters);
-  const runs = useQuery({
-    queryKey: ['runs', id, 'history', filters, pages.cursor],
-    queryFn: () =>
-      api<RunPage>(
-        'GET',
-        `/connections/${id}/runs?limit=${SIZE}${filters}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
-      ),
-    placeholderData: (previous) => previous,
-  });
-  const items = runs.data?.items ?? [];
+  const { items, pager } = usePagedList<Run>(`/connections/${id}/runs`, { status, trigger }, SIZE);
   return (
     <section aria-labelledby="history-title">
       <p>
@@ -67,14 +54,7 @@ export function History() {
         </div>
       </div>
       <RunsTable connectionId={id} runs={items} caption="Runs, newest first" />
-      <Pager
-        pages={pages}
-        size={SIZE}
-        shown={items.length}
-        nextCursor={runs.data?.nextCursor}
-        loading={runs.isPlaceholderData}
-        noun="runs"
-      />
+      <Pager {...pager} noun="runs" />
     </section>
   );
 }

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiProblem } from '../api.ts';
+import { useDebounced } from '../debounce.ts';
 import type { DirectoryUserPage, ExpressionFunctionList, Preview, SettingsVersion } from '../api-types.ts';
 import { PROFILE_FIELDS } from '../../../src/core/directory.ts';
 import { PRESET_NAMES } from '../../../src/core/presets.ts';
@@ -36,11 +37,7 @@ export function MappingEditor() {
   const [mode, setMode] = useState<'expression' | 'preset'>('expression');
   const [expression, setExpression] = useState('');
   const [preset, setPreset] = useState<(typeof PRESETS)[number]>('claimsAccount');
-  const [debounced, setDebounced] = useState('');
-  useEffect(() => {
-    const t = setTimeout(() => setDebounced(expression), 300);
-    return () => clearTimeout(t);
-  }, [expression]);
+  const debounced = useDebounced(expression, 300);
 
   const candidates = useQuery({
     queryKey: ['pick', id, search],

@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { api } from '../api.ts';
 import type { AuditEntry, Change, Run, RunChangePage } from '../api-types.ts';
 import { seconds, when } from '../format.ts';
-import { useCursorPages } from '../paging.ts';
+import { usePagedList } from '../paging.ts';
 import { FieldChanges } from './FieldChanges.tsx';
 import { Pager } from './Pager.tsx';
 
@@ -15,18 +15,12 @@ const PAGE = 25;
 export function RunDetail() {
   const { id, runId } = useParams() as { id: string; runId: string };
   const run = useQuery({ queryKey: ['run', runId], queryFn: () => api<Run>('GET', `/runs/${runId}`) });
-  const pages = useCursorPages(runId);
-  const changes = useQuery({
-    queryKey: ['run-changes', runId, pages.cursor],
-    queryFn: () =>
-      api<RunChangePage>(
-        'GET',
-        `/runs/${runId}/changes?limit=${PAGE}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`,
-      ),
-    placeholderData: (previous) => previous,
-  });
+  const {
+    query: changes,
+    items: rows,
+    pager,
+  } = usePagedList<RunChangePage['items'][number]>(`/runs/${runId}/changes`, {}, PAGE);
   const r = run.data;
-  const rows = changes.data?.items ?? [];
   return (
     <section aria-labelledby="run-title">
       <p>
@@ -92,14 +86,7 @@ export function RunDetail() {
           ))}
         </tbody>
       </table>
-      <Pager
-        pages={pages}
-        size={PAGE}
-        shown={rows.length}
-        nextCursor={changes.data?.nextCursor}
-        loading={changes.isPlaceholderData}
-        noun="changes"
-      />
+      <Pager {...pager} noun="changes" />
     </section>
   );
 }

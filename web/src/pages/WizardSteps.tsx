@@ -6,7 +6,7 @@ import { getIn, parseList, shown } from '../wizard.ts';
 import { DEFAULT_SOURCES, PROFILE_FIELDS } from '../../../src/core/directory.ts';
 import { PRESET_NAMES } from '../../../src/core/presets.ts';
 import { OPERATOR_NAMES } from '../../../src/core/scope/filters.ts';
-import { GroupPicker, useGroupNames } from './GroupPicker.tsx';
+import { GROUP_TYPE_LABELS, GroupPicker, useGroupNames } from './GroupPicker.tsx';
 
 // The pages of the setup wizard, one per step. Each edits the draft settings through `set(path, value)` (undefined
 // puts a setting back to its default) and shows the API's errors on the fields they name.
@@ -511,13 +511,7 @@ export function GroupsStep({ connectionId, settings, set, problem }: StepProps) 
   const appGroups = [
     ...new Set((existing.data?.items ?? []).flatMap((g) => [g.appGroup, g.name]).filter((n): n is string => !!n)),
   ].sort((a, b) => a.localeCompare(b));
-  const allTypes = ['microsoft365', 'security', 'mail-enabled-security', 'distribution'];
-  const typeLabels: Record<string, string> = {
-    microsoft365: 'Microsoft 365',
-    security: 'Security',
-    'mail-enabled-security': 'Mail-enabled security',
-    distribution: 'Distribution',
-  };
+  const allTypes = Object.keys(GROUP_TYPE_LABELS) as (keyof typeof GROUP_TYPE_LABELS)[];
   const chosen = types ?? allTypes;
   return (
     <>
@@ -544,7 +538,7 @@ export function GroupsStep({ connectionId, settings, set, problem }: StepProps) 
                 set(['groups', 'types'], next.length === allTypes.length ? undefined : next);
               }}
             />{' '}
-            {typeLabels[t]}
+            {GROUP_TYPE_LABELS[t]}
           </label>
         ))}
       </fieldset>
