@@ -14,6 +14,7 @@ import {
   insertConnection,
   listConnections,
   recordAdminAction,
+  saveSettings,
   transaction,
   updateConnection,
   type ConnectionRow,
@@ -307,6 +308,28 @@ export async function setSchedule(
   });
   await recordAdminAction(store.db, { actor, action: 'schedule.updated', connectionId: id, detail: schedule });
   return viewOf((await getConnection(store.db, id))!);
+}
+
+/**
+ * A valid settings document saved as the connection's next version and recorded in the admin actions trail (with
+ * `detail`); the same document as the current one changes nothing.
+ */
+export async function saveConnectionSettings(
+  store: Store,
+  id: string,
+  document: Record<string, unknown>,
+  actor: string,
+  detail: Record<string, unknown> = {},
+): Promise<Awaited<ReturnType<typeof saveSettings>>> {
+  const result = await saveSettings(store.db, id, document, actor);
+  if (result.saved)
+    await recordAdminAction(store.db, {
+      actor,
+      action: 'settings.updated',
+      connectionId: id,
+      detail: { version: result.version.version, ...detail },
+    });
+  return result;
 }
 
 export async function removeConnection(store: Store, id: string, actor: string): Promise<void> {

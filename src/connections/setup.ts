@@ -1,8 +1,8 @@
 import { UsersyncError } from '../core/errors.ts';
 import { requireValidSettings, type Settings } from '../core/settings.ts';
 import { parseSchedule, type Schedule } from '../jobs/schedule.ts';
-import { getSettings, recordAdminAction, saveSettings, updateConnection, type Store } from '../store/index.ts';
-import { requireConnection, setSchedule, viewOf } from './connections.ts';
+import { getSettings, recordAdminAction, updateConnection, type Store } from '../store/index.ts';
+import { requireConnection, saveConnectionSettings, setSchedule, viewOf } from './connections.ts';
 
 // The setup wizard's draft of a connection: the step the admin is on, the settings and the schedule being set up.
 // It is kept in the store, so the wizard can be left and resumed from any browser; nothing it holds applies until
@@ -82,14 +82,7 @@ export async function completeSetup(store: Store, id: string, actor: string): Pr
     throw new UsersyncError('setup_not_started', `the setup of connection "${id}" has no draft to finish`, {
       hint: 'save the wizard once with PUT /api/v1/connections/{id}/setup, then finish it',
     });
-  const { saved, version } = await saveSettings(store.db, id, draft.settings as Record<string, unknown>, actor);
-  if (saved)
-    await recordAdminAction(store.db, {
-      actor,
-      action: 'settings.updated',
-      connectionId: id,
-      detail: { version: version.version, by: 'setup wizard' },
-    });
+  await saveConnectionSettings(store, id, draft.settings as Record<string, unknown>, actor, { by: 'setup wizard' });
   await setSchedule(store, id, draft.schedule, actor);
   const done: SetupDraft = { ...draft, step: 'done', completedAt: new Date().toISOString() };
   await updateConnection(store.db, id, { setup: JSON.stringify(done) });

@@ -5,6 +5,7 @@ import {
   patchConnection,
   removeConnection,
   requireConnection,
+  saveConnectionSettings,
   setSchedule,
   viewOf,
   type ConnectionView,
@@ -17,8 +18,6 @@ import {
   getSettings,
   listRuns,
   listSettingsVersions,
-  recordAdminAction,
-  saveSettings,
   type Store,
 } from '../../store/index.ts';
 import type { Api, ServiceDeps } from '../app.ts';
@@ -244,14 +243,7 @@ export function connectionRoutes(app: Api, deps: ServiceDeps): void {
       await requireConnection(store, id);
       const document = c.req.valid('json');
       requireValidSettings(document);
-      const { saved, version } = await saveSettings(store.db, id, document, actorOf(c));
-      if (saved)
-        await recordAdminAction(store.db, {
-          actor: actorOf(c),
-          action: 'settings.updated',
-          connectionId: id,
-          detail: { version: version.version },
-        });
+      const { version } = await saveConnectionSettings(store, id, document, actorOf(c));
       return c.json(version, 200);
     },
   );
