@@ -23,11 +23,8 @@ export const SESSION_HOURS = 12;
 export const SIGN_IN_LINK_MINUTES = 15;
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
-export async function createAdmin(
-  store: Store,
-  input: { email: string; password?: string | null },
-  actor: string,
-): Promise<AdminRow> {
+/** A new admin's email (normalised) and password, checked; an error names the field at fault. */
+function checkNewAdmin(input: { email: string; password?: string | null }): string {
   const email = input.email.trim().toLowerCase();
   if (!EMAIL.test(email))
     throw new UsersyncError('invalid_email', `email "${input.email}" is not an email address`, {
@@ -35,6 +32,15 @@ export async function createAdmin(
       context: { field: 'email' },
     });
   if (input.password !== undefined && input.password !== null) checkPassword(input.password);
+  return email;
+}
+
+export async function createAdmin(
+  store: Store,
+  input: { email: string; password?: string | null },
+  actor: string,
+): Promise<AdminRow> {
+  const email = checkNewAdmin(input);
   if (await getAdminByEmail(store.db, email))
     throw new UsersyncError('admin_exists', `an admin with email ${email} already exists`, {
       hint: 'sign in with it, or choose another address',
@@ -76,12 +82,7 @@ export async function createFirstAdmin(
     throw new UsersyncError('admin_exists', 'the first admin exists already', {
       hint: 'sign in; an admin can add others on the Admins page',
     });
-  if (!EMAIL.test(input.email.trim()))
-    throw new UsersyncError('invalid_email', `email "${input.email}" is not an email address`, {
-      hint: "give the admin's address, such as it@example.com",
-      context: { field: 'email' },
-    });
-  checkPassword(input.password);
+  checkNewAdmin(input);
   if (!(await useSetupCode(store.db, hashToken(input.setupCode.trim()))))
     throw new UsersyncError('forbidden', 'the setup code is wrong, used or expired', {
       hint: '`usersync serve` prints a new setup link each time it starts without an admin; or run `usersync admin create` on the server',
